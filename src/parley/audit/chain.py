@@ -1,0 +1,78 @@
+"""The pure part of the audit chain: canonical encoding and hashing of one event."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def jsonable(value: Any) -> Any:
+    """Turn record values into JSON values with one spelling each (so hashes are stable)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value.is_integer() is False else int(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    raise TypeError(f"cannot encode {type(value).__name__} in an audit event")
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    return json.dumps(
+        jsonable(fields), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def event_hash(
+    *,
+    chain: str,
+    seq: int,
+    prev_hash: str,
+    at: datetime,
+    actor_id: uuid.UUID | None,
+    actor_name: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    changes: dict[str, Any],
+) -> str:
+    """sha256 over the previous hash and every field of the event, canonically encoded."""
+    body = canonical(
+        {
+            "chain": chain,
+            "seq": seq,
+            "prev": prev_hash,
+            "at": at,
+            "actor_id": actor_id,
+            "actor": actor_name,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "changes": changes,
+        }
+    )
+    return hashlib.sha256(body).hexdigest()
+
+
+def chain_name(process_id: uuid.UUID | None, space: str) -> str:
+    return "system" if process_id is None else f"{process_id}/{space}"

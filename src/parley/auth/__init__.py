@@ -1,0 +1,1 @@
+"""Identity: users, passwords, web sessions, API tokens."""

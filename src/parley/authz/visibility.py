@@ -1,0 +1,109 @@
+"""Scoping reads in SQL. Every read of a confidential record goes through :func:`visible`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from parley.authz.actor import Actor
+from parley.authz.spaces import MEDIATOR, PARTICIPANTS, PUBLIC
+from parley.db.base import Spaced
+from parley.processes.models import Process
+
+M = TypeVar("M")
+
+SCOPED = "authz_scoped"
+INTERNAL = "authz_internal"
+
+
+class NotFound(LookupError):
+    """Raised for a missing object and, identically, for one the actor may not see."""
+
+    def __init__(self, kind: str = "object") -> None:
+        super().__init__(f"{kind} not found")
+        self.kind = kind
+
+
+def visible(actor: Actor, model: Any) -> sa.ColumnElement[bool]:
+    """A SQL condition that is true exactly for the rows of ``model`` that ``actor`` may read.
+
+    ``model`` must have ``process_id`` and ``space`` columns. Published processes show their
+    ``public`` records to everyone, signed in or not.
+    """
+    if actor.is_system:
+        return sa.true()
+    published = sa.select(Process.id).where(Process.published.is_(True))
+    clauses: list[sa.ColumnElement[bool]] = [
+        sa.and_(model.space == PUBLIC, model.process_id.in_(published))
+    ]
+    for process_id, membership in actor.memberships.items():
+        in_process = model.process_id == process_id
+        if membership.party_key is None:
+            clauses.append(sa.and_(in_process, model.space == PUBLIC))
+        elif membership.is_mediator:
+            clauses.append(
+                sa.and_(
+                    in_process,
+                    sa.or_(
+                        model.space.in_([PUBLIC, PARTICIPANTS, MEDIATOR]),
+                        model.space.like("party:%+mediator"),
+                    ),
+                )
+            )
+        else:
+            own = membership.party_key
+            clauses.append(
+                sa.and_(
+                    in_process,
+                    model.space.in_([PUBLIC, PARTICIPANTS, f"party:{own}", f"party:{own}+mediator"]),
+                )
+            )
+    return sa.or_(*clauses)
+
+
+def visible_processes(actor: Actor) -> sa.ColumnElement[bool]:
+    """Processes an actor may open: its own, and every published one."""
+    if actor.is_system:
+        return sa.true()
+    return sa.or_(Process.published.is_(True), Process.id.in_(list(actor.memberships)))
+
+
+def select_visible(actor: Actor, model: type[M]) -> sa.Select[tuple[M]]:
+    return sa.select(model).where(visible(actor, model)).execution_options(**{SCOPED: True})
+
+
+def get_visible(session: Session, actor: Actor, model: type[M], object_id: Any) -> M:
+    """Fetch one record the actor may read, or raise :class:`NotFound` (also when hidden)."""
+    try:
+        key = object_id if isinstance(object_id, uuid.UUID) else uuid.UUID(str(object_id))
+    except ValueError:
+        raise NotFound(model.__name__.lower()) from None
+    found = session.scalars(
+        select_visible(actor, model).where(model.id == key)  # type: ignore[attr-defined]
+    ).first()
+    if found is None:
+        raise NotFound(model.__name__.lower())
+    return found
+
+
+class ScopeBypass(RuntimeError):
+    """A query selected confidential records without going through :func:`visible`."""
+
+
+def guard_scoped_reads(session: Session) -> None:
+    """Refuse ORM selects of spaced models that were not scoped (installed on web sessions)."""
+
+    @sa.event.listens_for(session, "do_orm_execute")
+    def _check(state: ORMExecuteState) -> None:
+        if not state.is_select:
+            return
+        options = state.execution_options
+        if options.get(SCOPED) or options.get(INTERNAL):
+            return
+        for description in state.statement.column_descriptions:  # type: ignore[union-attr]
+            entity = description.get("entity")
+            if isinstance(entity, type) and issubclass(entity, Spaced):
+                raise ScopeBypass(f"unscoped read of {entity.__name__}; use authz.visible()")

@@ -1,0 +1,1 @@
+"""Pledges, guarantees and obligations, and their fulfilment."""

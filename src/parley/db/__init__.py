@@ -1,0 +1,1 @@
+"""Database base class, column types, engine and session setup."""

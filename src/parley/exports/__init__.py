@@ -1,0 +1,1 @@
+"""Exports: the JSON bundle (and, with the other capabilities, Markdown, DOCX, AKN, ICS)."""

@@ -1,0 +1,1 @@
+"""Positions, convergence and the package optimizer."""

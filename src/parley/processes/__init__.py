@@ -1,0 +1,1 @@
+"""Processes, parties, coalitions, people, delegations and memberships."""

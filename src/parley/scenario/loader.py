@@ -1,0 +1,806 @@
+"""Loading a validated scenario into the database in one transaction, every record audited."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from parley.audit.records import audited_add, audited_update
+from parley.auth.models import User
+from parley.auth.passwords import hash_password
+from parley.authz.actor import Actor
+from parley.commitments.models import Commitment, CommitmentLink, FulfilmentEvent
+from parley.intake.models import Evidence, Source
+from parley.positions.models import Position, PositionRevision, StickingPoint, StickingPointProvision
+from parley.processes.models import (
+    CoalitionMember,
+    Delegation,
+    Membership,
+    Party,
+    PartyKind,
+    Person,
+    PersonTitle,
+    Process,
+)
+from parley.scenario.validate import validate
+from parley.scenario.yamlfile import load_with_lines
+from parley.sequencing.models import (
+    Milestone,
+    StatusClaim,
+    Step,
+    StepParty,
+    StepProvision,
+    TemporalConstraint,
+)
+from parley.sessions.models import (
+    AgendaItem,
+    Minutes,
+    Room,
+    SessionParticipant,
+    Statement,
+    StatementProvision,
+    StatementSignatory,
+    StatementSpeaker,
+    TalkSession,
+)
+from parley.texts.canonical_hash import version_hash
+from parley.texts.models import (
+    Amendment,
+    Bracket,
+    BracketOption,
+    Document,
+    Lineage,
+    OptionSupport,
+    Provision,
+    ProvisionText,
+    SupportKind,
+    Version,
+    VersionParent,
+)
+
+
+def read_scenario(path: Path) -> dict[str, Any]:
+    """Read and validate a scenario file; raise ScenarioError listing every problem."""
+    text = path.read_text(encoding="utf-8")
+    data, lines = load_with_lines(text, str(path))
+    validate(data, lines, str(path))
+    return data  # type: ignore[no-any-return]
+
+
+def _d(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _dt(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class _Loader:
+    def __init__(self, session: Session, actor: Actor, data: dict[str, Any]) -> None:
+        self.s = session
+        self.actor = actor
+        self.data = data
+        self.party: dict[str, Party] = {}
+        self.person: dict[str, Person] = {}
+        self.document: dict[str, Document] = {}
+        self.version: dict[tuple[str, str], Version] = {}
+        self.provision: dict[str, Provision] = {}  # "doc/wid"
+        self.option: dict[tuple[str, str], BracketOption] = {}
+        self.session_: dict[str, TalkSession] = {}
+        self.step: dict[str, Step] = {}
+        self.source: dict[str, Source] = {}
+
+    def add(self, obj: Any, action: str, space: str | None = None) -> Any:
+        return audited_add(self.s, obj, actor=self.actor, action=action, space=space)
+
+    def run(self) -> Process:
+        data = self.data
+        spec = data["process"]
+        process = self.add(
+            Process(
+                key=spec["key"],
+                title=spec["title"],
+                status=spec.get("status", "active"),
+                start_date=_d(spec.get("start_date")),
+                published=bool(spec.get("published", False)),
+                description=spec.get("description", ""),
+            ),
+            "process:create",
+        )
+        self.pid: uuid.UUID = process.id
+        self._parties()
+        self._people()
+        self._users()
+        self._sources()
+        self._documents()
+        self._amendments()
+        self._positions()
+        self._sticking_points()
+        self._milestones()
+        self._sessions()
+        self._statements()
+        self._steps()
+        self._commitments()
+        self._constraints()
+        self._status_claims()
+        return process
+
+    def _parties(self) -> None:
+        for spec in self.data["parties"]:
+            self.party[spec["key"]] = self.add(
+                Party(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    name=spec["name"],
+                    kind=spec["kind"],
+                    aliases=list(spec.get("aliases", [])),
+                    description=spec.get("description", ""),
+                    space=spec.get("space", "public"),
+                ),
+                "process:party:create",
+            )
+        for spec in self.data["parties"]:
+            for member in spec.get("members", []):
+                self.add(
+                    CoalitionMember(
+                        process_id=self.pid,
+                        coalition_id=self.party[spec["key"]].id,
+                        member_id=self.party[member].id,
+                    ),
+                    "process:coalition:add",
+                    space="public",
+                )
+
+    def _people(self) -> None:
+        for spec in self.data.get("people", []):
+            person = self.add(
+                Person(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    name=spec["name"],
+                    aliases=list(spec.get("aliases", [])),
+                    party_id=self.party[spec["party"]].id if spec.get("party") else None,
+                    affiliation=spec.get("affiliation", ""),
+                    space=spec.get("space", "public"),
+                ),
+                "process:person:create",
+            )
+            self.person[spec["key"]] = person
+            for title in spec.get("titles", []):
+                self.add(
+                    PersonTitle(
+                        process_id=self.pid,
+                        person_id=person.id,
+                        title=title["title"],
+                        valid_from=_d(title.get("from")),
+                        valid_to=_d(title.get("to")),
+                    ),
+                    "process:person:title",
+                    space=person.space,
+                )
+
+    def _users(self) -> None:
+        delegations: dict[str, Delegation] = {}
+        for spec in self.data.get("users", []):
+            user = self.s.scalars(
+                sa.select(User).where(User.username == spec["username"])
+            ).one_or_none()
+            if user is None:
+                user = audited_add(
+                    self.s,
+                    User(
+                        username=spec["username"],
+                        display_name=spec.get("display_name", spec["username"]),
+                        password_hash=hash_password(spec["password"]),
+                        is_operator=bool(spec.get("operator", False)),
+                    ),
+                    actor=self.actor,
+                    action="admin:user:create",
+                    space="system",
+                )
+            delegation_id = None
+            party_key = spec.get("party")
+            if party_key is not None:
+                if party_key not in delegations:
+                    party = self.party[party_key]
+                    delegations[party_key] = self.add(
+                        Delegation(process_id=self.pid, party_id=party.id, name=party.name),
+                        "process:delegation:create",
+                        space="participants",
+                    )
+                delegation_id = delegations[party_key].id
+            self.add(
+                Membership(
+                    process_id=self.pid,
+                    user_id=user.id,
+                    delegation_id=delegation_id,
+                    role=spec["role"],
+                    person_id=self.person[spec["person"]].id if spec.get("person") else None,
+                ),
+                "process:membership:create",
+                space="participants",
+            )
+
+    def _sources(self) -> None:
+        import hashlib
+
+        for spec in self.data.get("sources", []):
+            text = spec["text"]
+            self.source[spec["key"]] = self.add(
+                Source(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    kind=spec.get("kind", "article"),
+                    title=spec.get("title", ""),
+                    outlet=spec.get("outlet", ""),
+                    url=spec.get("url", ""),
+                    published_on=_d(spec.get("published")),
+                    text=text,
+                    content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                    space=spec["space"],
+                ),
+                "intake:source:create",
+            )
+
+    def _evidence(self, items: list[dict[str, Any]], obj: Any, object_type: str) -> None:
+        for item in items:
+            source = self.source[item["source"]]
+            start = item.get("start", 0)
+            end = item.get("end", len(source.text))
+            self.add(
+                Evidence(
+                    process_id=self.pid,
+                    source_id=source.id,
+                    start=start,
+                    end=end,
+                    object_type=object_type,
+                    object_id=obj.id,
+                    space=obj.space,
+                ),
+                "intake:evidence:link",
+            )
+
+    def _documents(self) -> None:
+        for spec in self.data.get("documents", []):
+            doc = self.add(
+                Document(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    title=spec["title"],
+                    kind=spec["kind"],
+                    description=spec.get("description", ""),
+                    space=spec.get("space", "participants"),
+                ),
+                "document:create",
+            )
+            self.document[spec["key"]] = doc
+            for vspec in spec["versions"]:
+                self._version(doc, vspec)
+            for link in spec.get("lineage", []):
+                from_prov = link.get("from_provision")
+                to_prov = link.get("to_provision")
+                self.add(
+                    Lineage(
+                        process_id=self.pid,
+                        from_version_id=self.version[(doc.key, link["from"])].id,
+                        to_version_id=self.version[(doc.key, link["to"])].id,
+                        from_provision_id=self._prov(doc, from_prov).id if from_prov else None,
+                        to_provision_id=self._prov(doc, to_prov).id if to_prov else None,
+                        kind=link["kind"],
+                    ),
+                    "document:lineage:confirm",
+                    space=doc.space,
+                )
+
+    def _prov(self, doc: Document, wid: str) -> Provision:
+        ref = f"{doc.key}/{wid}"
+        if ref not in self.provision:
+            self.provision[ref] = self.add(
+                Provision(process_id=self.pid, document_id=doc.id, wid=wid),
+                "document:provision:create",
+                space=doc.space,
+            )
+        return self.provision[ref]
+
+    def _version(self, doc: Document, spec: dict[str, Any]) -> None:
+        version = self.add(
+            Version(
+                process_id=self.pid,
+                document_id=doc.id,
+                label=spec["label"],
+                title=spec.get("title", ""),
+                kind=spec["kind"],
+                author_party_id=self.party[spec["author"]].id if spec.get("author") else None,
+                dated=_d(spec.get("date")),
+                space=spec.get("space", doc.space),
+            ),
+            "document:version:create",
+        )
+        self.version[(doc.key, spec["label"])] = version
+        for parent in spec.get("parents", []):
+            self.add(
+                VersionParent(
+                    process_id=self.pid,
+                    version_id=version.id,
+                    parent_id=self.version[(doc.key, parent)].id,
+                ),
+                "document:version:parent",
+                space=version.space,
+            )
+        plain = []
+        for ordinal, item in enumerate(spec["provisions"]):
+            provision = self._prov(doc, item["id"])
+            parent_wid = item.get("parent")
+            self.add(
+                ProvisionText(
+                    process_id=self.pid,
+                    version_id=version.id,
+                    provision_id=provision.id,
+                    number=str(item["number"]),
+                    heading=item.get("heading", ""),
+                    text=item["text"],
+                    ordinal=ordinal,
+                    parent_provision_id=self._prov(doc, parent_wid).id if parent_wid else None,
+                ),
+                "document:provision:text",
+                space=version.space,
+            )
+            plain.append((item["id"], str(item["number"]), item.get("heading", ""), item["text"]))
+        for bspec in spec.get("brackets", []):
+            bracket = self.add(
+                Bracket(
+                    process_id=self.pid,
+                    key=bspec["key"],
+                    version_id=version.id,
+                    provision_id=self._prov(doc, bspec["provision"]).id,
+                    label=bspec.get("label", ""),
+                    space=bspec.get("space", version.space),
+                ),
+                "document:bracket:create",
+            )
+            for ospec in bspec["options"]:
+                option = self.add(
+                    BracketOption(
+                        process_id=self.pid,
+                        bracket_id=bracket.id,
+                        key=ospec["key"],
+                        text=ospec["text"],
+                        proposer_party_id=(
+                            self.party[ospec["proposer"]].id if ospec.get("proposer") else None
+                        ),
+                    ),
+                    "document:bracket:option",
+                    space=bracket.space,
+                )
+                self.option[(bspec["key"], ospec["key"])] = option
+                for field, kind in (("supporters", SupportKind.SUPPORTS), ("objectors", SupportKind.OBJECTS)):
+                    for who in ospec.get(field, []):
+                        self.add(
+                            OptionSupport(
+                                process_id=self.pid,
+                                option_id=option.id,
+                                party_id=self.party[who].id,
+                                kind=kind,
+                            ),
+                            "document:bracket:support",
+                            space=bracket.space,
+                        )
+        if spec.get("frozen"):
+            audited_update(
+                self.s,
+                version,
+                {"content_hash": version_hash(plain), "frozen_at": _now()},
+                actor=self.actor,
+                action="document:version:freeze",
+            )
+
+    def _amendments(self) -> None:
+        for spec in self.data.get("amendments", []):
+            doc = self.document[spec["document"]]
+            self.add(
+                Amendment(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    document_id=doc.id,
+                    base_version_id=self.version[(doc.key, spec["base"])].id,
+                    party_id=self.party[spec["party"]].id,
+                    kind=spec["kind"],
+                    provision_id=self._prov(doc, spec["provision"]).id if spec.get("provision") else None,
+                    after_provision_id=self._prov(doc, spec["after"]).id if spec.get("after") else None,
+                    text=spec.get("text", ""),
+                    justification=spec.get("justification", ""),
+                    status=spec.get("status", "draft"),
+                    space=spec["space"],
+                ),
+                "document:amendment:create",
+            )
+
+    def _positions(self) -> None:
+        for spec in self.data.get("positions", []):
+            option = self.option[(spec["bracket"], spec["option"])] if spec.get("bracket") else None
+            position = self.add(
+                Position(
+                    process_id=self.pid,
+                    party_id=self.party[spec["party"]].id,
+                    provision_id=self.provision[spec["provision"]].id,
+                    option_id=option.id if option else None,
+                    stance=spec["stance"],
+                    priority=spec.get("priority", 0),
+                    utility=spec.get("utility"),
+                    fallback_text=spec.get("fallback", ""),
+                    reason=spec.get("reason", ""),
+                    space=spec["space"],
+                ),
+                "position:create",
+            )
+            self.add(
+                PositionRevision(
+                    process_id=self.pid,
+                    position_id=position.id,
+                    revision=1,
+                    snapshot=position_snapshot(position),
+                    space=position.space,
+                ),
+                "position:revision",
+            )
+
+    def _sticking_points(self) -> None:
+        for spec in self.data.get("sticking_points", []):
+            point = self.add(
+                StickingPoint(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    name=spec["name"],
+                    description=spec.get("description", ""),
+                    is_open=spec.get("open", True),
+                    space=spec["space"],
+                ),
+                "position:sticking-point:create",
+            )
+            for ref in spec.get("provisions", []):
+                self.add(
+                    StickingPointProvision(
+                        process_id=self.pid,
+                        sticking_point_id=point.id,
+                        provision_id=self.provision[ref].id,
+                    ),
+                    "position:sticking-point:link",
+                    space=point.space,
+                )
+
+    def _milestones(self) -> None:
+        for spec in self.data.get("milestones", []):
+            self.add(
+                Milestone(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    title=spec["title"],
+                    on_date=_d(spec.get("date")),
+                    space=spec.get("space", "participants"),
+                ),
+                "sequencing:milestone:create",
+            )
+
+    def _sessions(self) -> None:
+        for spec in self.data.get("sessions", []):
+            talk = self.add(
+                TalkSession(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    title=spec["title"],
+                    format=spec["format"],
+                    status=spec.get("status", "planned"),
+                    starts_at=_dt(spec["starts_at"]),
+                    ends_at=_dt(spec.get("ends_at")),
+                    timezone=spec.get("timezone", "UTC"),
+                    place=spec.get("place", ""),
+                    outcome=spec.get("outcome", ""),
+                    space=spec["space"],
+                ),
+                "session:create",
+            )
+            self.session_[spec["key"]] = talk
+            participants = spec.get("participants", {})
+            for key in participants.get("parties", []):
+                self.add(
+                    SessionParticipant(
+                        process_id=self.pid, session_id=talk.id, party_id=self.party[key].id
+                    ),
+                    "session:participant:add",
+                    space=talk.space,
+                )
+            for key in participants.get("people", []):
+                self.add(
+                    SessionParticipant(
+                        process_id=self.pid, session_id=talk.id, person_id=self.person[key].id
+                    ),
+                    "session:participant:add",
+                    space=talk.space,
+                )
+            for ordinal, item in enumerate(spec.get("agenda", [])):
+                self.add(
+                    AgendaItem(
+                        process_id=self.pid,
+                        session_id=talk.id,
+                        ordinal=ordinal,
+                        title=item["title"],
+                        document_id=self.document[item["document"]].id if item.get("document") else None,
+                        provision_id=self.provision[item["provision"]].id if item.get("provision") else None,
+                    ),
+                    "session:agenda:add",
+                    space=talk.space,
+                )
+            for rspec in spec.get("rooms", []):
+                party_key = rspec.get("party")
+                space = f"party:{party_key}+mediator" if party_key else "mediator"
+                name = rspec.get("name") or (
+                    f"{self.party[party_key].name} room" if party_key else "Mediator's notes"
+                )
+                room = self.add(
+                    Room(
+                        process_id=self.pid,
+                        session_id=talk.id,
+                        party_id=self.party[party_key].id if party_key else None,
+                        name=name,
+                        space=space,
+                    ),
+                    "session:room:create",
+                )
+                if rspec.get("minutes"):
+                    self.add(
+                        Minutes(
+                            process_id=self.pid,
+                            session_id=talk.id,
+                            room_id=room.id,
+                            text=rspec["minutes"]["text"],
+                            status=rspec["minutes"].get("status", "draft"),
+                            space=space,
+                        ),
+                        "session:minutes:create",
+                    )
+            for mspec in spec.get("minutes", []):
+                self.add(
+                    Minutes(
+                        process_id=self.pid,
+                        session_id=talk.id,
+                        room_id=None,
+                        text=mspec["text"],
+                        status=mspec.get("status", "draft"),
+                        space=mspec["space"],
+                    ),
+                    "session:minutes:create",
+                )
+
+    def _statements(self) -> None:
+        from parley.texts.canonical_hash import text_hash
+
+        for spec in self.data.get("statements", []):
+            statement = self.add(
+                Statement(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    kind=spec["kind"],
+                    status=spec.get("status", "published"),
+                    title=spec.get("title", ""),
+                    text=spec["text"],
+                    made_on=_d(spec.get("date")),
+                    place=spec.get("place", ""),
+                    session_id=self.session_[spec["session"]].id if spec.get("session") else None,
+                    text_hash=text_hash(spec["text"]),
+                    space=spec["space"],
+                ),
+                "statement:create",
+            )
+            for key in spec.get("speakers", []):
+                person = self.person[key]
+                self.add(
+                    StatementSpeaker(
+                        process_id=self.pid,
+                        statement_id=statement.id,
+                        person_id=person.id,
+                        party_id=person.party_id,
+                    ),
+                    "statement:speaker:add",
+                    space=statement.space,
+                )
+            for key in spec.get("parties", []):
+                self.add(
+                    StatementSpeaker(
+                        process_id=self.pid, statement_id=statement.id, party_id=self.party[key].id
+                    ),
+                    "statement:speaker:add",
+                    space=statement.space,
+                )
+            for key in spec.get("signatories", []):
+                self.add(
+                    StatementSignatory(
+                        process_id=self.pid, statement_id=statement.id, party_id=self.party[key].id
+                    ),
+                    "statement:signatory:add",
+                    space=statement.space,
+                )
+            for ref in spec.get("provisions", []):
+                self.add(
+                    StatementProvision(
+                        process_id=self.pid,
+                        statement_id=statement.id,
+                        provision_id=self.provision[ref].id,
+                    ),
+                    "statement:provision:link",
+                    space=statement.space,
+                )
+            self._evidence(spec.get("evidence", []), statement, "statements")
+
+    def _steps(self) -> None:
+        for spec in self.data.get("steps", []):
+            low, high = (spec.get("duration") or [None, None])[:2]
+            step = self.add(
+                Step(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    title=spec["title"],
+                    kind=spec.get("kind", ""),
+                    min_days=low,
+                    max_days=high,
+                    description=spec.get("description", ""),
+                    space=spec["space"],
+                ),
+                "sequencing:step:create",
+            )
+            self.step[spec["key"]] = step
+            for key in spec.get("parties", []):
+                self.add(
+                    StepParty(process_id=self.pid, step_id=step.id, party_id=self.party[key].id),
+                    "sequencing:step:party",
+                    space=step.space,
+                )
+            for ref in spec.get("provisions", []):
+                self.add(
+                    StepProvision(
+                        process_id=self.pid, step_id=step.id, provision_id=self.provision[ref].id
+                    ),
+                    "sequencing:step:provision",
+                    space=step.space,
+                )
+
+    def _commitments(self) -> None:
+        for spec in self.data.get("commitments", []):
+            period = spec.get("period", {})
+            amount = spec.get("amount")
+            commitment = self.add(
+                Commitment(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    kind=spec["kind"],
+                    title=spec["title"],
+                    donor_party_id=self.party[spec["donor"]].id if spec.get("donor") else None,
+                    recipient_party_id=(
+                        self.party[spec["recipient"]].id if spec.get("recipient") else None
+                    ),
+                    amount=Decimal(str(amount)) if amount is not None else None,
+                    currency=spec.get("currency"),
+                    period_start=_d(period.get("from")),
+                    period_end=_d(period.get("to")),
+                    period_text=period.get("text", ""),
+                    obligation_text=spec.get("obligation", ""),
+                    conditions=spec.get("conditions", ""),
+                    space=spec["space"],
+                ),
+                "commitment:create",
+            )
+            latest = None
+            for event in spec.get("events", []):
+                event_amount = event.get("amount")
+                self.add(
+                    FulfilmentEvent(
+                        process_id=self.pid,
+                        commitment_id=commitment.id,
+                        kind=event["kind"],
+                        amount=Decimal(str(event_amount)) if event_amount is not None else None,
+                        currency=event.get("currency") or (
+                            spec.get("currency") if event_amount is not None else None
+                        ),
+                        occurred_on=_d(event["date"]),
+                        note=event.get("note", ""),
+                        space=commitment.space,
+                    ),
+                    "commitment:event:add",
+                )
+                latest = event["kind"]
+            if latest is not None:
+                audited_update(
+                    self.s, commitment, {"status": latest}, actor=self.actor,
+                    action="commitment:status",
+                )
+            for ref in spec.get("provisions", []):
+                self.add(
+                    CommitmentLink(
+                        process_id=self.pid,
+                        commitment_id=commitment.id,
+                        provision_id=self.provision[ref].id,
+                    ),
+                    "commitment:link",
+                    space=commitment.space,
+                )
+            for key in spec.get("steps", []):
+                self.add(
+                    CommitmentLink(
+                        process_id=self.pid, commitment_id=commitment.id, step_id=self.step[key].id
+                    ),
+                    "commitment:link",
+                    space=commitment.space,
+                )
+            self._evidence(spec.get("evidence", []), commitment, "commitments")
+
+    def _constraints(self) -> None:
+        for spec in self.data.get("constraints", []):
+            self.add(
+                TemporalConstraint(
+                    process_id=self.pid,
+                    key=spec["key"],
+                    from_ref=spec["from"],
+                    to_ref=spec["to"],
+                    min_days=spec.get("min"),
+                    max_days=spec.get("max"),
+                    explanation=spec.get("explanation", ""),
+                    space=spec["space"],
+                ),
+                "sequencing:constraint:create",
+            )
+
+    def _status_claims(self) -> None:
+        for spec in self.data.get("status_claims", []):
+            claim = self.add(
+                StatusClaim(
+                    process_id=self.pid,
+                    step_id=self.step[spec["step"]].id if spec.get("step") else None,
+                    provision_id=self.provision[spec["provision"]].id if spec.get("provision") else None,
+                    party_id=self.party[spec["party"]].id if spec.get("party") else None,
+                    is_neutral=bool(spec.get("neutral", False)),
+                    status=spec["status"],
+                    level=spec.get("level"),
+                    claimed_on=_d(spec["date"]),
+                    note=spec.get("note", ""),
+                    space=spec["space"],
+                ),
+                "sequencing:status-claim:create",
+            )
+            self._evidence(spec.get("evidence", []), claim, "status_claims")
+
+
+def _now() -> datetime:
+    from parley.db.base import utcnow
+
+    return utcnow()
+
+
+def position_snapshot(position: Position) -> dict[str, Any]:
+    return {
+        "stance": str(position.stance),
+        "priority": position.priority,
+        "utility": position.utility,
+        "fallback_text": position.fallback_text,
+        "reason": position.reason,
+        "space": position.space,
+    }
+
+
+class ProcessExists(ValueError):
+    pass
+
+
+def load_scenario(session: Session, data: dict[str, Any], *, actor: Actor) -> Process:
+    """Create a whole process from validated scenario data, inside the caller's transaction."""
+    key = data["process"]["key"]
+    if session.scalars(sa.select(Process.id).where(Process.key == key)).first() is not None:
+        raise ProcessExists(f"process.key: a process {key!r} already exists in this database")
+    return _Loader(session, actor, data).run()
+
+
+__all__ = ["PartyKind", "ProcessExists", "load_scenario", "read_scenario"]

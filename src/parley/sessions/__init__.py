@@ -1,0 +1,1 @@
+"""Sessions, proximity rooms, minutes, statements and their signatories."""

@@ -1,0 +1,1 @@
+"""The web layer: layout, static assets (vendored), CSRF, error pages, htmx helpers."""

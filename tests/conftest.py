@@ -1,0 +1,164 @@
+"""Shared fixtures: real SQLite files and a real PostgreSQL server, one fresh database a test.
+
+Each worker migrates (and loads the small scenario into) a template once; tests then get a
+copy: a file copy for SQLite, ``CREATE DATABASE ... TEMPLATE`` for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from parley.authz import Actor
+from parley.db import migrate
+from parley.db.engine import create_db_engine, write_session
+from parley.scenario.loader import load_scenario, read_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL_SCENARIO = ROOT / "tests" / "scenario" / "small.yaml"
+MIAMI_SCENARIO = ROOT / "examples" / "miami" / "scenario.yaml"
+PG_ADMIN = os.environ.get("PARLEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_available() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip()
+
+
+_PG_PROBLEM = _postgres_available()
+
+
+def pytest_report_header() -> list[str]:
+    if _PG_PROBLEM:
+        return [f"!!! PostgreSQL tests SKIPPED: no server at {PG_ADMIN}: {_PG_PROBLEM}"]
+    return [f"PostgreSQL: {PG_ADMIN}"]
+
+
+def require_postgres() -> None:
+    if _PG_PROBLEM is None:
+        return
+    message = f"PostgreSQL not available at {PG_ADMIN}: {_PG_PROBLEM}"
+    if os.environ.get("PARLEY_REQUIRE_POSTGRES") == "1":
+        pytest.fail(message + " (PARLEY_REQUIRE_POSTGRES=1)")
+    pytest.skip(message)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _pg_exec(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+class Databases:
+    """Per-worker templates: 'empty' (migrated) and 'small' (the small scenario loaded)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.sqlite_templates: dict[str, Path] = {}
+        self.pg_templates: dict[str, str] = {}
+        self.run = uuid.uuid4().hex[:8]
+
+    def _fill(self, engine: sa.Engine, content: str) -> None:
+        migrate.upgrade(engine)
+        if content == "small":
+            data = read_scenario(SMALL_SCENARIO)
+            with write_session(engine) as session:
+                load_scenario(session, data, actor=Actor.system("test"))
+
+    def sqlite(self, content: str, dest: Path) -> str:
+        if content not in self.sqlite_templates:
+            path = self.tmp / f"template-{content}.db"
+            engine = create_db_engine(f"sqlite:///{path}")
+            self._fill(engine, content)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            self.sqlite_templates[content] = path
+        shutil.copyfile(self.sqlite_templates[content], dest)
+        return f"sqlite:///{dest}"
+
+    def postgres(self, content: str) -> str:
+        require_postgres()
+        if content not in self.pg_templates:
+            name = f"parley_tpl_{content}_{_worker()}_{self.run}"
+            _pg_exec(f'DROP DATABASE IF EXISTS "{name}"')
+            _pg_exec(f'CREATE DATABASE "{name}"')
+            engine = create_db_engine(_pg_url(name))
+            self._fill(engine, content)
+            engine.dispose()
+            self.pg_templates[content] = name
+        name = f"parley_test_{_worker()}_{uuid.uuid4().hex[:10]}"
+        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.pg_templates[content]}"')
+        return _pg_url(name)
+
+    def cleanup(self) -> None:
+        for name in self.pg_templates.values():
+            _pg_exec(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    dbs = Databases(tmp_path_factory.mktemp("templates"))
+    yield dbs
+    if _PG_PROBLEM is None:
+        dbs.cleanup()
+
+
+def _database(
+    request: pytest.FixtureRequest, databases: Databases, tmp_path: Path, content: str
+) -> Iterator[str]:
+    backend = request.param
+    if backend == "sqlite":
+        yield databases.sqlite(content, tmp_path / f"{content}.db")
+        return
+    url = databases.postgres(content)
+    yield url
+    from parley.db.engine import dispose_engines
+
+    dispose_engines()
+    _pg_exec(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, databases: Databases, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database on each backend."""
+    yield from _database(request, databases, tmp_path, "empty")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def small_url(
+    request: pytest.FixtureRequest, databases: Databases, tmp_path: Path
+) -> Iterator[str]:
+    """A database with tests/scenario/small.yaml loaded, on each backend."""
+    yield from _database(request, databases, tmp_path, "small")
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    engine = create_db_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def small_engine(small_url: str) -> Iterator[sa.Engine]:
+    engine = create_db_engine(small_url)
+    yield engine
+    engine.dispose()
