@@ -1,36 +1,91 @@
-"""Route installation. Capability packages add their HTML views and JSON APIs here."""
+"""Route installation: error handling, static files, and every package's views and APIs."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
-from markupsafe import escape
+from importlib.resources import files
 
-from parley.authz import Actor
-from parley.authz.visibility import visible_processes
-from parley.db.engine import read_session
-from parley.processes.models import Process
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from parley.authz import NotFound
+from parley.authz.permissions import Forbidden
+from parley.web.deps import LoginRequired
+from parley.web.templating import render
+
+NOT_FOUND_BODY = {"detail": "Not Found"}
 
 
-def _processes(request: Request) -> list[Process]:
-    actor = Actor.anonymous()
-    with read_session(request.app.state.engine) as session:
-        return list(
-            session.scalars(sa.select(Process).where(visible_processes(actor)).order_by(Process.key))
-        )
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
 
 
 def install(app: FastAPI) -> None:
-    @app.get("/api/v1/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    app.mount("/static", StaticFiles(directory=str(files("parley") / "web" / "static")), name="static")
 
-    @app.get("/api/v1/processes")
-    def list_processes(request: Request) -> list[dict[str, str]]:
-        return [{"key": p.key, "title": p.title} for p in _processes(request)]
+    @app.get("/static-lib/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> Response:
+        # Served from the installed plotly package: vendored, never a CDN.
+        path = files("plotly") / "package_data" / "plotly.min.js"
+        return Response(
+            path.read_bytes(),
+            media_type="application/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
-    @app.get("/", response_class=HTMLResponse)
-    def home(request: Request) -> str:
-        items = "".join(f"<li>{escape(p.title)}</li>" for p in _processes(request))
-        return f"<!doctype html><title>Parley</title><h1>Parley</h1><ul>{items}</ul>"
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        # Identical to an unknown URL: a hidden object must look exactly like a missing one.
+        return _not_found(request)
+
+    @app.exception_handler(404)
+    async def http_not_found(request: Request, exc: Exception) -> Response:
+        return _not_found(request)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        if wants_json(request):
+            return JSONResponse({"detail": "Forbidden"}, status_code=403)
+        return render(request, "error.html", 403, title="Not allowed",
+                      message="You can see this, but you may not change it.")
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if wants_json(request):
+            return JSONResponse({"detail": "Not authenticated"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query")),
+             "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        if wants_json(request):
+            return JSONResponse({"detail": "Invalid input", "errors": errors}, status_code=422)
+        message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return render(request, "error.html", 422, title="Invalid input", message=message)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404:
+            return _not_found(request)
+        if wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=exc.headers)
+        return render(request, "error.html", exc.status_code, title="Error", message=exc.detail)
+
+    from parley.web import views_admin, views_auth, views_process
+
+    for module in (views_auth, views_admin, views_process):
+        app.include_router(module.router)
+
+
+def _not_found(request: Request) -> Response:
+    if wants_json(request):
+        return JSONResponse(NOT_FOUND_BODY, status_code=404)
+    return render(request, "error.html", 404, title="Not found",
+                  message="There is nothing here, or nothing you can see.")

@@ -1,0 +1,125 @@
+"""``parley user ...`` and ``parley token ...``: accounts and API tokens from the command line."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from parley.cli import DbOption, fail, open_engine
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+    token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+    app.add_typer(user_app, name="user")
+    app.add_typer(token_app, name="token")
+
+    def _password(password: str | None) -> str:
+        return password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    @user_app.command("add")
+    def user_add(
+        username: str,
+        password: Annotated[str | None, typer.Option(help="Omit to be prompted.")] = None,
+        display_name: Annotated[str, typer.Option(help="Name shown in the UI.")] = "",
+        operator: Annotated[bool, typer.Option(help="Grant operator rights.")] = False,
+        db: DbOption = None,
+    ) -> None:
+        """Create a user account."""
+        from parley.auth.service import AccountError, add_user
+        from parley.authz import Actor
+        from parley.db.engine import write_session
+
+        try:
+            with write_session(open_engine(db, create=True)) as session:
+                add_user(
+                    session, actor=Actor.system("cli:user-add"), username=username,
+                    password=_password(password), display_name=display_name, is_operator=operator,
+                )
+        except AccountError as exc:
+            raise fail(str(exc)) from None
+        console.print(f"created user {username}")
+
+    @user_app.command("passwd")
+    def user_passwd(
+        username: str,
+        password: Annotated[str | None, typer.Option(help="Omit to be prompted.")] = None,
+        db: DbOption = None,
+    ) -> None:
+        """Set a user's password (ends the user's web sessions)."""
+        from parley.auth.service import AccountError, set_password
+        from parley.authz import Actor
+        from parley.db.engine import write_session
+
+        try:
+            with write_session(open_engine(db)) as session:
+                set_password(
+                    session, actor=Actor.system("cli:user-passwd"), username=username,
+                    password=_password(password),
+                )
+        except AccountError as exc:
+            raise fail(str(exc)) from None
+        console.print(f"password changed for {username}")
+
+    @token_app.command("create")
+    def token_create(
+        username: str,
+        name: Annotated[str, typer.Option(help="A label for the token.")] = "",
+        db: DbOption = None,
+    ) -> None:
+        """Create an API token for USERNAME and print it (shown once)."""
+        from parley.auth.models import User
+        from parley.auth.service import create_token
+        from parley.authz import Actor
+        from parley.db.engine import write_session
+
+        with write_session(open_engine(db)) as session:
+            user = session.scalars(sa.select(User).where(User.username == username)).first()
+            if user is None:
+                raise fail(f"no user {username!r}")
+            token = create_token(session, actor=Actor.system("cli:token-create"), user=user, name=name)
+        typer.echo(token)
+
+    @token_app.command("list")
+    def token_list(username: str, db: DbOption = None) -> None:
+        """List a user's API tokens (never the tokens themselves)."""
+        from parley.auth.models import ApiToken, User
+        from parley.db.engine import read_session
+
+        with read_session(open_engine(db)) as session:
+            user = session.scalars(sa.select(User).where(User.username == username)).first()
+            if user is None:
+                raise fail(f"no user {username!r}")
+            tokens = session.scalars(
+                sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
+            ).all()
+        table = Table("id", "name", "created", "last used", "revoked")
+        for t in tokens:
+            table.add_row(str(t.id), t.name, str(t.created_at)[:19], str(t.last_used_at or "")[:19],
+                          str(t.revoked_at or "")[:19])
+        console.print(table)
+
+    @token_app.command("revoke")
+    def token_revoke(token_id: str, db: DbOption = None) -> None:
+        """Revoke an API token by its id (see `parley token list`)."""
+        from parley.auth.service import AccountError, revoke_token
+        from parley.authz import Actor
+        from parley.db.engine import write_session
+
+        try:
+            key = uuid.UUID(token_id)
+        except ValueError:
+            raise fail(f"token id: {token_id!r} is not a token id") from None
+        try:
+            with write_session(open_engine(db)) as session:
+                revoke_token(session, actor=Actor.system("cli:token-revoke"), token_id=key)
+        except AccountError as exc:
+            raise fail(str(exc)) from None
+        console.print(f"revoked token {token_id}")

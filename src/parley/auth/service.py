@@ -1,0 +1,216 @@
+"""Sign-in, server-side sessions, API tokens and accounts. Every change is audited."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from parley.audit.records import audited_add, audited_update
+from parley.audit.service import record
+from parley.auth.models import ApiToken, LoginFailure, User, WebSession
+from parley.auth.passwords import dummy_verify, hash_password, verify_password
+from parley.authz.actor import Actor, Membership
+from parley.db.base import utcnow
+from parley.processes.models import Delegation, Membership as MembershipRow, Party, PartyKind
+
+SYSTEM_SPACE = "system"
+MIN_PASSWORD = 10
+
+
+class AuthError(ValueError):
+    """A sign-in that did not succeed; the message never says which part was wrong."""
+
+
+class AccountError(ValueError):
+    pass
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"password: at least {MIN_PASSWORD} characters")
+
+
+def add_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    password: str,
+    display_name: str = "",
+    is_operator: bool = False,
+) -> User:
+    _check_password_strength(password)
+    if session.scalars(sa.select(User.id).where(User.username == username)).first():
+        raise AccountError(f"username: {username!r} is taken")
+    return audited_add(
+        session,
+        User(
+            username=username,
+            display_name=display_name or username,
+            password_hash=hash_password(password),
+            is_operator=is_operator,
+        ),
+        actor=actor,
+        action="admin:user:create",
+        space=SYSTEM_SPACE,
+    )
+
+
+def set_password(session: Session, *, actor: Actor, username: str, password: str) -> None:
+    _check_password_strength(password)
+    user = session.scalars(sa.select(User).where(User.username == username)).one_or_none()
+    if user is None:
+        raise AccountError(f"username: no user {username!r}")
+    user.password_hash = hash_password(password)
+    # The hash itself never goes into the log; only that it changed.
+    record(
+        session, actor=actor, process_id=None, space=SYSTEM_SPACE, action="admin:user:password",
+        object_type="users", object_id=user.id, changes={"password": ["(set)", "(changed)"]},
+    )
+    session.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
+
+
+def _recent_failures(session: Session, column: sa.ColumnElement[str], value: str, since: datetime) -> int:
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(LoginFailure).where(column == value, LoginFailure.at >= since)
+    ) or 0
+
+
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    address: str,
+    max_failures: int,
+    window_seconds: int,
+) -> User:
+    """Check a password with throttling per account and per address.
+
+    After ``max_failures`` failures within the window, further attempts fail without even
+    checking the password, and with the same message, so an attacker learns nothing.
+    """
+    since = utcnow() - timedelta(seconds=window_seconds)
+    throttled = (
+        _recent_failures(session, LoginFailure.username, username, since) >= max_failures
+        or _recent_failures(session, LoginFailure.address, address, since) >= max_failures * 4
+    )
+    user = session.scalars(sa.select(User).where(User.username == username)).one_or_none()
+    if throttled:
+        dummy_verify()
+        ok = False
+    elif user is None or not user.is_active:
+        dummy_verify()
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok or user is None:
+        session.add(LoginFailure(username=username[:64], address=address[:64]))
+        raise AuthError("Unknown username or wrong password, or too many attempts; try again later.")
+    return user
+
+
+def start_session(session: Session, user: User, hours: int) -> tuple[str, WebSession]:
+    token = secrets.token_urlsafe(32)
+    web = WebSession(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utcnow() + timedelta(hours=hours),
+    )
+    session.add(web)
+    return token, web
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(sa.delete(WebSession).where(WebSession.token_hash == token_hash(token)))
+
+
+def session_user(session: Session, token: str) -> tuple[User, WebSession] | None:
+    web = session.get(WebSession, token_hash(token))
+    if web is None or web.expires_at <= utcnow():
+        return None
+    user = session.get(User, web.user_id)
+    if user is None or not user.is_active:
+        return None
+    return user, web
+
+
+def create_token(session: Session, *, actor: Actor, user: User, name: str = "") -> str:
+    token = "pt_" + secrets.token_urlsafe(32)
+    audited_add(
+        session,
+        ApiToken(user_id=user.id, name=name, token_hash=token_hash(token)),
+        actor=actor,
+        action="auth:token:create",
+        space=SYSTEM_SPACE,
+    )
+    return token
+
+
+def revoke_token(session: Session, *, actor: Actor, token_id: uuid.UUID) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise AccountError(f"token: no token {token_id}")
+    audited_update(
+        session, token, {"revoked_at": utcnow()}, actor=actor, action="auth:token:revoke",
+        space=SYSTEM_SPACE,
+    )
+    return token
+
+
+def token_user(session: Session, token: str) -> User | None:
+    row = session.scalars(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.is_active else None
+
+
+@dataclass(frozen=True)
+class _MembershipRow:
+    process_id: uuid.UUID
+    role: str
+    party_id: uuid.UUID | None
+    party_key: str | None
+    kind: str | None
+
+
+def actor_for(session: Session, user: User) -> Actor:
+    """The actor a user acts as: its memberships, with party keys, loaded once a request."""
+    rows = session.execute(
+        sa.select(
+            MembershipRow.process_id, MembershipRow.role, Party.id, Party.key, Party.kind
+        )
+        .select_from(MembershipRow)
+        .outerjoin(Delegation, Delegation.id == MembershipRow.delegation_id)
+        .outerjoin(Party, Party.id == Delegation.party_id)
+        .where(MembershipRow.user_id == user.id)
+        .execution_options(authz_internal=True)  # the actor's own delegation, to build the actor
+    ).all()
+    memberships = {
+        row[0]: Membership(
+            process_id=row[0],
+            role=str(row[1]),
+            party_id=row[2],
+            party_key=row[3],
+            is_mediator=row[4] == PartyKind.MEDIATOR,
+        )
+        for row in rows
+    }
+    return Actor(
+        user_id=user.id,
+        name=user.username,
+        is_operator=user.is_operator,
+        memberships=memberships,
+    )

@@ -1,0 +1,121 @@
+"""Request dependencies: the database session, the current actor, CSRF, the process."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from parley.auth.models import ApiToken
+from parley.auth.service import actor_for, session_user, token_hash, token_user
+from parley.authz import Actor, NotFound
+from parley.authz.visibility import guard_scoped_reads, visible_processes
+from parley.db.base import utcnow
+from parley.db.engine import write_session
+from parley.processes.models import Process
+
+SESSION_COOKIE = "parley_session"
+SECURE_SESSION_COOKIE = "__Host-parley_session"
+
+
+def cookie_name(request: Request) -> str:
+    return SECURE_SESSION_COOKIE if request.url.scheme == "https" else SESSION_COOKIE
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A read session for the request; unscoped reads of confidential models raise."""
+    factory = sessionmaker(bind=request.app.state.engine, expire_on_commit=False)
+    with factory() as session:
+        guard_scoped_reads(session)
+        yield session
+
+
+Db = Annotated[Session, Depends(get_db)]
+
+
+@dataclass(frozen=True)
+class Auth:
+    actor: Actor
+    csrf_token: str | None  # set when signed in through the session cookie
+    via: str  # "anonymous" | "cookie" | "token"
+
+
+def get_auth(request: Request, db: Db) -> Auth:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+        user = token_user(db, token)
+        if user is None:
+            raise HTTPException(401, "Invalid or revoked token", {"WWW-Authenticate": "Bearer"})
+        with write_session(request.app.state.engine) as w:
+            w.execute(
+                sa.update(ApiToken)
+                .where(ApiToken.token_hash == token_hash(token))
+                .values(last_used_at=utcnow())
+            )
+        auth = Auth(actor_for(db, user), None, "token")
+        request.state.auth = auth
+        return auth
+    cookie = request.cookies.get(cookie_name(request))
+    if cookie:
+        found = session_user(db, cookie)
+        if found is not None:
+            user, web = found
+            auth = Auth(actor_for(db, user), web.csrf_token, "cookie")
+            request.state.auth = auth
+            return auth
+    auth = Auth(Actor.anonymous(), None, "anonymous")
+    request.state.auth = auth
+    return auth
+
+
+CurrentAuth = Annotated[Auth, Depends(get_auth)]
+
+
+def get_actor(auth: CurrentAuth) -> Actor:
+    return auth.actor
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def require_user(auth: CurrentAuth) -> Actor:
+    if auth.actor.is_anonymous:
+        raise LoginRequired()
+    return auth.actor
+
+
+SignedIn = Annotated[Actor, Depends(require_user)]
+
+
+async def check_csrf(request: Request, auth: CurrentAuth) -> None:
+    """Cookie-authenticated changes need the session's CSRF token (form field or header)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or auth.via != "cookie":
+        return
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and "form" in request.headers.get("content-type", ""):
+        sent = str((await request.form()).get("csrf_token", ""))
+    if not sent or auth.csrf_token is None or not hmac.compare_digest(sent, auth.csrf_token):
+        raise HTTPException(403, "Missing or wrong CSRF token; reload the page and try again")
+
+
+Csrf = Depends(check_csrf)
+
+
+def process_by_key(db: Session, actor: Actor, key: str) -> Process:
+    """The process, if the actor may open it; otherwise NotFound (as if it did not exist)."""
+    process = db.scalars(
+        sa.select(Process).where(Process.key == key, visible_processes(actor))
+    ).first()
+    if process is None:
+        raise NotFound("process")
+    return process
