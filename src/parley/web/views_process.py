@@ -411,6 +411,20 @@ async def live_events(request: Request, key: str, db: Db, actor: SignedIn) -> Re
                              headers={"Cache-Control": "no-store"})
 
 
+@router.get("/p/{key}/search", include_in_schema=False)
+def search_page(request: Request, key: str, db: Db, actor: CurrentActor, q: str = "") -> Response:
+    process = process_by_key(db, actor, key)
+    return render(request, "search.html", process=process, q=q, hits=_search(db, actor, process, q))
+
+
+@router.get(API + "/{key}/search", tags=["search"])
+def search_api(key: str, db: Db, actor: CurrentActor, q: str = "") -> dict[str, Any]:
+    """Full-text search over the records the caller can see (at least 2 characters)."""
+    process = process_by_key(db, actor, key)
+    hits = _search(db, actor, process, q)
+    return {"items": hits, "total": len(hits)}
+
+
 # ---------------------------------------------------------------- generic record kinds
 
 
@@ -506,3 +520,37 @@ def record_api(key: str, slug: str, object_id: str, db: Db, actor: CurrentActor)
     return _detail(db, actor, process, slug, object_id)[2]
 
 
+
+
+# ---------------------------------------------------------------- search
+
+SEARCHABLE = {
+    "statements": ("title", "text"), "sessions": ("title", "place", "outcome"),
+    "minutes": ("text",), "amendments": ("text", "justification"),
+    "commitments": ("title", "obligation_text", "conditions"), "steps": ("title", "description"),
+    "sources": ("title", "text"), "documents": ("title", "description"),
+    "sticking-points": ("name", "description"), "people": ("name",),
+}
+
+
+def _search(db: Db, actor: Any, process: Process, q: str) -> list[dict[str, Any]]:
+    needle = f"%{q.strip().lower()}%"
+    hits: list[dict[str, Any]] = []
+    if len(q.strip()) < 2:
+        return hits
+    for slug, fields in SEARCHABLE.items():
+        kind = KINDS[slug]
+        condition = sa.or_(*[sa.func.lower(getattr(kind.model, f)).like(needle) for f in fields])
+        for row in db.scalars(scoped(actor, kind.model, process.id).where(condition).limit(50)):
+            hits.append({"kind": slug, "id": str(row.id), "label": str(getattr(row, kind.label)),
+                         "space": row.space})
+    position_hits = db.execute(
+        sa.select(Position.id, Position.space)
+        .where(Position.process_id == process.id, visible(actor, Position),
+               sa.or_(sa.func.lower(Position.reason).like(needle),
+                      sa.func.lower(Position.fallback_text).like(needle)))
+        .execution_options(**{SCOPED: True})
+    ).all()
+    hits.extend({"kind": "positions", "id": str(pid), "label": "position", "space": space}
+                for pid, space in position_hits)
+    return hits
