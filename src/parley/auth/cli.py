@@ -68,6 +68,29 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc)) from None
         console.print(f"password changed for {username}")
 
+    @user_app.command("join")
+    def user_join(
+        username: str,
+        process: Annotated[str, typer.Option(help="Process key.")],
+        role: Annotated[str, typer.Option(help="head, member, viewer or observer.")],
+        party: Annotated[str | None, typer.Option(help="Party key (none for an observer).")] = None,
+        db: DbOption = None,
+    ) -> None:
+        """Put a user in a party's delegation, or make it an observer of a process."""
+        from parley.authz import Actor
+        from parley.db.engine import write_session
+        from parley.processes.service import MembershipError, set_membership
+
+        try:
+            with write_session(open_engine(db)) as session:
+                set_membership(
+                    session, actor=Actor.system("cli:user-join"), process_key=process,
+                    username=username, party_key=party, role=role,
+                )
+        except MembershipError as exc:
+            raise fail(str(exc)) from None
+        console.print(f"{username} is now {role} of {party or 'no party'} in {process}")
+
     @token_app.command("create")
     def token_create(
         username: str,

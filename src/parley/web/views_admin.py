@@ -72,3 +72,24 @@ def create_user(
     except AccountError as exc:
         return render(request, "admin_users.html", 400, users=[], page=Page(1, 1, 0), error=str(exc))
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/memberships", include_in_schema=False, dependencies=[Csrf])
+def set_membership_form(
+    request: Request,
+    actor: SignedIn,
+    process: Annotated[str, Form()],
+    username: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    party: Annotated[str, Form()] = "",
+) -> Response:
+    from parley.processes.service import MembershipError, set_membership
+
+    require(actor, Permission.ADMIN_USERS_MANAGE)
+    try:
+        with write_session(request.app.state.engine) as session:
+            set_membership(session, actor=actor, process_key=process, username=username,
+                           party_key=party or None, role=role)
+    except MembershipError as exc:
+        return render(request, "admin_users.html", 400, users=[], page=Page(1, 1, 0), error=str(exc))
+    return RedirectResponse("/admin/users", status_code=303)
