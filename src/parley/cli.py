@@ -30,7 +30,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -279,9 +279,11 @@ def demo(
     for user in data.get("users", []):
         table.add_row(user["username"], user["password"], user.get("party") or "-", user["role"])
     console.print(table)
+    if no_serve:
+        console.print(f"loaded {path}")
+        return
     console.print(f"serving http://127.0.0.1:{port}  (database {path})")
-    if not no_serve:
-        serve(host="127.0.0.1", port=port, db=url)
+    serve(host="127.0.0.1", port=port, db=url)
 
 
 def _register_capabilities() -> None:
