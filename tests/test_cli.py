@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
 
-def test_demo_loads_the_miami_scenario_and_it_verifies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_loads_the_miami_scenario_and_it_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     scenario = ROOT / "examples" / "miami" / "scenario.yaml"
     result = runner.invoke(app, ["demo", "--no-serve", "--scenario", str(scenario)])
@@ -33,15 +35,43 @@ def test_demo_loads_the_miami_scenario_and_it_verifies(tmp_path: Path, monkeypat
 def test_accounts_and_memberships(small_url: str) -> None:
     result = runner.invoke(app, ["user", "add", "newbie", "--password", "short", "--db", small_url])
     assert result.exit_code == 2 and "at least" in result.output
-    result = runner.invoke(app, ["user", "add", "newbie", "--password", "long-enough-pw", "--db", small_url])
+    result = runner.invoke(
+        app, ["user", "add", "newbie", "--password", "long-enough-pw", "--db", small_url]
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(
-        app, ["user", "join", "newbie", "--process", "small", "--party", "ZZZ", "--role", "member",
-              "--db", small_url])
+        app,
+        [
+            "user",
+            "join",
+            "newbie",
+            "--process",
+            "small",
+            "--party",
+            "ZZZ",
+            "--role",
+            "member",
+            "--db",
+            small_url,
+        ],
+    )
     assert result.exit_code == 2 and "no party 'ZZZ'" in result.output
     result = runner.invoke(
-        app, ["user", "join", "newbie", "--process", "small", "--party", "BBB", "--role", "member",
-              "--db", small_url])
+        app,
+        [
+            "user",
+            "join",
+            "newbie",
+            "--process",
+            "small",
+            "--party",
+            "BBB",
+            "--role",
+            "member",
+            "--db",
+            small_url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     token = runner.invoke(app, ["token", "create", "newbie", "--db", small_url])
     assert token.exit_code == 0 and token.output.startswith("pt_")

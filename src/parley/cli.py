@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import typer
@@ -121,7 +121,7 @@ def scenario_check(file: Path) -> None:
     console.print(f"{file}: valid ({len(data.get('documents', []))} documents)")
 
 
-def _read_scenario(file: Path) -> dict:  # type: ignore[type-arg]
+def _read_scenario(file: Path) -> dict[str, Any]:
     from parley.scenario.loader import read_scenario
     from parley.scenario.validate import ScenarioError
     from parley.scenario.yamlfile import YamlError

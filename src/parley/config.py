@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "development-only-secret"})
-DEVELOPMENT_SECRET = "development-only-secret"
+DEVELOPMENT_SECRET = "development-only-secret"  # noqa: S105 - refused outside development
 
 
 def default_database_url() -> str:

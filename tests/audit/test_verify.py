@@ -90,9 +90,9 @@ def test_reordered_events_are_detected(small_engine: sa.Engine) -> None:
 def test_a_truncated_chain_is_detected(small_engine: sa.Engine) -> None:
     with read_session(small_engine) as session:
         last = session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.space == "participants").order_by(
-                AuditEvent.seq.desc()
-            )
+            sa.select(AuditEvent)
+            .where(AuditEvent.space == "participants")
+            .order_by(AuditEvent.seq.desc())
         ).first()
     with small_engine.begin() as conn:
         conn.execute(sa.delete(AuditEvent).where(AuditEvent.id == last.id))

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from parley.cli import app
 from parley.processes.models import Process
-from parley.scenario.validate import ScenarioError
 from parley.scenario.loader import read_scenario
+from parley.scenario.validate import ScenarioError
 
 runner = CliRunner()
 SMALL = Path(__file__).with_name("small.yaml")

@@ -19,7 +19,7 @@ def _lock_head(session: Session, chain: str) -> AuditHead:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(AuditHead)  # type: ignore[operator]
+        insert(AuditHead)
         .values(chain=chain, seq=0, hash=GENESIS)
         .on_conflict_do_nothing(index_elements=["chain"])
     )

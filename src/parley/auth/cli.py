@@ -40,8 +40,12 @@ def register(app: typer.Typer) -> None:
         try:
             with write_session(open_engine(db, create=True)) as session:
                 add_user(
-                    session, actor=Actor.system("cli:user-add"), username=username,
-                    password=_password(password), display_name=display_name, is_operator=operator,
+                    session,
+                    actor=Actor.system("cli:user-add"),
+                    username=username,
+                    password=_password(password),
+                    display_name=display_name,
+                    is_operator=operator,
                 )
         except AccountError as exc:
             raise fail(str(exc)) from None
@@ -61,7 +65,9 @@ def register(app: typer.Typer) -> None:
         try:
             with write_session(open_engine(db)) as session:
                 set_password(
-                    session, actor=Actor.system("cli:user-passwd"), username=username,
+                    session,
+                    actor=Actor.system("cli:user-passwd"),
+                    username=username,
                     password=_password(password),
                 )
         except AccountError as exc:
@@ -84,8 +90,12 @@ def register(app: typer.Typer) -> None:
         try:
             with write_session(open_engine(db)) as session:
                 set_membership(
-                    session, actor=Actor.system("cli:user-join"), process_key=process,
-                    username=username, party_key=party, role=role,
+                    session,
+                    actor=Actor.system("cli:user-join"),
+                    process_key=process,
+                    username=username,
+                    party_key=party,
+                    role=role,
                 )
         except MembershipError as exc:
             raise fail(str(exc)) from None
@@ -107,7 +117,9 @@ def register(app: typer.Typer) -> None:
             user = session.scalars(sa.select(User).where(User.username == username)).first()
             if user is None:
                 raise fail(f"no user {username!r}")
-            token = create_token(session, actor=Actor.system("cli:token-create"), user=user, name=name)
+            token = create_token(
+                session, actor=Actor.system("cli:token-create"), user=user, name=name
+            )
         typer.echo(token)
 
     @token_app.command("list")
@@ -125,8 +137,13 @@ def register(app: typer.Typer) -> None:
             ).all()
         table = Table("id", "name", "created", "last used", "revoked")
         for t in tokens:
-            table.add_row(str(t.id), t.name, str(t.created_at)[:19], str(t.last_used_at or "")[:19],
-                          str(t.revoked_at or "")[:19])
+            table.add_row(
+                str(t.id),
+                t.name,
+                str(t.created_at)[:19],
+                str(t.last_used_at or "")[:19],
+                str(t.revoked_at or "")[:19],
+            )
         console.print(table)
 
     @token_app.command("revoke")

@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,7 +18,8 @@ from parley.auth.models import ApiToken, LoginFailure, User, WebSession
 from parley.auth.passwords import dummy_verify, hash_password, verify_password
 from parley.authz.actor import Actor, Membership
 from parley.db.base import utcnow
-from parley.processes.models import Delegation, Membership as MembershipRow, Party, PartyKind
+from parley.processes.models import Delegation, Party, PartyKind
+from parley.processes.models import Membership as MembershipRow
 
 SYSTEM_SPACE = "system"
 MIN_PASSWORD = 10
@@ -74,16 +76,27 @@ def set_password(session: Session, *, actor: Actor, username: str, password: str
     user.password_hash = hash_password(password)
     # The hash itself never goes into the log; only that it changed.
     record(
-        session, actor=actor, process_id=None, space=SYSTEM_SPACE, action="admin:user:password",
-        object_type="users", object_id=user.id, changes={"password": ["(set)", "(changed)"]},
+        session,
+        actor=actor,
+        process_id=None,
+        space=SYSTEM_SPACE,
+        action="admin:user:password",
+        object_type="users",
+        object_id=user.id,
+        changes={"password": ["(set)", "(changed)"]},
     )
     session.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
 
 
-def _recent_failures(session: Session, column: sa.ColumnElement[str], value: str, since: datetime) -> int:
-    return session.scalar(
-        sa.select(sa.func.count()).select_from(LoginFailure).where(column == value, LoginFailure.at >= since)
-    ) or 0
+def _recent_failures(session: Session, column: Any, value: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(LoginFailure)
+            .where(column == value, LoginFailure.at >= since)
+        )
+        or 0
+    )
 
 
 def authenticate(
@@ -106,17 +119,16 @@ def authenticate(
         or _recent_failures(session, LoginFailure.address, address, since) >= max_failures * 4
     )
     user = session.scalars(sa.select(User).where(User.username == username)).one_or_none()
-    if throttled:
-        dummy_verify()
-        ok = False
-    elif user is None or not user.is_active:
+    if throttled or user is None or not user.is_active:
         dummy_verify()
         ok = False
     else:
         ok = verify_password(user.password_hash, password)
     if not ok or user is None:
         session.add(LoginFailure(username=username[:64], address=address[:64]))
-        raise AuthError("Unknown username or wrong password, or too many attempts; try again later.")
+        raise AuthError(
+            "Unknown username or wrong password, or too many attempts; try again later."
+        )
     return user
 
 
@@ -163,14 +175,20 @@ def revoke_token(session: Session, *, actor: Actor, token_id: uuid.UUID) -> ApiT
     if token is None:
         raise AccountError(f"token: no token {token_id}")
     audited_update(
-        session, token, {"revoked_at": utcnow()}, actor=actor, action="auth:token:revoke",
+        session,
+        token,
+        {"revoked_at": utcnow()},
+        actor=actor,
+        action="auth:token:revoke",
         space=SYSTEM_SPACE,
     )
     return token
 
 
 def token_user(session: Session, token: str) -> User | None:
-    row = session.scalars(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
+    row = session.scalars(
+        sa.select(ApiToken).where(ApiToken.token_hash == token_hash(token))
+    ).first()
     if row is None or row.revoked_at is not None:
         return None
     user = session.get(User, row.user_id)
@@ -189,9 +207,7 @@ class _MembershipRow:
 def actor_for(session: Session, user: User) -> Actor:
     """The actor a user acts as: its memberships, with party keys, loaded once a request."""
     rows = session.execute(
-        sa.select(
-            MembershipRow.process_id, MembershipRow.role, Party.id, Party.key, Party.kind
-        )
+        sa.select(MembershipRow.process_id, MembershipRow.role, Party.id, Party.key, Party.kind)
         .select_from(MembershipRow)
         .outerjoin(Delegation, Delegation.id == MembershipRow.delegation_id)
         .outerjoin(Party, Party.id == Delegation.party_id)

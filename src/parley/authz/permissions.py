@@ -63,8 +63,10 @@ def can(actor: Actor, permission: Permission, obj: Any = None) -> bool:
     if permission is Permission.PROCESS_RECORD_RELEASE:
         # Releasing is for those who own the narrower space: the party for its own rooms,
         # the mediator for its notes and for what parties shared with it.
-        return _can_write_space(actor, process_id, space) and membership is not None and (
-            membership.role == "head" or membership.is_mediator
+        return (
+            _can_write_space(actor, process_id, space)
+            and membership is not None
+            and (membership.role == "head" or membership.is_mediator)
         )
     if permission in (Permission.PROCESS_STATEMENT_APPROVE, Permission.PROCESS_VERSION_SIGN):
         return membership is not None and membership.role == "head"

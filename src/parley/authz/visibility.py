@@ -58,7 +58,9 @@ def visible(actor: Actor, model: Any) -> sa.ColumnElement[bool]:
             clauses.append(
                 sa.and_(
                     in_process,
-                    model.space.in_([PUBLIC, PARTICIPANTS, f"party:{own}", f"party:{own}+mediator"]),
+                    model.space.in_(
+                        [PUBLIC, PARTICIPANTS, f"party:{own}", f"party:{own}+mediator"]
+                    ),
                 )
             )
     return sa.or_(*clauses)
@@ -71,7 +73,7 @@ def visible_processes(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(Process.published.is_(True), Process.id.in_(list(actor.memberships)))
 
 
-def select_visible(actor: Actor, model: type[M]) -> sa.Select[tuple[M]]:
+def select_visible(actor: Actor, model: type[M]) -> sa.Select[Any]:
     return sa.select(model).where(visible(actor, model)).execution_options(**{SCOPED: True})
 
 
@@ -81,7 +83,7 @@ def get_visible(session: Session, actor: Actor, model: type[M], object_id: Any) 
         key = object_id if isinstance(object_id, uuid.UUID) else uuid.UUID(str(object_id))
     except ValueError:
         raise NotFound(model.__name__.lower()) from None
-    found = session.scalars(
+    found: M | None = session.scalars(
         select_visible(actor, model).where(model.id == key)  # type: ignore[attr-defined]
     ).first()
     if found is None:
@@ -103,7 +105,7 @@ def guard_scoped_reads(session: Session) -> None:
         options = state.execution_options
         if options.get(SCOPED) or options.get(INTERNAL):
             return
-        for description in state.statement.column_descriptions:  # type: ignore[union-attr]
+        for description in getattr(state.statement, "column_descriptions", []):
             entity = description.get("entity")
             if isinstance(entity, type) and issubclass(entity, Spaced):
                 raise ScopeBypass(f"unscoped read of {entity.__name__}; use authz.visible()")

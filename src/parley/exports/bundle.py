@@ -51,9 +51,11 @@ def _row(row: sa.RowMapping) -> dict[str, Any]:
 
 def export_bundle(session: Session, process_key: str) -> dict[str, Any]:
     process_table = metadata.tables["processes"]
-    process_row = session.execute(
-        sa.select(process_table).where(process_table.c.key == process_key)
-    ).mappings().first()
+    process_row = (
+        session.execute(sa.select(process_table).where(process_table.c.key == process_key))
+        .mappings()
+        .first()
+    )
     if process_row is None:
         raise BundleError(f"no process with key {process_key!r}")
     pid = process_row["id"]
@@ -143,5 +145,7 @@ def import_bundle(session: Session, bundle: dict[str, Any]) -> uuid.UUID:
     _insert_rows(session, metadata.tables["processes"], tables["processes"], "tables.processes")
     for table in _process_tables():
         _insert_rows(session, table, tables.get(table.name, []), f"tables.{table.name}")
-    _insert_rows(session, metadata.tables["audit_heads"], tables.get("audit_heads", []), "tables.audit_heads")
+    _insert_rows(
+        session, metadata.tables["audit_heads"], tables.get("audit_heads", []), "tables.audit_heads"
+    )
     return uuid.UUID(process["id"])

@@ -33,11 +33,14 @@ def snapshot(position: Position) -> dict[str, Any]:
 
 
 def _revise(session: Session, position: Position, actor: Actor) -> None:
-    count = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(PositionRevision)
-        .where(PositionRevision.position_id == position.id)
-    ) or 0
+    count = (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(PositionRevision)
+            .where(PositionRevision.position_id == position.id)
+        )
+        or 0
+    )
     audited_add(
         session,
         PositionRevision(
@@ -57,7 +60,9 @@ def _validate(values: dict[str, Any]) -> None:
     try:
         Stance(values["stance"])
     except ValueError:
-        raise PositionError(f"stance: {values['stance']!r} is not one of {', '.join(Stance)}") from None
+        raise PositionError(
+            f"stance: {values['stance']!r} is not one of {', '.join(Stance)}"
+        ) from None
     if not 0 <= int(values.get("priority") or 0) <= 100:
         raise PositionError("priority: must be between 0 and 100")
     utility = values.get("utility")
@@ -80,7 +85,9 @@ def record_position(
         raise Forbidden("only a delegation records positions")
     _validate(values)
     provision = session.scalars(
-        sa.select(Provision).where(Provision.id == provision_id).execution_options(**{INTERNAL: True})
+        sa.select(Provision)
+        .where(Provision.id == provision_id)
+        .execution_options(**{INTERNAL: True})
     ).first()
     if provision is None or provision.process_id != process_id:
         raise PositionError("provision: unknown provision")
@@ -142,19 +149,27 @@ def release(session: Session, *, actor: Actor, obj: Any, new_space: str) -> None
     require(actor, Permission.PROCESS_RECORD_RELEASE, obj)
     party_keys = set(
         session.scalars(
-            sa.select(Party.key).where(Party.process_id == obj.process_id).execution_options(
-                **{INTERNAL: True}
-            )
+            sa.select(Party.key)
+            .where(Party.process_id == obj.process_id)
+            .execution_options(**{INTERNAL: True})
         )
     )
     parse_space(new_space, party_keys)
     if not widens(obj.space, new_space):
         raise PositionError(f"space: {new_space!r} does not widen {obj.space!r}")
     old = obj.space
-    audited_update(session, obj, {"space": new_space}, actor=actor, action="record:release", space=old)
+    audited_update(
+        session, obj, {"space": new_space}, actor=actor, action="record:release", space=old
+    )
     from parley.audit.service import record
 
     record(
-        session, actor=actor, process_id=obj.process_id, space=new_space, action="record:release",
-        object_type=obj.__tablename__, object_id=obj.id, changes={"space": ["(narrower)", new_space]},
+        session,
+        actor=actor,
+        process_id=obj.process_id,
+        space=new_space,
+        action="record:release",
+        object_type=obj.__tablename__,
+        object_id=obj.id,
+        changes={"space": ["(narrower)", new_space]},
     )

@@ -17,7 +17,12 @@ class MembershipError(ValueError):
 
 
 def set_membership(
-    session: Session, *, actor: Actor, process_key: str, username: str, party_key: str | None,
+    session: Session,
+    *,
+    actor: Actor,
+    process_key: str,
+    username: str,
+    party_key: str | None,
     role: str,
 ) -> Membership:
     """Put a user in a party's delegation (or make it an observer); one place per process."""
@@ -50,7 +55,9 @@ def set_membership(
             delegation = audited_add(
                 session,
                 Delegation(process_id=process.id, party_id=party.id, name=party.name),
-                actor=actor, action="process:delegation:create", space="participants",
+                actor=actor,
+                action="process:delegation:create",
+                space="participants",
             )
     existing = session.scalars(
         sa.select(Membership).where(
@@ -59,10 +66,19 @@ def set_membership(
     ).first()
     values = {"delegation_id": delegation.id if delegation else None, "role": role_value}
     if existing is not None:
-        audited_update(session, existing, values, actor=actor, action="process:membership:update",
-                       space="participants")
+        audited_update(
+            session,
+            existing,
+            values,
+            actor=actor,
+            action="process:membership:update",
+            space="participants",
+        )
         return existing
     return audited_add(
-        session, Membership(process_id=process.id, user_id=user.id, **values),
-        actor=actor, action="process:membership:create", space="participants",
+        session,
+        Membership(process_id=process.id, user_id=user.id, **values),
+        actor=actor,
+        action="process:membership:create",
+        space="participants",
     )

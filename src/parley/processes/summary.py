@@ -23,10 +23,14 @@ def summarise(engine: sa.Engine, key: str) -> dict[str, Any]:
             s.scalars(sa.select(Document).where(Document.process_id == pid).order_by(Document.key))
         )
         versions = list(
-            s.scalars(sa.select(Version).where(Version.process_id == pid).order_by(Version.created_at))
+            s.scalars(
+                sa.select(Version).where(Version.process_id == pid).order_by(Version.created_at)
+            )
         )
         sessions = s.scalars(
-            sa.select(TalkSession).where(TalkSession.process_id == pid).order_by(TalkSession.starts_at)
+            sa.select(TalkSession)
+            .where(TalkSession.process_id == pid)
+            .order_by(TalkSession.starts_at)
         )
         points = s.scalars(
             sa.select(StickingPoint)
@@ -53,10 +57,7 @@ def summarise(engine: sa.Engine, key: str) -> dict[str, Any]:
                 ),
                 (
                     "Sessions",
-                    [
-                        (t.starts_at.date(), t.title, t.format, t.status, t.space)
-                        for t in sessions
-                    ],
+                    [(t.starts_at.date(), t.title, t.format, t.status, t.space) for t in sessions],
                     ["date", "title", "format", "status", "space"],
                 ),
                 (

@@ -17,7 +17,12 @@ from parley.auth.passwords import hash_password
 from parley.authz.actor import Actor
 from parley.commitments.models import Commitment, CommitmentLink, FulfilmentEvent
 from parley.intake.models import Evidence, Source
-from parley.positions.models import Position, PositionRevision, StickingPoint, StickingPointProvision
+from parley.positions.models import (
+    Position,
+    PositionRevision,
+    StickingPoint,
+    StickingPointProvision,
+)
 from parley.processes.models import (
     CoalitionMember,
     Delegation,
@@ -70,7 +75,7 @@ def read_scenario(path: Path) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8")
     data, lines = load_with_lines(text, str(path))
     validate(data, lines, str(path))
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def _d(value: Any) -> date | None:
@@ -379,7 +384,10 @@ class _Loader:
                     space=bracket.space,
                 )
                 self.option[(bspec["key"], ospec["key"])] = option
-                for field, kind in (("supporters", SupportKind.SUPPORTS), ("objectors", SupportKind.OBJECTS)):
+                for field, kind in (
+                    ("supporters", SupportKind.SUPPORTS),
+                    ("objectors", SupportKind.OBJECTS),
+                ):
                     for who in ospec.get(field, []):
                         self.add(
                             OptionSupport(
@@ -411,8 +419,12 @@ class _Loader:
                     base_version_id=self.version[(doc.key, spec["base"])].id,
                     party_id=self.party[spec["party"]].id,
                     kind=spec["kind"],
-                    provision_id=self._prov(doc, spec["provision"]).id if spec.get("provision") else None,
-                    after_provision_id=self._prov(doc, spec["after"]).id if spec.get("after") else None,
+                    provision_id=self._prov(doc, spec["provision"]).id
+                    if spec.get("provision")
+                    else None,
+                    after_provision_id=self._prov(doc, spec["after"]).id
+                    if spec.get("after")
+                    else None,
                     text=spec.get("text", ""),
                     justification=spec.get("justification", ""),
                     status=spec.get("status", "draft"),
@@ -530,8 +542,12 @@ class _Loader:
                         session_id=talk.id,
                         ordinal=ordinal,
                         title=item["title"],
-                        document_id=self.document[item["document"]].id if item.get("document") else None,
-                        provision_id=self.provision[item["provision"]].id if item.get("provision") else None,
+                        document_id=self.document[item["document"]].id
+                        if item.get("document")
+                        else None,
+                        provision_id=self.provision[item["provision"]].id
+                        if item.get("provision")
+                        else None,
                     ),
                     "session:agenda:add",
                     space=talk.space,
@@ -703,9 +719,8 @@ class _Loader:
                         commitment_id=commitment.id,
                         kind=event["kind"],
                         amount=Decimal(str(event_amount)) if event_amount is not None else None,
-                        currency=event.get("currency") or (
-                            spec.get("currency") if event_amount is not None else None
-                        ),
+                        currency=event.get("currency")
+                        or (spec.get("currency") if event_amount is not None else None),
                         occurred_on=_d(event["date"]),
                         note=event.get("note", ""),
                         space=commitment.space,
@@ -715,7 +730,10 @@ class _Loader:
                 latest = event["kind"]
             if latest is not None:
                 audited_update(
-                    self.s, commitment, {"status": latest}, actor=self.actor,
+                    self.s,
+                    commitment,
+                    {"status": latest},
+                    actor=self.actor,
                     action="commitment:status",
                 )
             for ref in spec.get("provisions", []):
@@ -760,7 +778,9 @@ class _Loader:
                 StatusClaim(
                     process_id=self.pid,
                     step_id=self.step[spec["step"]].id if spec.get("step") else None,
-                    provision_id=self.provision[spec["provision"]].id if spec.get("provision") else None,
+                    provision_id=self.provision[spec["provision"]].id
+                    if spec.get("provision")
+                    else None,
                     party_id=self.party[spec["party"]].id if spec.get("party") else None,
                     is_neutral=bool(spec.get("neutral", False)),
                     status=spec["status"],

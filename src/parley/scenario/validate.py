@@ -166,26 +166,28 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
     users = _list(data, "users")
     out.unique((("users", i, "username"), u.get("username")) for i, u in users)
     for i, user in users:
-        role, party = user.get("role"), user.get("party")
-        party_ref(("users", i, "party"), party)
+        role, party_key = user.get("role"), user.get("party")
+        party_ref(("users", i, "party"), party_key)
         person_ref(("users", i, "person"), user.get("person"))
-        if role == "observer" and party is not None:
+        if role == "observer" and party_key is not None:
             out.add(("users", i, "party"), "an observer belongs to no delegation")
-        if role not in (None, "observer") and party is None:
+        if role not in (None, "observer") and party_key is None:
             out.add(("users", i, "party"), f"required for role {role!r}")
 
     # Documents, versions, provisions, brackets: collect ids for later references.
     documents = _list(data, "documents")
     doc_keys = out.unique((("documents", i, "key"), d.get("key")) for i, d in documents)
-    provisions: dict[str, set[str]] = {}
-    versions: dict[str, set[str]] = {}
+    provisions: dict[Any, set[str]] = {}
+    versions: dict[Any, set[str]] = {}
     bracket_options: dict[str, set[str]] = {}
     bracket_provision: dict[str, str] = {}
     bracket_paths: list[tuple[Path, Any]] = []
     for i, doc in documents:
         dkey = doc.get("key")
         space_ref(("documents", i, "space"), doc.get("space"))
-        doc_versions = [(j, v) for j, v in enumerate(doc.get("versions") or []) if isinstance(v, dict)]
+        doc_versions = [
+            (j, v) for j, v in enumerate(doc.get("versions") or []) if isinstance(v, dict)
+        ]
         labels = out.unique(
             (("documents", i, "versions", j, "label"), v.get("label")) for j, v in doc_versions
         )
@@ -219,7 +221,9 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
                 bracket_paths.append((bpath + ("key",), bracket.get("key")))
                 space_ref(bpath + ("space",), bracket.get("space"))
                 if bracket.get("provision") not in wids:
-                    out.add(bpath + ("provision",), f"unknown provision {bracket.get('provision')!r}")
+                    out.add(
+                        bpath + ("provision",), f"unknown provision {bracket.get('provision')!r}"
+                    )
                 options = bracket.get("options") or []
                 keys = out.unique(
                     ((bpath + ("options", m, "key")), o.get("key")) for m, o in enumerate(options)
@@ -234,17 +238,19 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
         for j, link in enumerate(doc.get("lineage") or []):
             for end in ("from", "to"):
                 if link.get(end) not in labels:
-                    out.add(("documents", i, "lineage", j, end), f"unknown version {link.get(end)!r}")
+                    out.add(
+                        ("documents", i, "lineage", j, end), f"unknown version {link.get(end)!r}"
+                    )
     out.unique(bracket_paths)
 
     def provision_ref(path: Path, ref: Any) -> None:
         if ref is None:
             return
-        doc, _, wid = str(ref).partition("/")
-        if doc not in doc_keys:
-            out.add(path, f"unknown document {doc!r} in {ref!r}")
-        elif wid not in provisions.get(doc, set()):
-            out.add(path, f"unknown provision {wid!r} in document {doc!r}")
+        doc_key, _, wid = str(ref).partition("/")
+        if doc_key not in doc_keys:
+            out.add(path, f"unknown document {doc_key!r} in {ref!r}")
+        elif wid not in provisions.get(doc_key, set()):
+            out.add(path, f"unknown provision {wid!r} in document {doc_key!r}")
 
     def doc_ref(path: Path, key: Any) -> None:
         if key is not None and key not in doc_keys:
@@ -255,13 +261,13 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
         doc_ref(apath + ("document",), amendment.get("document"))
         party_ref(apath + ("party",), amendment.get("party"))
         space_ref(apath + ("space",), amendment.get("space"))
-        doc = amendment.get("document")
-        if doc in versions and amendment.get("base") not in versions[doc]:
-            out.add(apath + ("base",), f"unknown version {amendment.get('base')!r} of {doc!r}")
+        doc_key = amendment.get("document")
+        if doc_key in versions and amendment.get("base") not in versions[doc_key]:
+            out.add(apath + ("base",), f"unknown version {amendment.get('base')!r} of {doc_key!r}")
         for field in ("provision", "after"):
             wid = amendment.get(field)
-            if doc in provisions and wid is not None and wid not in provisions[doc]:
-                out.add(apath + (field,), f"unknown provision {wid!r} in document {doc!r}")
+            if doc_key in provisions and wid is not None and wid not in provisions[doc_key]:
+                out.add(apath + (field,), f"unknown provision {wid!r} in document {doc_key!r}")
     out.unique((("amendments", i, "key"), a.get("key")) for i, a in _list(data, "amendments"))
 
     for i, position in _list(data, "positions"):
@@ -277,12 +283,16 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
                 out.add(ppath + ("bracket",), f"unknown bracket {bracket!r}")
             else:
                 if option not in bracket_options[bracket]:
-                    out.add(ppath + ("option",), f"unknown option {option!r} of bracket {bracket!r}")
+                    out.add(
+                        ppath + ("option",), f"unknown option {option!r} of bracket {bracket!r}"
+                    )
                 if bracket_provision[bracket] != position.get("provision"):
                     out.add(ppath + ("bracket",), f"bracket {bracket!r} is not on this provision")
         space = str(position.get("space", ""))
-        if position.get("party") and space.startswith("party:") and not space.startswith(
-            f"party:{position.get('party')}"
+        if (
+            position.get("party")
+            and space.startswith("party:")
+            and not space.startswith(f"party:{position.get('party')}")
         ):
             out.add(ppath + ("space",), "a position can live only in its own party's space")
 
@@ -290,7 +300,9 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
         space_ref(("sticking_points", i, "space"), point.get("space"))
         for j, ref in enumerate(point.get("provisions") or []):
             provision_ref(("sticking_points", i, "provisions", j), ref)
-    out.unique((("sticking_points", i, "key"), s.get("key")) for i, s in _list(data, "sticking_points"))
+    out.unique(
+        (("sticking_points", i, "key"), s.get("key")) for i, s in _list(data, "sticking_points")
+    )
 
     milestones = _list(data, "milestones")
     milestone_keys = out.unique((("milestones", i, "key"), m.get("key")) for i, m in milestones)
@@ -374,7 +386,9 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
             and None not in duration
             and duration[0] > duration[1]
         ):
-            out.add(("steps", i, "duration"), f"minimum {duration[0]} exceeds maximum {duration[1]}")
+            out.add(
+                ("steps", i, "duration"), f"minimum {duration[0]} exceeds maximum {duration[1]}"
+            )
 
     for i, commitment in _list(data, "commitments"):
         cpath: Path = ("commitments", i)
@@ -433,4 +447,3 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
         if bool(claim.get("neutral")) == (claim.get("party") is not None):
             out.add(cpath, "give exactly one of party or neutral: true")
         evidence_refs(cpath + ("evidence",), claim.get("evidence"))
-

@@ -38,7 +38,9 @@ def load_with_lines(text: str, filename: str = "<scenario>") -> tuple[Any, dict[
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise YamlError(f"{filename}: not valid YAML: {getattr(exc, 'problem', exc)}{where}") from None
+        raise YamlError(
+            f"{filename}: not valid YAML: {getattr(exc, 'problem', exc)}{where}"
+        ) from None
     finally:
         loader.dispose()
     lines: dict[Path, int] = {}
@@ -59,7 +61,7 @@ def load_with_lines(text: str, filename: str = "<scenario>") -> tuple[Any, dict[
             return result
         if isinstance(n, yaml.SequenceNode):
             return [walk(item, path + (i,)) for i, item in enumerate(n.value)]
-        return _plain(constructor.construct_object(n))  # type: ignore[no-untyped-call]
+        return _plain(constructor.construct_object(n))
 
     if node is None:
         return None, lines

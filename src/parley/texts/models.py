@@ -144,7 +144,9 @@ class Lineage(ProcessScoped, Base):
     from_version_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("versions.id", ondelete="CASCADE")
     )
-    to_version_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("versions.id", ondelete="CASCADE"))
+    to_version_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("versions.id", ondelete="CASCADE")
+    )
     from_provision_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("provisions.id"))
     to_provision_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("provisions.id"))
     kind: Mapped[LineageKind] = enum_column(LineageKind)
@@ -158,7 +160,9 @@ class Amendment(ProcessScoped, Spaced, Base):
     __table_args__ = (sa.UniqueConstraint("process_id", "key"),)
 
     key: Mapped[str] = mapped_column(sa.String(64))
-    document_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("documents.id", ondelete="CASCADE")
+    )
     base_version_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("versions.id"))
     party_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties.id"))
     kind: Mapped[AmendmentKind] = enum_column(AmendmentKind)

@@ -41,34 +41,95 @@ class Kind:
 KINDS: dict[str, Kind] = {
     k.slug: k
     for k in (
-        Kind("parties", Party, "Parties", ("key", "name", "kind", "aliases", "space"), label="name"),
-        Kind("people", Person, "People", ("name", "affiliation", "aliases", "space"), ("name",), "name"),
+        Kind(
+            "parties", Party, "Parties", ("key", "name", "kind", "aliases", "space"), label="name"
+        ),
+        Kind(
+            "people",
+            Person,
+            "People",
+            ("name", "affiliation", "aliases", "space"),
+            ("name",),
+            "name",
+        ),
         Kind("documents", Document, "Documents", ("key", "title", "kind", "space")),
-        Kind("versions", Version, "Versions", ("label", "kind", "dated", "content_hash", "space"),
-             ("created_at",), "label"),
-        Kind("amendments", Amendment, "Amendments", ("key", "kind", "status", "text", "justification", "space"),
-             label="key"),
+        Kind(
+            "versions",
+            Version,
+            "Versions",
+            ("label", "kind", "dated", "content_hash", "space"),
+            ("created_at",),
+            "label",
+        ),
+        Kind(
+            "amendments",
+            Amendment,
+            "Amendments",
+            ("key", "kind", "status", "text", "justification", "space"),
+            label="key",
+        ),
         Kind("brackets", Bracket, "Brackets", ("key", "label", "status", "space"), label="key"),
-        Kind("sticking-points", StickingPoint, "Sticking points", ("key", "name", "is_open", "space"),
-             label="name"),
-        Kind("sessions", TalkSession, "Sessions", ("title", "format", "status", "starts_at", "place", "space"),
-             ("starts_at",)),
+        Kind(
+            "sticking-points",
+            StickingPoint,
+            "Sticking points",
+            ("key", "name", "is_open", "space"),
+            label="name",
+        ),
+        Kind(
+            "sessions",
+            TalkSession,
+            "Sessions",
+            ("title", "format", "status", "starts_at", "place", "space"),
+            ("starts_at",),
+        ),
         Kind("rooms", Room, "Rooms", ("name", "space"), ("name",), "name"),
         Kind("minutes", Minutes, "Minutes", ("status", "text", "space"), ("created_at",), "status"),
-        Kind("statements", Statement, "Statements", ("made_on", "kind", "title", "text", "space"),
-             ("made_on", "key")),
-        Kind("commitments", Commitment, "Commitments",
-             ("title", "kind", "amount", "currency", "period_text", "status", "space")),
-        Kind("fulfilment-events", FulfilmentEvent, "Fulfilment events",
-             ("occurred_on", "kind", "amount", "currency", "note", "space"), ("occurred_on",), "kind"),
+        Kind(
+            "statements",
+            Statement,
+            "Statements",
+            ("made_on", "kind", "title", "text", "space"),
+            ("made_on", "key"),
+        ),
+        Kind(
+            "commitments",
+            Commitment,
+            "Commitments",
+            ("title", "kind", "amount", "currency", "period_text", "status", "space"),
+        ),
+        Kind(
+            "fulfilment-events",
+            FulfilmentEvent,
+            "Fulfilment events",
+            ("occurred_on", "kind", "amount", "currency", "note", "space"),
+            ("occurred_on",),
+            "kind",
+        ),
         Kind("steps", Step, "Steps", ("key", "title", "min_days", "max_days", "space")),
         Kind("milestones", Milestone, "Milestones", ("key", "title", "on_date", "space")),
-        Kind("constraints", TemporalConstraint, "Constraints",
-             ("key", "from_ref", "to_ref", "min_days", "max_days", "explanation", "space"), label="key"),
-        Kind("status-claims", StatusClaim, "Status claims",
-             ("claimed_on", "status", "level", "is_neutral", "note", "space"), ("claimed_on",), "status"),
-        Kind("sources", Source, "Sources", ("published_on", "title", "outlet", "url", "space"),
-             ("published_on", "key")),
+        Kind(
+            "constraints",
+            TemporalConstraint,
+            "Constraints",
+            ("key", "from_ref", "to_ref", "min_days", "max_days", "explanation", "space"),
+            label="key",
+        ),
+        Kind(
+            "status-claims",
+            StatusClaim,
+            "Status claims",
+            ("claimed_on", "status", "level", "is_neutral", "note", "space"),
+            ("claimed_on",),
+            "status",
+        ),
+        Kind(
+            "sources",
+            Source,
+            "Sources",
+            ("published_on", "title", "outlet", "url", "space"),
+            ("published_on", "key"),
+        ),
     )
 }
 
@@ -82,15 +143,18 @@ def scoped(actor: Actor, model: Any, process_id: uuid.UUID) -> sa.Select[Any]:
 
 
 def page_of(
-    db: Session, actor: Actor, kind: Kind, process_id: uuid.UUID, page: int, size: int,
+    db: Session,
+    actor: Actor,
+    kind: Kind,
+    process_id: uuid.UUID,
+    page: int,
+    size: int,
     filters: dict[str, Any] | None = None,
 ) -> tuple[list[Any], int]:
     query = scoped(actor, kind.model, process_id)
     for name, value in (filters or {}).items():
         query = query.where(getattr(kind.model, name) == value)
-    total = db.scalar(
-        sa.select(sa.func.count()).select_from(query.subquery())
-    ) or 0
+    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     order = [getattr(kind.model, name) for name in kind.order] + [kind.model.id]
     rows = db.scalars(query.order_by(*order).limit(size).offset((page - 1) * size)).all()
     return list(rows), total
@@ -98,8 +162,8 @@ def page_of(
 
 def _spaced_targets(model: Any) -> dict[str, Any]:
     """Foreign-key columns of ``model`` that point at spaced models, with those models."""
-    from parley.db.registry import metadata  # noqa: F401  (all models imported)
     from parley.db.base import Base
+    from parley.db.registry import metadata  # noqa: F401  (all models imported)
 
     by_table = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers}
     targets = {}
@@ -130,7 +194,11 @@ def serialise(db: Session, actor: Actor, model: Any, rows: list[Any]) -> list[di
         item = {}
         for attr in sa.inspect(model).column_attrs:
             value = getattr(row, attr.key)
-            if attr.key in targets and value is not None and value not in allowed.get(attr.key, set()):
+            if (
+                attr.key in targets
+                and value is not None
+                and value not in allowed.get(attr.key, set())
+            ):
                 value = None
             item[attr.key] = jsonable(value)
         out.append(item)

@@ -22,7 +22,9 @@ def wants_json(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    app.mount("/static", StaticFiles(directory=str(files("parley") / "web" / "static")), name="static")
+    app.mount(
+        "/static", StaticFiles(directory=str(files("parley") / "web" / "static")), name="static"
+    )
 
     @app.get("/static-lib/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Response:
@@ -47,21 +49,31 @@ def install(app: FastAPI) -> None:
     async def forbidden(request: Request, exc: Forbidden) -> Response:
         if wants_json(request):
             return JSONResponse({"detail": "Forbidden"}, status_code=403)
-        return render(request, "error.html", 403, title="Not allowed",
-                      message="You can see this, but you may not change it.")
+        return render(
+            request,
+            "error.html",
+            403,
+            title="Not allowed",
+            message="You can see this, but you may not change it.",
+        )
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if wants_json(request):
-            return JSONResponse({"detail": "Not authenticated"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"detail": "Not authenticated"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query")),
-             "message": e["msg"]}
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query")),
+                "message": e["msg"],
+            }
             for e in exc.errors()
         ]
         if wants_json(request):
@@ -74,8 +86,9 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _not_found(request)
         if wants_json(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                                headers=exc.headers)
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
         return render(request, "error.html", exc.status_code, title="Error", message=exc.detail)
 
     from parley.web import views_admin, views_auth, views_process
@@ -87,5 +100,10 @@ def install(app: FastAPI) -> None:
 def _not_found(request: Request) -> Response:
     if wants_json(request):
         return JSONResponse(NOT_FOUND_BODY, status_code=404)
-    return render(request, "error.html", 404, title="Not found",
-                  message="There is nothing here, or nothing you can see.")
+    return render(
+        request,
+        "error.html",
+        404,
+        title="Not found",
+        message="There is nothing here, or nothing you can see.",
+    )

@@ -9,7 +9,16 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-PACKAGES = ("web", "positions", "sequencing", "texts", "sessions", "commitments", "intake", "timeline")
+PACKAGES = (
+    "web",
+    "positions",
+    "sequencing",
+    "texts",
+    "sessions",
+    "commitments",
+    "intake",
+    "timeline",
+)
 
 
 def _loader() -> ChoiceLoader:

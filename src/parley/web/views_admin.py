@@ -22,7 +22,9 @@ router = APIRouter()
 
 def _users(db: Db, page: int, size: int) -> tuple[list[dict[str, object]], Page]:
     total = db.scalar(sa.select(sa.func.count()).select_from(User)) or 0
-    users = db.scalars(sa.select(User).order_by(User.username).limit(size).offset((page - 1) * size)).all()
+    users = db.scalars(
+        sa.select(User).order_by(User.username).limit(size).offset((page - 1) * size)
+    ).all()
     rows = db.execute(
         sa.select(Membership.user_id, Process.key, Party.key, Membership.role)
         .join(Process, Process.id == Membership.process_id)
@@ -34,8 +36,14 @@ def _users(db: Db, page: int, size: int) -> tuple[list[dict[str, object]], Page]
     for user_id, process_key, party_key, role in rows:
         places.setdefault(user_id, []).append(f"{process_key}: {party_key or '-'} ({role})")
     items = [
-        {"id": str(u.id), "username": u.username, "display_name": u.display_name,
-         "operator": u.is_operator, "active": u.is_active, "memberships": sorted(places.get(u.id, []))}
+        {
+            "id": str(u.id),
+            "username": u.username,
+            "display_name": u.display_name,
+            "operator": u.is_operator,
+            "active": u.is_active,
+            "memberships": sorted(places.get(u.id, [])),
+        }
         for u in users
     ]
     return items, Page(page, size, total)
@@ -67,10 +75,17 @@ def create_user(
     require(actor, Permission.ADMIN_USERS_MANAGE)
     try:
         with write_session(request.app.state.engine) as session:
-            add_user(session, actor=actor, username=username, password=password,
-                     display_name=display_name)
+            add_user(
+                session,
+                actor=actor,
+                username=username,
+                password=password,
+                display_name=display_name,
+            )
     except AccountError as exc:
-        return render(request, "admin_users.html", 400, users=[], page=Page(1, 1, 0), error=str(exc))
+        return render(
+            request, "admin_users.html", 400, users=[], page=Page(1, 1, 0), error=str(exc)
+        )
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -88,8 +103,16 @@ def set_membership_form(
     require(actor, Permission.ADMIN_USERS_MANAGE)
     try:
         with write_session(request.app.state.engine) as session:
-            set_membership(session, actor=actor, process_key=process, username=username,
-                           party_key=party or None, role=role)
+            set_membership(
+                session,
+                actor=actor,
+                process_key=process,
+                username=username,
+                party_key=party or None,
+                role=role,
+            )
     except MembershipError as exc:
-        return render(request, "admin_users.html", 400, users=[], page=Page(1, 1, 0), error=str(exc))
+        return render(
+            request, "admin_users.html", 400, users=[], page=Page(1, 1, 0), error=str(exc)
+        )
     return RedirectResponse("/admin/users", status_code=303)

@@ -52,7 +52,10 @@ def login(
     try:
         with write_session(request.app.state.engine) as session:
             user = authenticate(
-                session, username=username, password=password, address=_address(request),
+                session,
+                username=username,
+                password=password,
+                address=_address(request),
                 max_failures=settings.login_max_failures,
                 window_seconds=settings.login_window_seconds,
             )
@@ -61,8 +64,13 @@ def login(
         return render(request, "login.html", 401, next=_safe_next(next), error=str(exc))
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
-        cookie_name(request), token, httponly=True, samesite="lax",
-        secure=request.url.scheme == "https", path="/", max_age=settings.session_hours * 3600,
+        cookie_name(request),
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+        max_age=settings.session_hours * 3600,
     )
     return response
 
@@ -96,12 +104,17 @@ def api_token(request: Request, body: TokenRequest) -> Response:
     try:
         with write_session(request.app.state.engine) as session:
             user = authenticate(
-                session, username=body.username, password=body.password,
-                address=_address(request), max_failures=settings.login_max_failures,
+                session,
+                username=body.username,
+                password=body.password,
+                address=_address(request),
+                max_failures=settings.login_max_failures,
                 window_seconds=settings.login_window_seconds,
             )
             token = create_token(
-                session, actor=Actor(user_id=user.id, name=user.username), user=user,
+                session,
+                actor=Actor(user_id=user.id, name=user.username),
+                user=user,
                 name=body.name or "api",
             )
     except AuthError as exc:
@@ -116,11 +129,17 @@ def my_tokens(request: Request, actor: SignedIn) -> list[dict[str, str | None]]:
 
     with read_session(request.app.state.engine) as session:
         rows = session.scalars(
-            sa.select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.created_at)
+            sa.select(ApiToken)
+            .where(ApiToken.user_id == actor.user_id)
+            .order_by(ApiToken.created_at)
         ).all()
     return [
-        {"id": str(t.id), "name": t.name, "created_at": t.created_at.isoformat(),
-         "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}
+        {
+            "id": str(t.id),
+            "name": t.name,
+            "created_at": t.created_at.isoformat(),
+            "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+        }
         for t in rows
     ]
 

@@ -47,12 +47,20 @@ def _page_size(request: Request) -> int:
 
 
 def _processes(db: Db, actor: CurrentActor) -> list[Process]:
-    return list(db.scalars(sa.select(Process).where(visible_processes(actor)).order_by(Process.key)))
+    return list(
+        db.scalars(sa.select(Process).where(visible_processes(actor)).order_by(Process.key))
+    )
 
 
 def _process_json(p: Process) -> dict[str, Any]:
-    return {"id": str(p.id), "key": p.key, "title": p.title, "status": str(p.status),
-            "start_date": jsonable(p.start_date), "published": p.published}
+    return {
+        "id": str(p.id),
+        "key": p.key,
+        "title": p.title,
+        "status": str(p.status),
+        "start_date": jsonable(p.start_date),
+        "published": p.published,
+    }
 
 
 @router.get("/", include_in_schema=False)
@@ -68,8 +76,16 @@ def processes_api(db: Db, actor: CurrentActor) -> list[dict[str, Any]]:
 
 def _counts(db: Db, actor: CurrentActor, process: Process) -> dict[str, int]:
     counts = {}
-    for slug in ("documents", "versions", "sessions", "statements", "commitments", "steps",
-                 "sticking-points", "sources"):
+    for slug in (
+        "documents",
+        "versions",
+        "sessions",
+        "statements",
+        "commitments",
+        "steps",
+        "sticking-points",
+        "sources",
+    ):
         kind = KINDS[slug]
         query = scoped(actor, kind.model, process.id).subquery()
         counts[slug] = db.scalar(sa.select(sa.func.count()).select_from(query)) or 0
@@ -80,8 +96,14 @@ def _counts(db: Db, actor: CurrentActor, process: Process) -> dict[str, int]:
 def dashboard(request: Request, key: str, db: Db, actor: CurrentActor) -> Response:
     process = process_by_key(db, actor, key)
     membership = actor.membership(process.id)
-    return render(request, "dashboard.html", process=process, counts=_counts(db, actor, process),
-                  membership=membership, kinds=KINDS)
+    return render(
+        request,
+        "dashboard.html",
+        process=process,
+        counts=_counts(db, actor, process),
+        membership=membership,
+        kinds=KINDS,
+    )
 
 
 @router.get(API + "/{key}", tags=["processes"])
@@ -89,9 +111,12 @@ def dashboard_api(key: str, db: Db, actor: CurrentActor) -> dict[str, Any]:
     """A process with the number of records of each kind the caller can see."""
     process = process_by_key(db, actor, key)
     membership = actor.membership(process.id)
-    return {**_process_json(process), "counts": _counts(db, actor, process),
-            "my_party": membership.party_key if membership else None,
-            "my_role": membership.role if membership else None}
+    return {
+        **_process_json(process),
+        "counts": _counts(db, actor, process),
+        "my_party": membership.party_key if membership else None,
+        "my_role": membership.role if membership else None,
+    }
 
 
 # ---------------------------------------------------------------- positions
@@ -119,14 +144,21 @@ def _positions(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, 
     parties = _party_names(db, process)
     out = []
     for position, wid, doc_key, option_key in rows:
-        out.append({
-            "id": str(position.id), "party": parties.get(position.party_id),
-            "provision": f"{doc_key}/{wid}", "option": option_key,
-            "stance": str(position.stance), "priority": position.priority,
-            "utility": position.utility, "fallback_text": position.fallback_text,
-            "reason": position.reason, "space": position.space,
-            "updated_at": jsonable(position.updated_at),
-        })
+        out.append(
+            {
+                "id": str(position.id),
+                "party": parties.get(position.party_id),
+                "provision": f"{doc_key}/{wid}",
+                "option": option_key,
+                "stance": str(position.stance),
+                "priority": position.priority,
+                "utility": position.utility,
+                "fallback_text": position.fallback_text,
+                "reason": position.reason,
+                "space": position.space,
+                "updated_at": jsonable(position.updated_at),
+            }
+        )
     return out
 
 
@@ -141,8 +173,9 @@ def _choices(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, An
     doc_keys = {d.id: d.key for d in docs}
     brackets = db.scalars(scoped(actor, Bracket, process.id)).all()
     options = db.execute(
-        sa.select(BracketOption.id, BracketOption.key, BracketOption.bracket_id)
-        .where(BracketOption.bracket_id.in_([b.id for b in brackets]))
+        sa.select(BracketOption.id, BracketOption.key, BracketOption.bracket_id).where(
+            BracketOption.bracket_id.in_([b.id for b in brackets])
+        )
     ).all()
     by_provision: dict[uuid.UUID, list[dict[str, str]]] = {}
     bracket_provision = {b.id: b.provision_id for b in brackets}
@@ -161,9 +194,16 @@ def _choices(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, An
 def positions_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
     process = process_by_key(db, actor, key)
     membership = actor.membership(process.id)
-    return render(request, "positions.html", process=process, positions=_positions(db, actor, process),
-                  choices=_choices(db, actor, process), membership=membership,
-                  stances=[s.value for s in Stance], error=None)
+    return render(
+        request,
+        "positions.html",
+        process=process,
+        positions=_positions(db, actor, process),
+        choices=_choices(db, actor, process),
+        membership=membership,
+        stances=[s.value for s in Stance],
+        error=None,
+    )
 
 
 @router.get(API + "/{key}/positions", tags=["positions"])
@@ -189,13 +229,19 @@ class PositionIn(BaseModel):
 def _save_position(request: Request, actor: Any, process: Process, body: PositionIn) -> Position:
     with write_session(request.app.state.engine) as session:
         return record_position(
-            session, actor=actor, process_id=process.id, provision_id=body.provision_id,
-            option_id=body.option_id, values=body.model_dump(),
+            session,
+            actor=actor,
+            process_id=process.id,
+            provision_id=body.provision_id,
+            option_id=body.option_id,
+            values=body.model_dump(),
         )
 
 
 @router.post(API + "/{key}/positions", tags=["positions"], dependencies=[Csrf], status_code=201)
-def record_position_api(request: Request, key: str, body: PositionIn, db: Db, actor: SignedIn) -> dict[str, Any]:
+def record_position_api(
+    request: Request, key: str, body: PositionIn, db: Db, actor: SignedIn
+) -> dict[str, Any]:
     """Record (create or update) the caller's party's position on a provision or option."""
     from fastapi import HTTPException
 
@@ -209,26 +255,44 @@ def record_position_api(request: Request, key: str, body: PositionIn, db: Db, ac
 
 @router.post("/p/{key}/positions", include_in_schema=False, dependencies=[Csrf])
 def record_position_form(
-    request: Request, key: str, db: Db, actor: SignedIn,
-    provision: Annotated[str, Form()], stance: Annotated[str, Form()],
-    option: Annotated[str, Form()] = "", priority: Annotated[int, Form()] = 0,
-    utility: Annotated[str, Form()] = "", fallback_text: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "", space: Annotated[str, Form()] = "",
+    request: Request,
+    key: str,
+    db: Db,
+    actor: SignedIn,
+    provision: Annotated[str, Form()],
+    stance: Annotated[str, Form()],
+    option: Annotated[str, Form()] = "",
+    priority: Annotated[int, Form()] = 0,
+    utility: Annotated[str, Form()] = "",
+    fallback_text: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    space: Annotated[str, Form()] = "",
 ) -> Response:
     process = process_by_key(db, actor, key)
     try:
         body = PositionIn(
-            provision_id=uuid.UUID(provision), option_id=uuid.UUID(option) if option else None,
-            stance=stance, priority=priority,  # type: ignore[arg-type]
-            utility=int(utility) if utility.strip() else None, fallback_text=fallback_text,
-            reason=reason, space=space or None,
+            provision_id=uuid.UUID(provision),
+            option_id=uuid.UUID(option) if option else None,
+            stance=stance,
+            priority=priority,
+            utility=int(utility) if utility.strip() else None,
+            fallback_text=fallback_text,
+            reason=reason,
+            space=space or None,
         )
         _save_position(request, actor, process, body)
     except (ValueError, PositionError) as exc:
-        return render(request, "positions.html", 422, process=process,
-                      positions=_positions(db, actor, process), choices=_choices(db, actor, process),
-                      membership=actor.membership(process.id), stances=[s.value for s in Stance],
-                      error=str(exc))
+        return render(
+            request,
+            "positions.html",
+            422,
+            process=process,
+            positions=_positions(db, actor, process),
+            choices=_choices(db, actor, process),
+            membership=actor.membership(process.id),
+            stances=[s.value for s in Stance],
+            error=str(exc),
+        )
     return RedirectResponse(f"/p/{key}/positions", status_code=303)
 
 
@@ -241,19 +305,29 @@ def _history(db: Db, actor: Any, process: Process, position_id: str) -> list[dic
         .where(PositionRevision.position_id == position.id)
         .order_by(PositionRevision.revision)
     ).all()
-    return [{"revision": r.revision, "changed_at": jsonable(r.changed_at), **r.snapshot}
-            for r in revisions]
+    return [
+        {"revision": r.revision, "changed_at": jsonable(r.changed_at), **r.snapshot}
+        for r in revisions
+    ]
 
 
 @router.get("/p/{key}/positions/{position_id}/history", include_in_schema=False)
-def position_history_page(request: Request, key: str, position_id: str, db: Db, actor: SignedIn) -> Response:
+def position_history_page(
+    request: Request, key: str, position_id: str, db: Db, actor: SignedIn
+) -> Response:
     process = process_by_key(db, actor, key)
-    return render(request, "position_history.html", process=process,
-                  revisions=_history(db, actor, process, position_id))
+    return render(
+        request,
+        "position_history.html",
+        process=process,
+        revisions=_history(db, actor, process, position_id),
+    )
 
 
 @router.get(API + "/{key}/positions/{position_id}/history", tags=["positions"])
-def position_history_api(key: str, position_id: str, db: Db, actor: SignedIn) -> list[dict[str, Any]]:
+def position_history_api(
+    key: str, position_id: str, db: Db, actor: SignedIn
+) -> list[dict[str, Any]]:
     """Every revision of a position that the caller can see (revisions stay in their space)."""
     process = process_by_key(db, actor, key)
     return _history(db, actor, process, position_id)
@@ -267,7 +341,9 @@ class ReleaseIn(BaseModel):
     space: str
 
 
-def _release(request: Request, actor: Any, process: Process, model: Any, object_id: str, space: str) -> None:
+def _release(
+    request: Request, actor: Any, process: Process, model: Any, object_id: str, space: str
+) -> None:
     with write_session(request.app.state.engine) as session:
         obj = get_visible(session, actor, model, object_id)
         if obj.process_id != process.id:
@@ -280,8 +356,9 @@ def _release_model(slug: str) -> Any:
 
 
 @router.post(API + "/{key}/{slug}/{object_id}/release", tags=["records"], dependencies=[Csrf])
-def release_api(request: Request, key: str, slug: str, object_id: str, body: ReleaseIn, db: Db,
-                actor: SignedIn) -> dict[str, str]:
+def release_api(
+    request: Request, key: str, slug: str, object_id: str, body: ReleaseIn, db: Db, actor: SignedIn
+) -> dict[str, str]:
     """Move a record to a wider space (an explicit, audited release)."""
     from fastapi import HTTPException
 
@@ -296,8 +373,15 @@ def release_api(request: Request, key: str, slug: str, object_id: str, body: Rel
 
 
 @router.post("/p/{key}/{slug}/{object_id}/release", include_in_schema=False, dependencies=[Csrf])
-def release_form(request: Request, key: str, slug: str, object_id: str, db: Db, actor: SignedIn,
-                 space: Annotated[str, Form()]) -> Response:
+def release_form(
+    request: Request,
+    key: str,
+    slug: str,
+    object_id: str,
+    db: Db,
+    actor: SignedIn,
+    space: Annotated[str, Form()],
+) -> Response:
     process = process_by_key(db, actor, key)
     try:
         _release(request, actor, process, _release_model(slug), object_id, space)
@@ -312,14 +396,32 @@ def release_form(request: Request, key: str, slug: str, object_id: str, db: Db, 
 # ---------------------------------------------------------------- audit log
 
 
-def _audit(db: Db, actor: Any, process: Process, page: int, size: int) -> tuple[list[dict[str, Any]], Page]:
-    query = sa.select(AuditEvent).where(AuditEvent.process_id == process.id, visible(actor, AuditEvent))
+def _audit(
+    db: Db, actor: Any, process: Process, page: int, size: int
+) -> tuple[list[dict[str, Any]], Page]:
+    query = sa.select(AuditEvent).where(
+        AuditEvent.process_id == process.id, visible(actor, AuditEvent)
+    )
     total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    events = db.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc())
-                        .limit(size).offset((page - 1) * size)).all()
-    items = [{"at": jsonable(e.at), "actor": e.actor_name, "action": e.action, "space": e.space,
-              "object_type": e.object_type, "object_id": e.object_id, "changes": e.changes,
-              "seq": e.seq, "hash": e.hash} for e in events]
+    events = db.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    ).all()
+    items = [
+        {
+            "at": jsonable(e.at),
+            "actor": e.actor_name,
+            "action": e.action,
+            "space": e.space,
+            "object_type": e.object_type,
+            "object_id": e.object_id,
+            "changes": e.changes,
+            "seq": e.seq,
+            "hash": e.hash,
+        }
+        for e in events
+    ]
     return items, Page(page, size, total)
 
 
@@ -342,14 +444,20 @@ def audit_api(request: Request, key: str, db: Db, actor: SignedIn, page: int = 1
 
 
 TIMELINE = (
-    ("sessions", "starts_at", "title"), ("statements", "made_on", "title"),
-    ("versions", "dated", "label"), ("commitments", "period_start", "title"),
-    ("fulfilment-events", "occurred_on", "kind"), ("milestones", "on_date", "title"),
-    ("status-claims", "claimed_on", "status"), ("sources", "published_on", "title"),
+    ("sessions", "starts_at", "title"),
+    ("statements", "made_on", "title"),
+    ("versions", "dated", "label"),
+    ("commitments", "period_start", "title"),
+    ("fulfilment-events", "occurred_on", "kind"),
+    ("milestones", "on_date", "title"),
+    ("status-claims", "claimed_on", "status"),
+    ("sources", "published_on", "title"),
 )
 
 
-def _timeline(db: Db, actor: Any, process: Process, kind_filter: str | None) -> list[dict[str, Any]]:
+def _timeline(
+    db: Db, actor: Any, process: Process, kind_filter: str | None
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for slug, field, label in TIMELINE:
         if kind_filter and slug != kind_filter:
@@ -359,25 +467,42 @@ def _timeline(db: Db, actor: Any, process: Process, kind_filter: str | None) -> 
         for row in db.scalars(scoped(actor, model, process.id).where(column.is_not(None))):
             when = getattr(row, field)
             day = when.date() if isinstance(when, datetime) else when
-            items.append({"date": day.isoformat(), "kind": slug, "id": str(row.id),
-                          "label": str(getattr(row, label) or slug), "space": row.space})
+            items.append(
+                {
+                    "date": day.isoformat(),
+                    "kind": slug,
+                    "id": str(row.id),
+                    "label": str(getattr(row, label) or slug),
+                    "space": row.space,
+                }
+            )
     items.sort(key=lambda i: (i["date"], i["kind"], i["label"]))
     return items
 
 
 @router.get("/p/{key}/timeline", include_in_schema=False)
-def timeline_page(request: Request, key: str, db: Db, actor: CurrentActor, kind: str | None = None) -> Response:
+def timeline_page(
+    request: Request, key: str, db: Db, actor: CurrentActor, kind: str | None = None
+) -> Response:
     process = process_by_key(db, actor, key)
     items = _timeline(db, actor, process, kind)
     days: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         days.setdefault(item["date"], []).append(item)
-    return render(request, "timeline.html", process=process, days=days, kind=kind,
-                  kinds=[t[0] for t in TIMELINE])
+    return render(
+        request,
+        "timeline.html",
+        process=process,
+        days=days,
+        kind=kind,
+        kinds=[t[0] for t in TIMELINE],
+    )
 
 
 @router.get(API + "/{key}/timeline", tags=["timeline"])
-def timeline_api(key: str, db: Db, actor: CurrentActor, kind: str | None = None) -> list[dict[str, Any]]:
+def timeline_api(
+    key: str, db: Db, actor: CurrentActor, kind: str | None = None
+) -> list[dict[str, Any]]:
     """Every dated record the caller can see, oldest first."""
     process = process_by_key(db, actor, key)
     return _timeline(db, actor, process, kind)
@@ -394,8 +519,11 @@ async def live_events(request: Request, key: str, db: Db, actor: SignedIn) -> Re
 
     def newest() -> datetime | None:
         with read_session(engine) as s:
-            return s.scalar(sa.select(sa.func.max(AuditEvent.at)).where(
-                AuditEvent.process_id == process.id, visible(actor, AuditEvent)))
+            return s.scalar(
+                sa.select(sa.func.max(AuditEvent.at)).where(
+                    AuditEvent.process_id == process.id, visible(actor, AuditEvent)
+                )
+            )
 
     async def stream() -> AsyncIterator[str]:
         last = newest()
@@ -407,8 +535,9 @@ async def live_events(request: Request, key: str, db: Db, actor: SignedIn) -> Re
                 last = current
                 yield f"event: change\ndata: {json.dumps({'at': jsonable(current)})}\n\n"
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store"})
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/p/{key}/search", include_in_schema=False)
@@ -432,51 +561,118 @@ def _children(db: Db, actor: Any, process: Process, slug: str, obj: Any) -> dict
     """Related records shown under a record, each list scoped by space."""
     related: dict[str, Any] = {}
     if slug == "documents":
-        related["versions"] = serialise(db, actor, Version, list(db.scalars(
-            scoped(actor, Version, process.id).where(Version.document_id == obj.id)
-            .order_by(Version.created_at))))
+        related["versions"] = serialise(
+            db,
+            actor,
+            Version,
+            list(
+                db.scalars(
+                    scoped(actor, Version, process.id)
+                    .where(Version.document_id == obj.id)
+                    .order_by(Version.created_at)
+                )
+            ),
+        )
     if slug == "versions":
         rows = db.execute(
-            sa.select(ProvisionText, Provision.wid).join(Provision, Provision.id == ProvisionText.provision_id)
-            .where(ProvisionText.version_id == obj.id).order_by(ProvisionText.ordinal)).all()
-        related["provisions"] = [{"wid": wid, "number": t.number, "heading": t.heading, "text": t.text}
-                                 for t, wid in rows]
-        brackets = db.scalars(scoped(actor, Bracket, process.id).where(Bracket.version_id == obj.id)).all()
-        options = db.scalars(sa.select(BracketOption).where(
-            BracketOption.bracket_id.in_([b.id for b in brackets])).order_by(BracketOption.key)).all()
-        related["brackets"] = [{"key": b.key, "label": b.label, "status": str(b.status),
-                                "options": [{"key": o.key, "text": o.text} for o in options
-                                            if o.bracket_id == b.id]} for b in brackets]
+            sa.select(ProvisionText, Provision.wid)
+            .join(Provision, Provision.id == ProvisionText.provision_id)
+            .where(ProvisionText.version_id == obj.id)
+            .order_by(ProvisionText.ordinal)
+        ).all()
+        related["provisions"] = [
+            {"wid": wid, "number": t.number, "heading": t.heading, "text": t.text}
+            for t, wid in rows
+        ]
+        brackets = db.scalars(
+            scoped(actor, Bracket, process.id).where(Bracket.version_id == obj.id)
+        ).all()
+        options = db.scalars(
+            sa.select(BracketOption)
+            .where(BracketOption.bracket_id.in_([b.id for b in brackets]))
+            .order_by(BracketOption.key)
+        ).all()
+        related["brackets"] = [
+            {
+                "key": b.key,
+                "label": b.label,
+                "status": str(b.status),
+                "options": [
+                    {"key": o.key, "text": o.text} for o in options if o.bracket_id == b.id
+                ],
+            }
+            for b in brackets
+        ]
     if slug == "sessions":
         from parley.sessions.models import Minutes, Room
 
-        related["rooms"] = serialise(db, actor, Room, list(db.scalars(
-            scoped(actor, Room, process.id).where(Room.session_id == obj.id).order_by(Room.name))))
-        related["minutes"] = serialise(db, actor, Minutes, list(db.scalars(
-            scoped(actor, Minutes, process.id).where(Minutes.session_id == obj.id))))
+        related["rooms"] = serialise(
+            db,
+            actor,
+            Room,
+            list(
+                db.scalars(
+                    scoped(actor, Room, process.id)
+                    .where(Room.session_id == obj.id)
+                    .order_by(Room.name)
+                )
+            ),
+        )
+        related["minutes"] = serialise(
+            db,
+            actor,
+            Minutes,
+            list(
+                db.scalars(scoped(actor, Minutes, process.id).where(Minutes.session_id == obj.id))
+            ),
+        )
     if slug == "rooms":
         from parley.sessions.models import Minutes
 
-        related["minutes"] = serialise(db, actor, Minutes, list(db.scalars(
-            scoped(actor, Minutes, process.id).where(Minutes.room_id == obj.id))))
+        related["minutes"] = serialise(
+            db,
+            actor,
+            Minutes,
+            list(db.scalars(scoped(actor, Minutes, process.id).where(Minutes.room_id == obj.id))),
+        )
     if slug == "commitments":
         from parley.commitments.models import FulfilmentEvent
 
-        related["events"] = serialise(db, actor, FulfilmentEvent, list(db.scalars(
-            scoped(actor, FulfilmentEvent, process.id).where(FulfilmentEvent.commitment_id == obj.id)
-            .order_by(FulfilmentEvent.occurred_on))))
+        related["events"] = serialise(
+            db,
+            actor,
+            FulfilmentEvent,
+            list(
+                db.scalars(
+                    scoped(actor, FulfilmentEvent, process.id)
+                    .where(FulfilmentEvent.commitment_id == obj.id)
+                    .order_by(FulfilmentEvent.occurred_on)
+                )
+            ),
+        )
     if slug == "steps":
         from parley.sequencing.models import StatusClaim
 
-        related["status_claims"] = serialise(db, actor, StatusClaim, list(db.scalars(
-            scoped(actor, StatusClaim, process.id).where(StatusClaim.step_id == obj.id)
-            .order_by(StatusClaim.claimed_on))))
+        related["status_claims"] = serialise(
+            db,
+            actor,
+            StatusClaim,
+            list(
+                db.scalars(
+                    scoped(actor, StatusClaim, process.id)
+                    .where(StatusClaim.step_id == obj.id)
+                    .order_by(StatusClaim.claimed_on)
+                )
+            ),
+        )
     if slug == "sources":
         related["text"] = obj.text
     return related
 
 
-def _detail(db: Db, actor: Any, process: Process, slug: str, object_id: str) -> tuple[Kind, Any, dict[str, Any]]:
+def _detail(
+    db: Db, actor: Any, process: Process, slug: str, object_id: str
+) -> tuple[Kind, Any, dict[str, Any]]:
     kind = _kind(slug)
     obj = get_visible(db, actor, kind.model, object_id)
     if obj.process_id != process.id:
@@ -486,31 +682,51 @@ def _detail(db: Db, actor: Any, process: Process, slug: str, object_id: str) -> 
 
 
 @router.get("/p/{key}/{slug}", include_in_schema=False)
-def record_list_page(request: Request, key: str, slug: str, db: Db, actor: CurrentActor, page: int = 1) -> Response:
+def record_list_page(
+    request: Request, key: str, slug: str, db: Db, actor: CurrentActor, page: int = 1
+) -> Response:
     process = process_by_key(db, actor, key)
     kind = _kind(slug)
     rows, total = page_of(db, actor, kind, process.id, max(page, 1), _page_size(request))
-    return render(request, "records.html", process=process, kind=kind,
-                  rows=serialise(db, actor, kind.model, rows), page=Page(max(page, 1), _page_size(request), total))
+    return render(
+        request,
+        "records.html",
+        process=process,
+        kind=kind,
+        rows=serialise(db, actor, kind.model, rows),
+        page=Page(max(page, 1), _page_size(request), total),
+    )
 
 
 @router.get(API + "/{key}/{slug}", tags=["records"])
-def record_list_api(request: Request, key: str, slug: str, db: Db, actor: CurrentActor,
-                    page: int = 1) -> dict[str, Any]:
+def record_list_api(
+    request: Request, key: str, slug: str, db: Db, actor: CurrentActor, page: int = 1
+) -> dict[str, Any]:
     """Records of one kind (e.g. `statements`, `sessions`, `steps`) the caller can see."""
     process = process_by_key(db, actor, key)
     kind = _kind(slug)
     size = _page_size(request)
     rows, total = page_of(db, actor, kind, process.id, max(page, 1), size)
-    return {"items": serialise(db, actor, kind.model, rows), **Page(max(page, 1), size, total).as_json()}
+    return {
+        "items": serialise(db, actor, kind.model, rows),
+        **Page(max(page, 1), size, total).as_json(),
+    }
 
 
 @router.get("/p/{key}/{slug}/{object_id}", include_in_schema=False)
-def record_page(request: Request, key: str, slug: str, object_id: str, db: Db, actor: CurrentActor) -> Response:
+def record_page(
+    request: Request, key: str, slug: str, object_id: str, db: Db, actor: CurrentActor
+) -> Response:
     process = process_by_key(db, actor, key)
     kind, obj, record = _detail(db, actor, process, slug, object_id)
-    return render(request, "record.html", process=process, kind=kind, record=record,
-                  label=getattr(obj, kind.label, slug))
+    return render(
+        request,
+        "record.html",
+        process=process,
+        kind=kind,
+        record=record,
+        label=getattr(obj, kind.label, slug),
+    )
 
 
 @router.get(API + "/{key}/{slug}/{object_id}", tags=["records"])
@@ -520,16 +736,19 @@ def record_api(key: str, slug: str, object_id: str, db: Db, actor: CurrentActor)
     return _detail(db, actor, process, slug, object_id)[2]
 
 
-
-
 # ---------------------------------------------------------------- search
 
 SEARCHABLE = {
-    "statements": ("title", "text"), "sessions": ("title", "place", "outcome"),
-    "minutes": ("text",), "amendments": ("text", "justification"),
-    "commitments": ("title", "obligation_text", "conditions"), "steps": ("title", "description"),
-    "sources": ("title", "text"), "documents": ("title", "description"),
-    "sticking-points": ("name", "description"), "people": ("name",),
+    "statements": ("title", "text"),
+    "sessions": ("title", "place", "outcome"),
+    "minutes": ("text",),
+    "amendments": ("text", "justification"),
+    "commitments": ("title", "obligation_text", "conditions"),
+    "steps": ("title", "description"),
+    "sources": ("title", "text"),
+    "documents": ("title", "description"),
+    "sticking-points": ("name", "description"),
+    "people": ("name",),
 }
 
 
@@ -542,15 +761,28 @@ def _search(db: Db, actor: Any, process: Process, q: str) -> list[dict[str, Any]
         kind = KINDS[slug]
         condition = sa.or_(*[sa.func.lower(getattr(kind.model, f)).like(needle) for f in fields])
         for row in db.scalars(scoped(actor, kind.model, process.id).where(condition).limit(50)):
-            hits.append({"kind": slug, "id": str(row.id), "label": str(getattr(row, kind.label)),
-                         "space": row.space})
+            hits.append(
+                {
+                    "kind": slug,
+                    "id": str(row.id),
+                    "label": str(getattr(row, kind.label)),
+                    "space": row.space,
+                }
+            )
     position_hits = db.execute(
         sa.select(Position.id, Position.space)
-        .where(Position.process_id == process.id, visible(actor, Position),
-               sa.or_(sa.func.lower(Position.reason).like(needle),
-                      sa.func.lower(Position.fallback_text).like(needle)))
+        .where(
+            Position.process_id == process.id,
+            visible(actor, Position),
+            sa.or_(
+                sa.func.lower(Position.reason).like(needle),
+                sa.func.lower(Position.fallback_text).like(needle),
+            ),
+        )
         .execution_options(**{SCOPED: True})
     ).all()
-    hits.extend({"kind": "positions", "id": str(pid), "label": "position", "space": space}
-                for pid, space in position_hits)
+    hits.extend(
+        {"kind": "positions", "id": str(pid), "label": "position", "space": space}
+        for pid, space in position_hits
+    )
     return hits
