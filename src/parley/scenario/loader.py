@@ -54,7 +54,7 @@ from parley.sessions.models import (
     StatementSpeaker,
     TalkSession,
 )
-from parley.texts.canonical_hash import version_hash
+from parley.texts.canonical import content_hash
 from parley.texts.models import (
     Amendment,
     Bracket,
@@ -68,6 +68,7 @@ from parley.texts.models import (
     Version,
     VersionParent,
 )
+from parley.texts.plain import PlainProvision
 
 
 def read_scenario(path: Path) -> dict[str, Any]:
@@ -356,7 +357,15 @@ class _Loader:
                 "document:provision:text",
                 space=version.space,
             )
-            plain.append((item["id"], str(item["number"]), item.get("heading", ""), item["text"]))
+            plain.append(
+                PlainProvision(
+                    wid=item["id"],
+                    number=str(item["number"]),
+                    heading=item.get("heading") or None,
+                    text=item["text"],
+                    parent_wid=parent_wid,
+                )
+            )
         for bspec in spec.get("brackets", []):
             bracket = self.add(
                 Bracket(
@@ -403,7 +412,7 @@ class _Loader:
             audited_update(
                 self.s,
                 version,
-                {"content_hash": version_hash(plain), "frozen_at": _now()},
+                {"content_hash": content_hash(plain), "frozen_at": _now()},
                 actor=self.actor,
                 action="document:version:freeze",
             )
