@@ -48,6 +48,8 @@ def event_hash(
     chain: str,
     seq: int,
     prev_hash: str,
+    space: str,
+    process_id: uuid.UUID | None,
     at: datetime,
     actor_id: uuid.UUID | None,
     actor_name: str,
@@ -61,6 +63,8 @@ def event_hash(
         {
             "chain": chain,
             "seq": seq,
+            "space": space,
+            "process_id": process_id,
             "prev": prev_hash,
             "at": at,
             "actor_id": actor_id,

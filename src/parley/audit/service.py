@@ -55,6 +55,8 @@ def record(
         chain=chain,
         seq=seq,
         prev_hash=head.hash,
+        space=space,
+        process_id=process_id,
         at=at,
         actor_id=actor.user_id,
         actor_name=actor_name,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from parley.audit.chain import GENESIS, event_hash
+from parley.audit.chain import GENESIS, chain_name, event_hash
 from parley.audit.models import AuditEvent, AuditHead
 
 
@@ -46,12 +46,16 @@ def verify_events(chain: str, events: Iterable[AuditEvent], head: AuditHead | No
         if event.seq != expected_seq:
             problem = f"expected event #{expected_seq}, found #{event.seq} (deleted or reordered)"
             return [Break(chain, event.space, str(event.id), event.seq, problem)]
+        if chain_name(event.process_id, event.space) != chain:
+            return [Break(chain, event.space, str(event.id), event.seq, "moved to another space")]
         if event.prev_hash != expected_prev:
             return [Break(chain, event.space, str(event.id), event.seq, "link to previous broken")]
         recomputed = event_hash(
             chain=event.chain,
             seq=event.seq,
             prev_hash=event.prev_hash,
+            space=event.space,
+            process_id=event.process_id,
             at=event.at,
             actor_id=event.actor_id,
             actor_name=event.actor_name,

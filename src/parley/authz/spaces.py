@@ -77,7 +77,7 @@ def widens(old: str, new: str) -> bool:
             b.party in (None, a.party)
         )
     if a.kind == "mediator":
-        return b.kind in ("participants", "public")
+        return b.kind in ("party+mediator", "participants", "public")
     if a.kind == "party+mediator":
         return b.kind in ("participants", "public")
     if a.kind == "participants":

@@ -119,7 +119,13 @@ def validate(data: Any, lines: dict[Path, int], filename: str) -> None:
     if not isinstance(data, dict):
         raise ScenarioError(filename, [Problem(1, "(top level)", "must be a mapping")])
     _schema_problems(data, out)
-    _semantic_problems(data, out)
+    try:
+        _semantic_problems(data, out)
+    except (AttributeError, TypeError, KeyError):
+        # Wrongly shaped input (a string where a mapping belongs) breaks the reference checks;
+        # the schema has already named each such place, so those problems are reported.
+        if not out.problems:
+            raise
     if out.problems:
         raise ScenarioError(filename, out.problems)
 
@@ -289,6 +295,8 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
                 if bracket_provision[bracket] != position.get("provision"):
                     out.add(ppath + ("bracket",), f"bracket {bracket!r} is not on this provision")
         space = str(position.get("space", ""))
+        if space == "mediator":
+            out.add(ppath + ("space",), "a party's position cannot live in the mediator's space")
         if (
             position.get("party")
             and space.startswith("party:")

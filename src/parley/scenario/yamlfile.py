@@ -61,7 +61,10 @@ def load_with_lines(text: str, filename: str = "<scenario>") -> tuple[Any, dict[
             return result
         if isinstance(n, yaml.SequenceNode):
             return [walk(item, path + (i,)) for i, item in enumerate(n.value)]
-        return _plain(constructor.construct_object(n))
+        try:
+            return _plain(constructor.construct_object(n))
+        except ValueError as exc:
+            raise YamlError(f"{format_path(path)}: {exc} (line {n.start_mark.line + 1})") from None
 
     if node is None:
         return None, lines
