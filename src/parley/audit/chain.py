@@ -49,7 +49,7 @@ def event_hash(
     seq: int,
     prev_hash: str,
     space: str,
-    process_id: uuid.UUID | None,
+    process_id: uuid.UUID | str | None,
     at: datetime,
     actor_id: uuid.UUID | None,
     actor_name: str,
@@ -64,7 +64,7 @@ def event_hash(
             "chain": chain,
             "seq": seq,
             "space": space,
-            "process_id": process_id,
+            "process_id": _uuid(process_id),
             "prev": prev_hash,
             "at": at,
             "actor_id": actor_id,
@@ -78,5 +78,10 @@ def event_hash(
     return hashlib.sha256(body).hexdigest()
 
 
-def chain_name(process_id: uuid.UUID | None, space: str) -> str:
-    return "system" if process_id is None else f"{process_id}/{space}"
+def _uuid(value: uuid.UUID | str | None) -> uuid.UUID | None:
+    # Drivers hand UUIDs back as UUID objects or as 32-digit hex; both spell one value.
+    return None if value is None else uuid.UUID(str(value))
+
+
+def chain_name(process_id: uuid.UUID | str | None, space: str) -> str:
+    return "system" if process_id is None else f"{_uuid(process_id)}/{space}"

@@ -98,9 +98,12 @@ def record_position(
         if bracket is None or bracket.provision_id != provision_id:
             raise PositionError("option: not an option of this provision")
         get_visible(session, actor, Bracket, bracket.id)
-    space = values.get("space") or f"party:{membership.party_key}"
+    default_space = "mediator" if membership.is_mediator else f"party:{membership.party_key}"
+    space = values.get("space") or default_space
     parsed = parse_space(space)
-    if parsed.party not in (None, membership.party_key) or parsed.kind == "mediator":
+    if parsed.party not in (None, membership.party_key) or (
+        parsed.kind == "mediator" and not membership.is_mediator
+    ):
         raise PositionError("space: a position lives in its own party's space or a wider one")
     existing = session.scalars(
         sa.select(Position)

@@ -132,6 +132,7 @@ def validate(data: Any, lines: dict[Path, int], filename: str) -> None:
 
 def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: C901
     parties = _list(data, "parties")
+    mediators = {p.get("key") for _, p in parties if p.get("kind") == "mediator"}
     party_keys = out.unique(((("parties", i, "key")), p.get("key")) for i, p in parties)
 
     def party_ref(path: Path, key: Any) -> None:
@@ -295,8 +296,8 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
                 if bracket_provision[bracket] != position.get("provision"):
                     out.add(ppath + ("bracket",), f"bracket {bracket!r} is not on this provision")
         space = str(position.get("space", ""))
-        if space == "mediator":
-            out.add(ppath + ("space",), "a party's position cannot live in the mediator's space")
+        if space == "mediator" and mediators.isdisjoint({position.get("party")}):
+            out.add(ppath + ("space",), "only the mediator's own positions live in 'mediator'")
         if (
             position.get("party")
             and space.startswith("party:")

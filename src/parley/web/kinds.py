@@ -20,6 +20,7 @@ from parley.authz.visibility import SCOPED, visible
 from parley.commitments.models import Commitment, FulfilmentEvent
 from parley.db.base import Spaced
 from parley.intake.models import Source
+from parley.notes.models import Note
 from parley.positions.models import StickingPoint
 from parley.processes.models import Party, Person
 from parley.sequencing.models import Milestone, StatusClaim, Step, TemporalConstraint
@@ -123,6 +124,7 @@ KINDS: dict[str, Kind] = {
             ("claimed_on",),
             "status",
         ),
+        Kind("notes", Note, "Notes", ("title", "text", "updated_at", "space"), ("title",)),
         Kind(
             "sources",
             Source,

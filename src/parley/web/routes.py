@@ -91,9 +91,10 @@ def install(app: FastAPI) -> None:
             )
         return render(request, "error.html", exc.status_code, title="Error", message=exc.detail)
 
-    from parley.web import views_admin, views_auth, views_process
+    from parley.web import views_admin, views_auth, views_process, views_records
 
-    for module in (views_auth, views_admin, views_process):
+    # views_records first: its /p/{key}/{slug}/new must win over the generic detail route.
+    for module in (views_auth, views_admin, views_records, views_process):
         app.include_router(module.router)
 
 

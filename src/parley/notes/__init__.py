@@ -1,0 +1,1 @@
+"""Internal notes and drafts: a delegation's (or the mediator's) working papers."""

@@ -1,0 +1,367 @@
+"""Creating and editing records from the web and the API, through parley.records."""
+
+from __future__ import annotations
+
+import types
+import typing
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from parley.audit.chain import jsonable
+from parley.authz import Actor, NotFound, get_visible
+from parley.authz.permissions import Permission, can
+from parley.db.engine import write_session
+from parley.processes.models import Party, Process
+from parley.records import WRITABLE, RecordError, Writable, create_record, update_record
+from parley.web.deps import Csrf, Db, SignedIn, process_by_key
+from parley.web.kinds import KINDS, scoped
+from parley.web.templating import render
+
+router = APIRouter()
+API = "/api/v1/processes"
+
+REFERENCE_KINDS = {
+    "session_id": "sessions",
+    "room_id": "rooms",
+    "step_id": "steps",
+    "commitment_id": "commitments",
+}
+
+
+def _writable(slug: str) -> Writable:
+    if slug not in WRITABLE:
+        raise NotFound("page")
+    return WRITABLE[slug]
+
+
+def writable_spaces(db: Db, actor: Actor, process: Process) -> list[str]:
+    """The spaces the actor may write in, narrowest first (offered in forms)."""
+    membership = actor.membership(process.id)
+    if membership is None or membership.party_key is None or not membership.can_write:
+        return []
+    if membership.is_mediator:
+        keys = db.scalars(
+            sa.select(Party.key)
+            .where(Party.process_id == process.id)
+            .execution_options(authz_internal=True)
+            .order_by(Party.key)
+        ).all()
+        return [
+            "mediator",
+            *[f"party:{k}+mediator" for k in keys if k != membership.party_key],
+            "participants",
+            "public",
+        ]
+    own = membership.party_key
+    return [f"party:{own}", f"party:{own}+mediator", "participants"]
+
+
+def _field_kind(annotation: Any) -> tuple[str, list[str]]:
+    """How a schema field is entered in a form: (input kind, choices)."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _field_kind(inner[0]) if inner else ("text", [])
+    if typing.get_origin(annotation) is typing.Literal:
+        return "select", [str(a) for a in args]
+    if annotation is bool:
+        return "checkbox", []
+    if annotation is date:
+        return "date", []
+    if annotation is datetime:
+        return "datetime", []
+    if annotation in (int, Decimal):
+        return "number", []
+    if annotation is uuid.UUID:
+        return "reference", []
+    return "text", []
+
+
+def _form_fields(
+    db: Db, actor: Actor, process: Process, schema: Any, values: dict[str, Any]
+) -> list[dict[str, Any]]:
+    fields = []
+    for name, info in schema.model_fields.items():
+        kind, choices = _field_kind(info.annotation)
+        options: list[tuple[str, str]] = [(c, c) for c in choices]
+        if name == "space":
+            kind, options = "select", [(s, s) for s in writable_spaces(db, actor, process)]
+        elif kind == "reference" and name in REFERENCE_KINDS:
+            model = KINDS[REFERENCE_KINDS[name]].model
+            label = KINDS[REFERENCE_KINDS[name]].label
+            rows = db.scalars(scoped(actor, model, process.id).order_by(model.id).limit(500)).all()
+            options = [(str(r.id), str(getattr(r, label))) for r in rows]
+            kind = "select"
+        elif kind == "reference":
+            kind = "text"
+        fields.append(
+            {
+                "name": name,
+                "kind": kind,
+                "options": options,
+                "required": info.is_required(),
+                "value": values.get(name, ""),
+                "long": name
+                in ("text", "outcome", "description", "conditions", "obligation_text", "note"),
+            }
+        )
+    return fields
+
+
+def _clean_form(form: dict[str, Any], schema: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, info in schema.model_fields.items():
+        kind, _ = _field_kind(info.annotation)
+        raw = form.get(name)
+        if kind == "checkbox":
+            data[name] = raw is not None
+        elif raw not in (None, ""):
+            data[name] = raw
+    return data
+
+
+def _error_text(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+# ---------------------------------------------------------------- handlers
+
+
+async def _create_api(
+    request: Request, key: str, slug: str, db: Db, actor: Actor
+) -> dict[str, Any]:
+    process = process_by_key(db, actor, key)
+    writable = _writable(slug)
+    try:
+        data = writable.create.model_validate(await request.json())
+    except ValidationError as exc:
+        raise HTTPException(422, _error_text(exc)) from None
+    try:
+        with write_session(request.app.state.engine) as session:
+            obj = create_record(session, actor=actor, process=process, writable=writable, data=data)
+            return {"id": str(obj.id), "space": obj.space}
+    except RecordError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+async def _update_api(
+    request: Request, key: str, slug: str, object_id: str, db: Db, actor: Actor
+) -> dict[str, Any]:
+    process = process_by_key(db, actor, key)
+    writable = _writable(slug)
+    assert writable.update is not None
+    try:
+        data = writable.update.model_validate(await request.json())
+    except ValidationError as exc:
+        raise HTTPException(422, _error_text(exc)) from None
+    try:
+        with write_session(request.app.state.engine) as session:
+            obj = update_record(
+                session,
+                actor=actor,
+                process=process,
+                writable=writable,
+                object_id=object_id,
+                data=data,
+            )
+            return {"id": str(obj.id), "space": obj.space}
+    except RecordError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def _new_page(request: Request, key: str, slug: str, db: Db, actor: Actor) -> Response:
+    process = process_by_key(db, actor, key)
+    writable = _writable(slug)
+    if not writable_spaces(db, actor, process):
+        from parley.authz.permissions import Forbidden
+
+        raise Forbidden("read only")
+    return render(
+        request,
+        "record_form.html",
+        process=process,
+        kind=KINDS[slug],
+        error=None,
+        action=f"/p/{key}/{slug}",
+        fields=_form_fields(db, actor, process, writable.create, {}),
+    )
+
+
+async def _create_form(request: Request, key: str, slug: str, db: Db, actor: Actor) -> Response:
+    process = process_by_key(db, actor, key)
+    writable = _writable(slug)
+    form = dict(await request.form())
+    try:
+        data = writable.create.model_validate(_clean_form(form, writable.create))
+        with write_session(request.app.state.engine) as session:
+            obj = create_record(session, actor=actor, process=process, writable=writable, data=data)
+            new_id = obj.id
+    except (ValidationError, RecordError) as exc:
+        message = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
+        return render(
+            request,
+            "record_form.html",
+            422,
+            process=process,
+            kind=KINDS[slug],
+            error=message,
+            action=f"/p/{key}/{slug}",
+            fields=_form_fields(db, actor, process, writable.create, form),
+        )
+    return RedirectResponse(f"/p/{key}/{slug}/{new_id}", status_code=303)
+
+
+def _edit_page(
+    request: Request, key: str, slug: str, object_id: str, db: Db, actor: Actor
+) -> Response:
+    process = process_by_key(db, actor, key)
+    writable = _writable(slug)
+    obj = get_visible(db, actor, writable.model, object_id)
+    if obj.process_id != process.id or writable.update is None:
+        raise NotFound(slug)
+    if not can(actor, Permission.PROCESS_RECORD_WRITE, obj):
+        from parley.authz.permissions import Forbidden
+
+        raise Forbidden("read only")
+    values = {n: jsonable(getattr(obj, n, "")) for n in writable.update.model_fields}
+    return render(
+        request,
+        "record_form.html",
+        process=process,
+        kind=KINDS[slug],
+        error=None,
+        action=f"/p/{key}/{slug}/{object_id}/edit",
+        fields=_form_fields(db, actor, process, writable.update, values),
+    )
+
+
+async def _edit_form(
+    request: Request, key: str, slug: str, object_id: str, db: Db, actor: Actor
+) -> Response:
+    process = process_by_key(db, actor, key)
+    writable = _writable(slug)
+    assert writable.update is not None
+    form = dict(await request.form())
+    try:
+        data = writable.update.model_validate(_clean_form(form, writable.update))
+        with write_session(request.app.state.engine) as session:
+            update_record(
+                session,
+                actor=actor,
+                process=process,
+                writable=writable,
+                object_id=object_id,
+                data=data,
+            )
+    except (ValidationError, RecordError) as exc:
+        message = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
+        return render(
+            request,
+            "record_form.html",
+            422,
+            process=process,
+            kind=KINDS[slug],
+            error=message,
+            action=f"/p/{key}/{slug}/{object_id}/edit",
+            fields=_form_fields(db, actor, process, writable.update, form),
+        )
+    return RedirectResponse(f"/p/{key}/{slug}/{object_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- routes, one set per kind
+# Paths name each kind literally, so they never shadow the positions routes or the generic
+# read routes registered after them.
+
+
+def _register(slug: str, editable: bool) -> None:
+    title = KINDS[slug].title.lower()
+
+    async def create_api(request: Request, key: str, db: Db, actor: SignedIn) -> dict[str, Any]:
+        return await _create_api(request, key, slug, db, actor)
+
+    create_api.__doc__ = f"Create one of the {title}; unknown fields are refused, naming the field."
+    router.add_api_route(
+        f"{API}/{{key}}/{slug}",
+        create_api,
+        methods=["POST"],
+        tags=["records"],
+        dependencies=[Csrf],
+        status_code=201,
+        name=f"create_{slug}",
+    )
+
+    def new_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+        return _new_page(request, key, slug, db, actor)
+
+    router.add_api_route(
+        f"/p/{{key}}/{slug}/new",
+        new_page,
+        methods=["GET"],
+        include_in_schema=False,
+        name=f"new_{slug}",
+    )
+
+    async def create_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+        return await _create_form(request, key, slug, db, actor)
+
+    router.add_api_route(
+        f"/p/{{key}}/{slug}",
+        create_form,
+        methods=["POST"],
+        include_in_schema=False,
+        dependencies=[Csrf],
+        name=f"create_{slug}_form",
+    )
+    if not editable:
+        return
+
+    async def update_api(
+        request: Request, key: str, object_id: str, db: Db, actor: SignedIn
+    ) -> dict[str, Any]:
+        return await _update_api(request, key, slug, object_id, db, actor)
+
+    update_api.__doc__ = f"Change fields of one of the {title}; each change is audited old → new."
+    router.add_api_route(
+        f"{API}/{{key}}/{slug}/{{object_id}}",
+        update_api,
+        methods=["PATCH"],
+        tags=["records"],
+        dependencies=[Csrf],
+        name=f"update_{slug}",
+    )
+
+    def edit_page(request: Request, key: str, object_id: str, db: Db, actor: SignedIn) -> Response:
+        return _edit_page(request, key, slug, object_id, db, actor)
+
+    router.add_api_route(
+        f"/p/{{key}}/{slug}/{{object_id}}/edit",
+        edit_page,
+        methods=["GET"],
+        include_in_schema=False,
+        name=f"edit_{slug}",
+    )
+
+    async def edit_form(
+        request: Request, key: str, object_id: str, db: Db, actor: SignedIn
+    ) -> Response:
+        return await _edit_form(request, key, slug, object_id, db, actor)
+
+    router.add_api_route(
+        f"/p/{{key}}/{slug}/{{object_id}}/edit",
+        edit_form,
+        methods=["POST"],
+        include_in_schema=False,
+        dependencies=[Csrf],
+        name=f"edit_{slug}_form",
+    )
+
+
+for _slug, _writable_kind in WRITABLE.items():
+    _register(_slug, _writable_kind.update is not None)
