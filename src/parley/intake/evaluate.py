@@ -1,0 +1,247 @@
+"""Evaluation against hand-annotated reports (tests/intake/gold/).
+
+A gold report is a pair NAME.txt (the text) and NAME.json (the annotation, in the same JSON shape
+`parley intake --format json` prints). Matching rules, per report, micro-averaged over the set:
+
+* people_with_titles: (name, title) pairs must be equal (case-insensitive; no title = null);
+* quotes: a predicted quote matches a gold quote when their texts are nearly the same (fuzzy
+  ratio >= 80, or one contains the other) -- detection P/R/F1 counts those matches;
+  `quote_speaker_accuracy` is the share of matched gold quotes whose set of speakers is right;
+* meetings: date and place both equal (a call's place is null in both);
+* commitments: donor, amount and currency all equal;
+* documents: names equal (case-insensitive);
+* demands: same party, evidence spans overlapping;
+* parties: names equal (informational).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from parley.intake.extract import extract_many
+from parley.intake.gazetteer import Gazetteer
+from parley.intake.records import SourceInfo
+
+FIELDS = (
+    "people_with_titles",
+    "quotes",
+    "meetings",
+    "commitments",
+    "documents",
+    "demands",
+    "parties",
+)
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "precision": round(self.precision, 3),
+            "recall": round(self.recall, 3),
+            "f1": round(self.f1, 3),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
+
+
+@dataclass
+class EvalReport:
+    reports: int = 0
+    scores: dict[str, Score] = field(default_factory=lambda: {f: Score() for f in FIELDS})
+    speaker_right: int = 0
+    speaker_total: int = 0
+    misses: list[str] = field(default_factory=list)  # human-readable differences, for debugging
+
+    @property
+    def quote_speaker_accuracy(self) -> float:
+        return self.speaker_right / self.speaker_total if self.speaker_total else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reports": self.reports,
+            "fields": {name: s.to_dict() for name, s in self.scores.items()},
+            "quote_speaker_accuracy": round(self.quote_speaker_accuracy, 3),
+        }
+
+
+def _low(x: Any) -> Any:
+    return " ".join(x.lower().split()) if isinstance(x, str) else x
+
+
+def _overlap(a: Sequence[int], b: Sequence[int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _match_sets(
+    gold: list[Any], pred: list[Any], score: Score, tag: str, misses: list[str]
+) -> None:
+    remaining = list(pred)
+    for g in gold:
+        if g in remaining:
+            remaining.remove(g)
+            score.tp += 1
+        else:
+            score.fn += 1
+            misses.append(f"{tag} missed {g}")
+    score.fp += len(remaining)
+    misses.extend(f"{tag} extra {p}" for p in remaining)
+
+
+def _match_pairs(
+    gold: list[dict[str, Any]],
+    pred: list[dict[str, Any]],
+    same: Callable[[dict[str, Any], dict[str, Any]], bool],
+    score: Score,
+    tag: str,
+    misses: list[str],
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    remaining = list(pred)
+    pairs = []
+    for g in gold:
+        hit = next((p for p in remaining if same(g, p)), None)
+        if hit is None:
+            score.fn += 1
+            misses.append(f"{tag} missed {g.get('text') or g.get('name') or g}")
+        else:
+            remaining.remove(hit)
+            pairs.append((g, hit))
+            score.tp += 1
+    score.fp += len(remaining)
+    misses.extend(f"{tag} extra {p.get('text') or p.get('name') or p}" for p in remaining)
+    return pairs
+
+
+def _same_quote(g: dict[str, Any], p: dict[str, Any]) -> bool:
+    a, b = _low(g["text"]).strip(" ,.“”\"'"), _low(p["text"]).strip(" ,.“”\"'")
+    if not a or not b:
+        return False
+    return fuzz.ratio(a, b) >= 80 or (min(len(a), len(b)) >= 5 and (a in b or b in a))
+
+
+def _speakers(q: dict[str, Any]) -> set[str]:
+    names = q.get("speakers")
+    if names is None:
+        names = [q["speaker"]] if q.get("speaker") else []
+    return {_low(n) for n in names}
+
+
+def score_report(
+    gold: dict[str, Any], pred: dict[str, Any], report: EvalReport, name: str = ""
+) -> None:
+    """Add one report's comparison to `report`."""
+    report.reports += 1
+    s, misses = report.scores, report.misses
+    tag = f"[{name}]"
+    _match_sets(
+        [(_low(p["name"]), _low(p.get("title"))) for p in gold["people"]],
+        [(_low(p["name"]), _low(p.get("title"))) for p in pred["people"]],
+        s["people_with_titles"],
+        f"{tag} people",
+        misses,
+    )
+    _match_sets(
+        [(m.get("date"), _low(m.get("place"))) for m in gold["meetings"]],
+        [(m.get("date"), _low(m.get("place"))) for m in pred["meetings"]],
+        s["meetings"],
+        f"{tag} meetings",
+        misses,
+    )
+    _match_sets(
+        [(_low(c.get("donor")), c["amount"], c["currency"]) for c in gold["commitments"]],
+        [(_low(c.get("donor")), c["amount"], c["currency"]) for c in pred["commitments"]],
+        s["commitments"],
+        f"{tag} commitments",
+        misses,
+    )
+    _match_sets(
+        sorted({_low(d["name"]) for d in gold["documents"]}),
+        sorted({_low(d["name"]) for d in pred["documents"]}),
+        s["documents"],
+        f"{tag} documents",
+        misses,
+    )
+    _match_sets(
+        sorted({_low(p["name"]) for p in gold.get("parties", [])}),
+        sorted({_low(p["name"]) for p in pred.get("parties", [])}),
+        s["parties"],
+        f"{tag} parties",
+        misses,
+    )
+    _match_pairs(
+        gold["demands"],
+        pred["demands"],
+        lambda g, p: (
+            _low(g.get("party")) == _low(p.get("party")) and _overlap(g["evidence"], p["evidence"])
+        ),
+        s["demands"],
+        f"{tag} demands",
+        misses,
+    )
+    pairs = _match_pairs(
+        gold["quotes"], pred["quotes"], _same_quote, s["quotes"], f"{tag} quotes", misses
+    )
+    for g, p in pairs:
+        report.speaker_total += 1
+        if _speakers(g) == _speakers(p):
+            report.speaker_right += 1
+        else:
+            misses.append(
+                f"{tag} speaker of {g['text'][:40]!r}: gold {_speakers(g)} got {_speakers(p)}"
+            )
+
+
+def load_gold(directory: Path) -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, text, annotation) for every NAME.txt with a NAME.json beside it."""
+    out = []
+    for txt in sorted(directory.glob("*.txt")):
+        ann = txt.with_suffix(".json")
+        if not ann.exists():
+            continue
+        data = json.loads(ann.read_text(encoding="utf-8"))
+        out.append((txt.stem, txt.read_text(encoding="utf-8"), data))
+    return out
+
+
+def evaluate_dir(directory: Path, gazetteer: Gazetteer | None = None) -> EvalReport:
+    """Run intake over the gold reports in `directory` and score it."""
+    gold = load_gold(directory)
+    if not gold:
+        raise FileNotFoundError(f"no NAME.txt + NAME.json pairs in {directory}")
+    items = []
+    for _name, text, data in gold:
+        src = data.get("source", {})
+        published = date.fromisoformat(src["published"]) if src.get("published") else None
+        items.append(
+            (text, SourceInfo(title=src.get("title"), published=published, url=src.get("url")))
+        )
+    results = extract_many(items, gazetteer)
+    report = EvalReport()
+    for (name, _text, data), result in zip(gold, results, strict=True):
+        score_report(data, result.to_dict(), report, name)
+    return report

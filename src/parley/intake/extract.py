@@ -1,0 +1,539 @@
+"""Extraction: from one report's text to evidence-linked proposals.
+
+    extract(text, published=date(2025, 12, 23))            -> Extraction
+    extract_many([(text, SourceInfo), ...], gazetteer)     -> list[Extraction]  (nlp.pipe batches)
+    cross_source_warnings([Extraction, ...])               -> [(index, IntakeWarning), ...]
+
+Each proposal's `evidence` is the [start, end) character span of the sentence(s) that support it
+in exactly the text given (the stored text), and carries a confidence in [0, 1].
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from spacy.tokens import Doc, Token
+
+from parley.intake import dates as dt
+from parley.intake import money as mn
+from parley.intake.context import Context, Mention, build_context
+from parley.intake.gazetteer import Gazetteer, default_gazetteer
+from parley.intake.nlp import pipeline
+from parley.intake.people import compatible_titles
+from parley.intake.quotes import extract_quotes
+from parley.intake.records import (
+    CommitmentProposal,
+    DemandProposal,
+    DocumentProposal,
+    Extraction,
+    IntakeWarning,
+    MeetingProposal,
+    PartyProposal,
+    PersonProposal,
+    SourceInfo,
+)
+
+MEETING_VERBS = {"meet", "host", "gather", "convene", "reconvene"}
+MEETING_NOUNS = {
+    "talks",
+    "summit",
+    "session",
+    "sessions",
+    "meeting",
+    "meetings",
+    "round",
+    "conference",
+    "negotiations",
+}
+CALL_WORDS = {"phone", "telephone", "call", "video"}
+PLEDGE_LEMMAS = {
+    "pledge",
+    "commit",
+    "promise",
+    "provide",
+    "give",
+    "lend",
+    "loan",
+    "allocate",
+    "approve",
+    "announce",
+    "contribute",
+    "grant",
+    "donate",
+    "offer",
+    "agree",
+    "earmark",
+    "unveil",
+    "disburse",
+    "send",
+    "fund",
+}
+_FUTURE_WORDS = {"will", "'ll", "’ll", "shall", "wo"}
+_FUTURE_BEFORE_TO = {
+    "due",
+    "scheduled",
+    "expected",
+    "set",
+    "plan",
+    "plans",
+    "planned",
+    "planning",
+    "going",
+    "slated",
+    "poised",
+    "agreed",
+    "agree",
+    "agrees",
+}
+_GROUP_WORDS = re.compile(
+    r"\b(delegations?|teams?|officials|negotiators|sides?|leaders|allies|envoys)\b", re.I
+)
+FORMAT_SIGNALS = [
+    (
+        "proximity",
+        re.compile(
+            r"\bseparate (?:sessions|meetings|talks)|\bseparately\b|\bproximity\b|\bshuttl", re.I
+        ),
+    ),
+    (
+        "call",
+        re.compile(
+            r"\bby (?:tele)?phone\b|\bphone call\b|\bvideo (?:call|link|conference)\b|\bcall\b",
+            re.I,
+        ),
+    ),
+    ("plenary", re.compile(r"\bplenary\b|\btrilateral\b|\ball (?:three|four) delegations\b", re.I)),
+    (
+        "bilateral",
+        re.compile(r"\bbilateral\b|\bone-on-one\b|\bdirect talks\b|\bface-to-face\b", re.I),
+    ),
+]
+DEMAND_RE = re.compile(
+    r"\b(?:demand(?:s|ed|ing)?|insist(?:s|ed|ing)?|call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|"
+    r"ask(?:s|ed|ing)?(?:\s+\w+)?\s+(?:to|for)\b|want(?:s|ed)?|"
+    r"(?:will|would|does|did) not (?:accept|recognise|recognize|agree to)|"
+    r"won't (?:accept|recognise|recognize)|refuses to accept|reject(?:s|ed)?|red lines?|"
+    r"sticking point|precondition|as a condition)\b",
+    re.I,
+)
+DOCUMENT_RE = re.compile(
+    r"\b(?P<name>(?:[A-Z][\w'’-]*\s+){1,4}(?:Declaration|Agreement|Accords?|Memorandum|Communiqu[ée]|Treaty|"
+    r"Charter|Protocol|Roadmap))\b"
+)
+_TRAILING_ATTRIBUTION = re.compile(
+    r",\s+(?:[^,]{1,60}?)\s+(?:said|says|told|added|confirmed|noted)\s*\.?\s*$"
+)
+
+
+# -- entry points ------------------------------------------------------------------------
+
+
+def extract(
+    text: str,
+    *,
+    published: date | None = None,
+    gazetteer: Gazetteer | None = None,
+    source: SourceInfo | None = None,
+) -> Extraction:
+    """Propose records for one report. `text` is the stored text evidence offsets point into."""
+    gz = gazetteer or default_gazetteer()
+    source = source or SourceInfo(published=published)
+    if published is not None:
+        source.published = published
+    return extract_doc(pipeline(gz)(text), gz, source)
+
+
+def extract_many(
+    items: Sequence[tuple[str, SourceInfo]],
+    gazetteer: Gazetteer | None = None,
+    batch_size: int = 16,
+) -> list[Extraction]:
+    """Batch extraction through `nlp.pipe` (the fast path for many reports)."""
+    gz = gazetteer or default_gazetteer()
+    nlp = pipeline(gz)
+    docs = nlp.pipe((text for text, _ in items), batch_size=batch_size)
+    return [extract_doc(doc, gz, source) for doc, (_text, source) in zip(docs, items, strict=True)]
+
+
+def extract_doc(doc: Doc, gazetteer: Gazetteer, source: SourceInfo) -> Extraction:
+    ctx = build_context(doc, gazetteer, source.published)
+    result = Extraction(source=source, text=doc.text)
+    result.people = _people(ctx)
+    result.parties = _parties(ctx)
+    result.meetings = _meetings(ctx)
+    result.quotes = extract_quotes(ctx)
+    result.documents = _documents(ctx)
+    result.commitments = _commitments(ctx)
+    result.demands = _demands(ctx)
+    result.warnings = _weekday_warnings(ctx) + _title_warnings(ctx)
+    return result
+
+
+# -- people and parties --------------------------------------------------------------------
+
+
+def _people(ctx: Context) -> list[PersonProposal]:
+    out = []
+    for person in ctx.people.values():
+        first = person.mentions[0]
+        confidence = (0.95 if person.known else 0.7) + (0.05 if person.title else 0.0)
+        out.append(
+            PersonProposal(
+                name=person.name,
+                title=person.title,
+                party=person.party,
+                mentions=sorted(person.mentions),
+                known=person.known is not None,
+                evidence=ctx.evidence(*(person.title_span or first)),
+                confidence=round(min(confidence, 1.0), 2),
+            )
+        )
+    return out
+
+
+def _parties(ctx: Context) -> list[PartyProposal]:
+    found: dict[str, PartyProposal] = {}
+    for m in ctx.mentions:
+        if m.kind != "party":
+            continue
+        proposal = found.setdefault(
+            m.name, PartyProposal(m.name, [], m.known, 0.95 if m.known else 0.6)
+        )
+        proposal.mentions.append((m.start, m.end))
+    return list(found.values())
+
+
+# -- meetings ------------------------------------------------------------------------------
+
+
+def _meeting_triggers(ctx: Context, sent_tokens: Iterable[Token], sent_text: str) -> list[Token]:
+    lower = sent_text.lower()
+    has_call = any(w in lower for w in CALL_WORDS)
+    out = []
+    for tok in sent_tokens:
+        if ctx.in_quote(tok.idx):
+            continue
+        lemma = tok.lemma_.lower()
+        if (
+            (lemma in MEETING_VERBS and tok.pos_ == "VERB")
+            or tok.lower_ in MEETING_NOUNS
+            or (has_call and (lemma == "speak" or (tok.lower_ == "call" and tok.pos_ == "NOUN")))
+        ):
+            out.append(tok)
+    return out
+
+
+def _tense(ctx: Context, lo: int, hi: int, trigger: Token) -> str:
+    doc = ctx.doc
+    window = doc[trigger.sent.start : hi + 1]
+    for i, tok in enumerate(window):
+        if tok.lower_ in _FUTURE_WORDS:
+            return "future"
+        if tok.lower_ in _FUTURE_BEFORE_TO and i + 1 < len(window) and window[i + 1].lower_ == "to":
+            return "future"
+    if trigger.i > 0 and doc[trigger.i - 1].lower_ == "to" and trigger.pos_ == "VERB":
+        return "future"
+    return "past"
+
+
+def _place(ctx: Context, start: int, end: int) -> str | None:
+    for m in ctx.mentions_in(start, end, "place"):
+        ent = m.ent
+        if ent is None:
+            continue
+        left = ctx.doc[max(ent.sent.start, ent.start - 3) : ent.start]
+        if any(t.lower_ in ("in", "at", "to") for t in left):
+            return m.name
+    return None
+
+
+def _meetings(ctx: Context) -> list[MeetingProposal]:
+    found: dict[tuple[date | None, str | None], MeetingProposal] = {}
+    for k, sent in enumerate(ctx.sents):
+        triggers = _meeting_triggers(ctx, sent, sent.text)
+        if not triggers:
+            continue
+        mentions = [
+            d for d in dt.find_dates(sent.text, sent.start_char) if not ctx.in_quote(d.start)
+        ]
+        if not mentions:
+            continue
+
+        starts = [t.idx for t in triggers]
+        when = min(mentions, key=lambda d: min(abs(d.start - s) for s in starts))  # noqa: B023
+        trigger = min(triggers, key=lambda t: abs(t.idx - when.start))
+        span = ctx.doc.char_span(when.start, when.end, alignment_mode="expand")
+        lo_tok = min(trigger.i, span.start if span is not None else trigger.i)
+        hi_tok = max(trigger.i, span.end - 1 if span is not None else trigger.i)
+        tense = _tense(ctx, lo_tok, hi_tok, trigger)
+        day = dt.resolve(when, ctx.published, tense)
+        fmt = next((name for name, rx in FORMAT_SIGNALS if rx.search(sent.text)), None)
+        place = None if fmt == "call" else _place(ctx, sent.start_char, sent.end_char)
+        participants: list[str] = []
+        for m in ctx.mentions_in(sent.start_char, sent.end_char):
+            if m.kind == "person" and m.name not in participants:
+                participants.append(m.name)
+        if _GROUP_WORDS.search(sent.text):
+            for m in ctx.mentions_in(sent.start_char, sent.end_char, "party"):
+                is_place = ctx.gazetteer.place(ctx.text[m.start : m.end]) is not None
+                if not is_place and m.name not in participants:
+                    participants.append(m.name)
+        confidence = 0.5 + (0.2 if day else 0.0) + (0.15 if place or fmt == "call" else 0.0)
+        confidence += 0.1 if len(participants) >= 2 else 0.0
+        key = (day, place)
+        if key in found:
+            merged = found[key]
+            merged.participants += [p for p in participants if p not in merged.participants]
+            merged.format = merged.format or fmt
+            continue
+        found[key] = MeetingProposal(
+            date=day,
+            date_text=when.text.strip(),
+            place=place,
+            participants=participants,
+            format=fmt,
+            evidence=ctx.sentence_span(k),
+            confidence=round(min(confidence, 1.0), 2),
+        )
+    return list(found.values())
+
+
+# -- documents -----------------------------------------------------------------------------
+
+
+def _documents(ctx: Context) -> list[DocumentProposal]:
+    found: dict[str, DocumentProposal] = {}
+    for m in ctx.mentions:
+        if m.kind == "document" and m.name not in found:
+            known = ctx.gazetteer.document(m.name)
+            found[m.name] = DocumentProposal(
+                m.name,
+                True,
+                known.kind if known else None,
+                (m.start, m.end),
+                ctx.evidence(m.start, m.end),
+                0.9,
+            )
+    for rm in DOCUMENT_RE.finditer(ctx.text):
+        name = rm.group("name")
+        start = rm.start("name")
+        if name.startswith(("The ", "A ", "An ")):
+            name, start = name.split(" ", 1)[1], start + len(name.split(" ", 1)[0]) + 1
+        known = ctx.gazetteer.document(name)
+        key = known.name if known else name
+        if key in found or ctx.in_quote(start):
+            continue
+        found[key] = DocumentProposal(
+            key,
+            known is not None,
+            known.kind if known else None,
+            (start, rm.end("name")),
+            ctx.evidence(start, rm.end("name")),
+            0.9 if known else 0.6,
+        )
+    return sorted(found.values(), key=lambda d: d.mention[0])
+
+
+# -- commitments ---------------------------------------------------------------------------
+
+
+def _nearest_party_before(ctx: Context, start: int, pos: int) -> Mention | None:
+    for m in reversed(ctx.mentions_in(start, pos)):
+        if m.end <= pos and ctx.party_of(m):
+            return m
+    return None
+
+
+def _commitments(ctx: Context) -> list[CommitmentProposal]:
+    found: dict[tuple[str | None, int, str], CommitmentProposal] = {}
+    for k, sent in enumerate(ctx.sents):
+        amounts = [
+            a for a in mn.find_money(sent.text, sent.start_char) if not ctx.in_quote(a.start)
+        ]
+        if not amounts:
+            continue
+        triggers = [
+            t for t in sent if t.lemma_.lower() in PLEDGE_LEMMAS and not ctx.in_quote(t.idx)
+        ]
+        if not triggers:
+            continue
+        for n, amount in enumerate(amounts):
+            before = [t for t in triggers if t.idx < amount.start]
+            trigger = before[-1] if before else min(triggers, key=lambda t: t.idx - amount.end)
+            donor_mention = _nearest_party_before(ctx, sent.start_char, trigger.idx)
+            donor = ctx.party_of(donor_mention) if donor_mention else None
+            recipient = _recipient(ctx, trigger, sent.end_char, donor)
+            stop = amounts[n + 1].start if n + 1 < len(amounts) else sent.end_char
+            period = mn.find_period(ctx.text[amount.end : stop], ctx.published)
+            if period is None and n == 0:
+                period = mn.find_period(ctx.text[sent.start_char : amount.start], ctx.published)
+            confidence = (
+                0.55
+                + (0.2 if donor else 0.0)
+                + (0.1 if period else 0.0)
+                + (0.1 if recipient else 0.0)
+            )
+            proposal = CommitmentProposal(
+                donor=donor,
+                recipient=recipient,
+                amount=amount.amount,
+                currency=amount.currency,
+                period=period[0] if period else None,
+                amount_text=amount.text,
+                evidence=ctx.sentence_span(k),
+                confidence=round(min(confidence, 1.0), 2),
+                alt_amount=amount.alt_amount,
+                alt_currency=amount.alt_currency,
+            )
+            key = (donor, amount.amount, amount.currency)
+            old = found.get(key)
+            if old is None or _richness(proposal) > _richness(old):
+                found[key] = proposal
+    return sorted(found.values(), key=lambda c: c.evidence[0])
+
+
+def _richness(c: CommitmentProposal) -> int:
+    return sum(x is not None for x in (c.donor, c.recipient, c.period, c.alt_amount))
+
+
+def _recipient(ctx: Context, trigger: Token, end: int, donor: str | None) -> str | None:
+    for m in ctx.mentions_in(trigger.idx + len(trigger.text), end, "party"):
+        if m.name == donor or m.ent is None:
+            continue
+        left = ctx.doc[max(0, m.ent.start - 1)]
+        if left.i == trigger.i or left.lower_ in ("to", "for"):
+            return m.name
+    return None
+
+
+# -- demands -------------------------------------------------------------------------------
+
+
+def _demands(ctx: Context) -> list[DemandProposal]:
+    out: list[DemandProposal] = []
+    for k, sent in enumerate(ctx.sents):
+        stext = sent.text
+        blanked = "".join(
+            " " if ctx.in_quote(sent.start_char + i) else c for i, c in enumerate(stext)
+        )
+        m = DEMAND_RE.search(blanked)
+        if m is None or stext.lower().startswith("asked about"):
+            continue
+        trigger_at = sent.start_char + m.start()
+        who = _nearest_party_before(ctx, sent.start_char, trigger_at)
+        party = ctx.party_of(who) if who else None
+        if party is None and k > 0:
+            prev = [
+                x
+                for x in ctx.mentions_in(ctx.sents[k - 1].start_char, sent.start_char)
+                if ctx.party_of(x)
+            ]
+            party = ctx.party_of(prev[0]) if prev else None
+        body = stext[m.end() :].strip()
+        body = _TRAILING_ATTRIBUTION.sub("", body).rstrip(" .")
+        kind = "sticking_point" if "sticking point" in stext.lower() else "demand"
+        out.append(
+            DemandProposal(
+                party=party,
+                text=body or stext.strip(),
+                evidence=ctx.sentence_span(k),
+                confidence=0.75 if who else 0.5,
+                kind=kind,
+            )
+        )
+    return out
+
+
+# -- warnings ------------------------------------------------------------------------------
+
+
+def _weekday_warnings(ctx: Context) -> list[IntakeWarning]:
+    out = []
+    for mention in dt.find_dates(ctx.text):
+        bad = dt.weekday_mismatch(mention, ctx.published)
+        if bad is None:
+            continue
+        when, actual = bad
+        a, b = mention.core
+        out.append(
+            IntakeWarning(
+                "weekday_mismatch", ctx.text[a:b], f"{when.isoformat()} was a {actual}", (a, b)
+            )
+        )
+    return out
+
+
+def _title_warnings(ctx: Context) -> list[IntakeWarning]:
+    out = []
+    for person in ctx.people.values():
+        if not (person.known and person.known.titles and person.title and person.title_span):
+            continue
+        if any(compatible_titles(person.title, held) for held in person.known.titles):
+            continue
+        a, b = person.title_span
+        held = ", ".join(person.known.titles)
+        out.append(
+            IntakeWarning(
+                "title_mismatch",
+                ctx.text[a:b],
+                f"the report calls {person.name} '{person.title}'; the record has: {held}",
+                (a, b),
+            )
+        )
+    return out
+
+
+def _usd(c: CommitmentProposal) -> float | None:
+    if c.alt_currency == "USD" and c.alt_amount is not None:
+        return float(c.alt_amount)
+    return mn.in_usd(c.amount, c.currency)
+
+
+def cross_source_warnings(
+    results: Sequence[Extraction], tolerance: float = 0.05
+) -> list[tuple[int, IntakeWarning]]:
+    """Amounts that disagree between sources about the same pledge.
+
+    Two commitments are taken to be the same pledge when donor and recipient agree (a missing
+    recipient agrees with any) and the periods are equal -- or, if a period is missing, when the
+    amounts are within a factor of 1.5 of each other. They disagree when their dollar values differ
+    by more than `tolerance` (5%). Returns (index of the result to warn, warning) pairs.
+    """
+    out: list[tuple[int, IntakeWarning]] = []
+    items = [(i, c) for i, r in enumerate(results) for c in r.commitments if c.donor]
+    for x, (i, a) in enumerate(items):
+        for j, b in items[x + 1 :]:
+            if i == j or a.donor != b.donor:
+                continue
+            if a.recipient and b.recipient and a.recipient != b.recipient:
+                continue
+            ua, ub = _usd(a), _usd(b)
+            if ua is None or ub is None or min(ua, ub) <= 0:
+                continue
+            ratio = max(ua, ub) / min(ua, ub)
+            if a.period and b.period:
+                if a.period != b.period:
+                    continue
+            elif ratio > 1.5:
+                continue
+            if ratio - 1 <= tolerance:
+                continue
+            for k, mine, other, other_index in ((i, a, b, j), (j, b, a, i)):
+                src = results[other_index].source
+                name = src.title or src.url or f"source {other_index + 1}"
+                detail = (
+                    f"{mine.donor}'s pledge: this report gives {mine.amount_text}, "
+                    f"'{name}' gives {other.amount_text} (about {ratio - 1:.0%} apart)"
+                )
+                out.append(
+                    (k, IntakeWarning("amount_mismatch", mine.amount_text, detail, mine.evidence))
+                )
+    return out
+
+
+def add_cross_source_warnings(results: Sequence[Extraction]) -> None:
+    """Append amount_mismatch warnings to the results they concern."""
+    for index, warning in cross_source_warnings(results):
+        results[index].warnings.append(warning)

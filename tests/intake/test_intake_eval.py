@@ -1,0 +1,90 @@
+"""The evaluation on the gold reports must not fall below its floors."""
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from parley.intake.evaluate import EvalReport, score_report
+
+GOLD = Path(__file__).parent / "gold"
+HELDOUT = Path(__file__).parent / "heldout"
+runner = CliRunner()
+
+# The issue's targets. The gold set was written by the engineer who wrote the rules, so the
+# held-out set (annotated before the extractor ever ran on it, never tuned against) has its own,
+# lower floors: they guard against regressions, not claim accuracy.
+GOLD_FLOORS = {
+    "people_with_titles": 0.85,
+    "meetings": 0.75,
+    "commitments": 0.8,
+    "documents": 0.8,
+    "demands": 0.8,
+}
+HELDOUT_FLOORS = {"people_with_titles": 0.75, "meetings": 0.6, "commitments": 0.8, "demands": 0.7}
+
+
+def test_the_gold_set_has_at_least_twenty_annotated_reports() -> None:
+    pairs = [p for p in GOLD.glob("*.txt") if p.with_suffix(".json").exists()]
+    assert len(pairs) >= 20
+    for path in pairs:
+        data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        assert data["illustrative"] is True
+        for field in ("meetings", "quotes", "documents", "commitments", "demands", "warnings"):
+            for item in data[field]:
+                start, end = item["evidence"]
+                assert 0 <= start < end <= len(text), (path.name, field)
+
+
+def test_intake_eval_meets_the_floors_on_the_gold_set(intake_app) -> None:
+    result = runner.invoke(intake_app, ["intake-eval", str(GOLD), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    for field, floor in GOLD_FLOORS.items():
+        assert report["fields"][field]["f1"] >= floor, field
+    assert report["quote_speaker_accuracy"] >= 0.9
+
+
+def test_intake_eval_on_the_held_out_set(intake_app) -> None:
+    result = runner.invoke(intake_app, ["intake-eval", str(HELDOUT), "--format", "json"])
+    report = json.loads(result.stdout)
+    for field, floor in HELDOUT_FLOORS.items():
+        assert report["fields"][field]["f1"] >= floor, field
+    assert report["quote_speaker_accuracy"] >= 0.8
+
+
+def test_intake_eval_prints_a_table_and_refuses_a_missing_folder(
+    intake_app, tmp_path: Path
+) -> None:
+    table = runner.invoke(intake_app, ["intake-eval", str(HELDOUT)])
+    assert "people with titles" in table.stdout and "quote speaker accuracy" in table.stdout
+    missing = runner.invoke(intake_app, ["intake-eval", str(tmp_path / "none")])
+    assert missing.exit_code == 2 and "is not a folder" in missing.stderr
+
+
+def test_scoring_counts_wrong_titles_and_speakers() -> None:
+    gold = {
+        "people": [{"name": "A B", "title": "envoy"}],
+        "meetings": [{"date": "2025-12-22", "place": "Miami"}],
+        "commitments": [{"donor": "EU", "amount": 1, "currency": "EUR"}],
+        "documents": [],
+        "demands": [],
+        "parties": [],
+        "quotes": [{"speaker": "A B", "text": "We made progress."}],
+    }
+    pred = {
+        "people": [{"name": "A B", "title": "president"}],
+        "meetings": [{"date": "2025-12-22", "place": "Miami"}],
+        "commitments": [{"donor": "EU", "amount": 1, "currency": "USD"}],
+        "documents": [],
+        "demands": [],
+        "parties": [],
+        "quotes": [{"speaker": "C D", "speakers": ["C D"], "text": "We made progress"}],
+    }
+    report = EvalReport()
+    score_report(gold, pred, report)
+    assert report.scores["people_with_titles"].f1 == 0
+    assert report.scores["meetings"].f1 == 1
+    assert report.scores["commitments"].f1 == 0
+    assert report.scores["quotes"].f1 == 1 and report.quote_speaker_accuracy == 0
