@@ -131,15 +131,30 @@ def _party_names(db: Db, process: Process) -> dict[uuid.UUID, str]:
     return dict(rows)  # party names are listed to every participant (space public)
 
 
-def _positions(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, Any]]:
-    rows = db.execute(
+def _positions(
+    db: Db, actor: CurrentActor, process: Process, page: int = 1, size: int = 10_000
+) -> tuple[list[dict[str, Any]], Page]:
+    query = (
         sa.select(Position, Provision.wid, Document.key, BracketOption.key)
         .join(Provision, Provision.id == Position.provision_id)
         .join(Document, Document.id == Provision.document_id)
         .outerjoin(BracketOption, BracketOption.id == Position.option_id)
         .where(Position.process_id == process.id, visible(actor, Position))
-        .order_by(Document.key, Provision.wid, BracketOption.key, Position.party_id)
         .execution_options(**{SCOPED: True})
+    )
+    total = (
+        db.scalar(
+            sa.select(sa.func.count())
+            .select_from(Position)
+            .where(Position.process_id == process.id, visible(actor, Position))
+            .execution_options(**{SCOPED: True})
+        )
+        or 0
+    )
+    rows = db.execute(
+        query.order_by(Document.key, Provision.wid, BracketOption.key, Position.party_id)
+        .limit(size)
+        .offset((page - 1) * size)
     ).all()
     parties = _party_names(db, process)
     out = []
@@ -159,7 +174,7 @@ def _positions(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, 
                 "updated_at": jsonable(position.updated_at),
             }
         )
-    return out
+    return out, Page(page, size, total)
 
 
 def _choices(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, Any]]:
@@ -191,14 +206,16 @@ def _choices(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, An
 
 
 @router.get("/p/{key}/positions", include_in_schema=False)
-def positions_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+def positions_page(request: Request, key: str, db: Db, actor: SignedIn, page: int = 1) -> Response:
     process = process_by_key(db, actor, key)
     membership = actor.membership(process.id)
+    items, pager = _positions(db, actor, process, max(page, 1), _page_size(request) * 2)
     return render(
         request,
         "positions.html",
         process=process,
-        positions=_positions(db, actor, process),
+        positions=items,
+        page=pager,
         choices=_choices(db, actor, process),
         membership=membership,
         stances=[s.value for s in Stance],
@@ -207,11 +224,13 @@ def positions_page(request: Request, key: str, db: Db, actor: SignedIn) -> Respo
 
 
 @router.get(API + "/{key}/positions", tags=["positions"])
-def positions_api(key: str, db: Db, actor: SignedIn) -> dict[str, Any]:
+def positions_api(
+    request: Request, key: str, db: Db, actor: SignedIn, page: int = 1
+) -> dict[str, Any]:
     """Positions the caller can see: its own party's, and what others shared with it."""
     process = process_by_key(db, actor, key)
-    items = _positions(db, actor, process)
-    return {"items": items, "total": len(items)}
+    items, pager = _positions(db, actor, process, max(page, 1), _page_size(request) * 2)
+    return {"items": items, **pager.as_json()}
 
 
 class PositionIn(BaseModel):
@@ -287,7 +306,7 @@ def record_position_form(
             "positions.html",
             422,
             process=process,
-            positions=_positions(db, actor, process),
+            positions=_positions(db, actor, process)[0],
             choices=_choices(db, actor, process),
             membership=actor.membership(process.id),
             stances=[s.value for s in Stance],
