@@ -21,6 +21,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = get_engine(settings.database_url)
 
     from parley.web.routes import install
+    from parley.web.security import SecurityHeaders
 
     install(app)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -36,6 +36,11 @@ def install(app: FastAPI) -> None:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
+    @app.get("/api/v1/health", tags=["operations"])
+    def health() -> dict[str, str]:
+        """Answers while the server runs (for load balancers and test harnesses)."""
+        return {"status": "ok"}
+
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         # Identical to an unknown URL: a hidden object must look exactly like a missing one.
