@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from importlib.resources import files
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -98,9 +100,33 @@ def install(app: FastAPI) -> None:
 
     from parley.web import views_admin, views_auth, views_process, views_records
 
-    # views_records first: its /p/{key}/{slug}/new must win over the generic detail route.
-    for module in (views_auth, views_admin, views_records, views_process):
+    # Capability routers and views_records come before views_process, whose generic
+    # /p/{key}/{slug} routes would otherwise answer (404) for their more specific paths.
+    for module in (views_auth, views_admin, *capability_modules(), views_records, views_process):
         app.include_router(module.router)
+
+
+CAPABILITY_ROUTERS = (
+    "parley.texts.views",
+    "parley.positions.views",
+    "parley.sessions.views",
+    "parley.sequencing.views",
+    "parley.commitments.views",
+    "parley.intake.views",
+    "parley.timeline.views",
+)
+
+
+def capability_modules() -> list[Any]:
+    """Each capability package's ``views`` module (HTML pages and their JSON twins)."""
+    modules = []
+    for name in CAPABILITY_ROUTERS:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return modules
 
 
 def _not_found(request: Request) -> Response:
