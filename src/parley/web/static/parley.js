@@ -14,10 +14,15 @@
       document.body.dispatchEvent(new CustomEvent("parley:change"));
     });
   }
-  document.querySelectorAll("[data-plotly]").forEach(function (el) {
-    if (window.Plotly) {
+  // Charts: a page that has any includes /static-lib/plotly.min.js (deferred scripts all run
+  // before DOMContentLoaded), and each chart is a div carrying its figure as JSON.
+  function drawCharts(root) {
+    if (!window.Plotly) { return; }
+    root.querySelectorAll("[data-plotly]").forEach(function (el) {
       var figure = JSON.parse(el.dataset.plotly);
-      window.Plotly.newPlot(el, figure.data, figure.layout || {}, {displaylogo: false, responsive: true});
-    }
-  });
+      window.Plotly.react(el, figure.data, figure.layout || {}, {displaylogo: false, responsive: true});
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.detail.target); });
 })();
