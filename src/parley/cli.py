@@ -291,7 +291,8 @@ def _register_capabilities() -> None:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            # Absent capability (the module or its package): skip; a broken import inside it raises.
+            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
                 raise
             continue
         module.register(app)

@@ -124,7 +124,8 @@ def capability_modules() -> list[Any]:
         try:
             modules.append(importlib.import_module(name))
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            # Absent capability (the module or its package): skip; a broken import inside it raises.
+            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
                 raise
     return modules
 
