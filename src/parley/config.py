@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_seconds: int = 900
     page_size: int = 25
+    # Roles that must use a second factor (comma-separated: mediator, head, member, viewer,
+    # operator). Unset: "mediator,head,operator" in production, none in development.
+    second_factor_roles: str | None = None
+    # Re-authentication before releasing, signing and exporting. Unset: on in production.
+    step_up: bool | None = None
+    step_up_minutes: int = 5
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -41,6 +47,18 @@ class Settings(BaseSettings):
                 "PARLEY_SECRET_KEY is a placeholder; set a long random value outside development"
             )
         return self
+
+
+def second_factor_roles(settings: Settings) -> set[str]:
+    if settings.second_factor_roles is None:
+        return {"mediator", "head", "operator"} if settings.environment == "production" else set()
+    return {r.strip() for r in settings.second_factor_roles.split(",") if r.strip()}
+
+
+def step_up_required(settings: Settings) -> bool:
+    return (
+        settings.step_up if settings.step_up is not None else settings.environment == "production"
+    )
 
 
 @lru_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +35,9 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # False until the second factor is given (or enrolled, when the user's role requires one).
+    second_factor_ok: Mapped[bool] = mapped_column(default=True)
+    reauthenticated_at: Mapped[datetime | None]
 
 
 class ApiToken(IdMixin, Base):
@@ -57,3 +61,18 @@ class LoginFailure(IdMixin, Base):
     username: Mapped[str] = mapped_column(sa.String(64), index=True)
     address: Mapped[str] = mapped_column(sa.String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SecondFactor(Base):
+    """A user's TOTP secret (encrypted with the server secret) and hashed recovery codes."""
+
+    __tablename__ = "second_factors"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_encrypted: Mapped[str] = mapped_column(sa.String(200))
+    # The last TOTP time step accepted: a code is never accepted twice (replay protection).
+    last_step: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    recovery_hashes: Mapped[list[Any]] = mapped_column(default=list)
+    enabled_at: Mapped[datetime | None]

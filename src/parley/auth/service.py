@@ -132,13 +132,17 @@ def authenticate(
     return user
 
 
-def start_session(session: Session, user: User, hours: int) -> tuple[str, WebSession]:
+def start_session(
+    session: Session, user: User, hours: int, *, second_factor_ok: bool = True
+) -> tuple[str, WebSession]:
     token = secrets.token_urlsafe(32)
     web = WebSession(
         token_hash=token_hash(token),
         user_id=user.id,
         csrf_token=secrets.token_urlsafe(32),
         expires_at=utcnow() + timedelta(hours=hours),
+        second_factor_ok=second_factor_ok,
+        reauthenticated_at=utcnow() if second_factor_ok else None,
     )
     session.add(web)
     return token, web

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from parley.auth.models import ApiToken
+from parley.auth.models import ApiToken, User
 from parley.auth.service import actor_for, session_user, token_hash, token_user
 from parley.authz import Actor, NotFound
 from parley.authz.visibility import guard_scoped_reads, visible_processes
@@ -42,7 +43,10 @@ Db = Annotated[Session, Depends(get_db)]
 class Auth:
     actor: Actor
     csrf_token: str | None  # set when signed in through the session cookie
-    via: str  # "anonymous" | "cookie" | "token"
+    via: str  # "anonymous" | "cookie" | "token" | "pending" (password given, second factor not)
+    user_id: Any = None  # the account, also while its second factor is pending
+    session_key: str | None = None  # the web session's token hash
+    reauthenticated_at: datetime | None = None
 
 
 def get_auth(request: Request, db: Db) -> Auth:
@@ -58,7 +62,7 @@ def get_auth(request: Request, db: Db) -> Auth:
                 .where(ApiToken.token_hash == token_hash(token))
                 .values(last_used_at=utcnow())
             )
-        auth = Auth(actor_for(db, user), None, "token")
+        auth = Auth(actor_for(db, user), None, "token", user_id=user.id)
         request.state.auth = auth
         return auth
     cookie = request.cookies.get(cookie_name(request))
@@ -66,7 +70,23 @@ def get_auth(request: Request, db: Db) -> Auth:
         found = session_user(db, cookie)
         if found is not None:
             user, web = found
-            auth = Auth(actor_for(db, user), web.csrf_token, "cookie")
+            if not web.second_factor_ok:
+                auth = Auth(
+                    Actor.anonymous(),
+                    web.csrf_token,
+                    "pending",
+                    user_id=user.id,
+                    session_key=web.token_hash,
+                )
+            else:
+                auth = Auth(
+                    actor_for(db, user),
+                    web.csrf_token,
+                    "cookie",
+                    user_id=user.id,
+                    session_key=web.token_hash,
+                    reauthenticated_at=web.reauthenticated_at,
+                )
             request.state.auth = auth
             return auth
     auth = Auth(Actor.anonymous(), None, "anonymous")
@@ -99,7 +119,7 @@ SignedIn = Annotated[Actor, Depends(require_user)]
 
 async def check_csrf(request: Request, auth: CurrentAuth) -> None:
     """Cookie-authenticated changes need the session's CSRF token (form field or header)."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or auth.via != "cookie":
+    if request.method in ("GET", "HEAD", "OPTIONS") or auth.via not in ("cookie", "pending"):
         return
     sent = request.headers.get("x-csrf-token")
     if sent is None and "form" in request.headers.get("content-type", ""):
@@ -109,6 +129,49 @@ async def check_csrf(request: Request, auth: CurrentAuth) -> None:
 
 
 Csrf = Depends(check_csrf)
+
+
+class StepUpRequired(Exception):
+    """The action needs a fresh re-authentication (password, and code if enrolled)."""
+
+
+def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
+    """Before releasing, signing or exporting: the user proved who they are a moment ago.
+
+    Web sessions re-authenticate at /reauth; API clients send ``X-Parley-Password`` (and
+    ``X-Parley-Code`` when they use a second factor) with the request itself.
+    """
+    from parley.auth.passwords import verify_password
+    from parley.auth.second_factor import check_code, enabled
+    from parley.config import step_up_required
+
+    settings = request.app.state.settings
+    if not step_up_required(settings) or auth.actor.is_anonymous:
+        return
+    if auth.via == "cookie":
+        fresh = (
+            auth.reauthenticated_at is not None
+            and auth.reauthenticated_at >= utcnow() - timedelta(minutes=settings.step_up_minutes)
+        )
+        if not fresh:
+            raise StepUpRequired()
+        return
+    user = db.get(User, auth.user_id)
+    password = request.headers.get("x-parley-password", "")
+    if user is None or not verify_password(user.password_hash, password):
+        raise StepUpRequired()
+    if enabled(db, user.id):
+        with write_session(request.app.state.engine) as w:
+            if not check_code(
+                w,
+                user_id=user.id,
+                secret_key=settings.secret_key,
+                code=request.headers.get("x-parley-code", ""),
+            ):
+                raise StepUpRequired()
+
+
+StepUp = Depends(check_step_up)
 
 
 def process_by_key(db: Session, actor: Actor, key: str) -> Process:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from importlib.resources import files
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from parley.authz import NotFound
 from parley.authz.permissions import Forbidden
-from parley.web.deps import LoginRequired
+from parley.web.deps import LoginRequired, StepUpRequired
 from parley.web.templating import render
 
 NOT_FOUND_BODY = {"detail": "Not Found"}
@@ -73,6 +74,17 @@ def install(app: FastAPI) -> None:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(StepUpRequired)
+    async def step_up(request: Request, exc: StepUpRequired) -> Response:
+        if wants_json(request):
+            return JSONResponse(
+                {"detail": "Step-up required: send X-Parley-Password (and X-Parley-Code)"},
+                status_code=403,
+            )
+        back = request.headers.get("referer", "/")
+        path = "/" + back.split("://", 1)[-1].split("/", 1)[-1] if "://" in back else back
+        return RedirectResponse(f"/reauth?next={quote(path)}", status_code=303)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

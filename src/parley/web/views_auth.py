@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
+import segno
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from parley.auth.models import ApiToken
+from parley.auth import second_factor
+from parley.auth.models import ApiToken, User, WebSession
+from parley.auth.passwords import verify_password
 from parley.auth.service import (
     AuthError,
+    actor_for,
     authenticate,
     create_token,
     end_session,
     revoke_token,
     start_session,
 )
+from parley.authz import Actor
+from parley.config import second_factor_roles
+from parley.db.base import utcnow
 from parley.db.engine import write_session
-from parley.web.deps import Csrf, CurrentAuth, SignedIn, cookie_name
+from parley.web.deps import Auth, Csrf, CurrentAuth, Db, LoginRequired, SignedIn, cookie_name
 from parley.web.templating import render
 
 router = APIRouter()
@@ -59,10 +67,20 @@ def login(
                 max_failures=settings.login_max_failures,
                 window_seconds=settings.login_window_seconds,
             )
-            token, _ = start_session(session, user, settings.session_hours)
+            has_factor = second_factor.enabled(session, user.id)
+            needs_factor = has_factor or second_factor.required_for(
+                actor_for(session, user), second_factor_roles(settings)
+            )
+            token, _ = start_session(
+                session, user, settings.session_hours, second_factor_ok=not needs_factor
+            )
     except AuthError as exc:
         return render(request, "login.html", 401, next=_safe_next(next), error=str(exc))
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if needs_factor:
+        page = "/login/second-factor" if has_factor else "/account/second-factor"
+        target = f"{page}?next={quote(target)}"
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         cookie_name(request),
         token,
@@ -98,8 +116,6 @@ def api_token(request: Request, body: TokenRequest) -> Response:
     """Exchange a username and password for an opaque API token (send as `Bearer`)."""
     settings = request.app.state.settings
     from fastapi.responses import JSONResponse
-
-    from parley.authz import Actor
 
     try:
         with write_session(request.app.state.engine) as session:
@@ -161,3 +177,171 @@ def revoke_my_token(request: Request, token_id: str, actor: SignedIn) -> dict[st
             raise NotFound("token")
         revoke_token(session, actor=actor, token_id=key)
     return {"status": "revoked"}
+
+
+# ---------------------------------------------------------------- second factor and step-up
+
+
+def _mark_session(request: Request, session_key: str | None, *, factor_ok: bool) -> None:
+    with write_session(request.app.state.engine) as session:
+        web = session.get(WebSession, session_key)
+        if web is not None:
+            web.second_factor_ok = web.second_factor_ok or factor_ok
+            web.reauthenticated_at = utcnow()
+
+
+@router.get("/login/second-factor", include_in_schema=False)
+def second_factor_page(request: Request, auth: CurrentAuth, next: str = "/") -> Response:
+    if auth.via != "pending":
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "second_factor.html", next=_safe_next(next), error=None)
+
+
+@router.post("/login/second-factor", include_in_schema=False, dependencies=[Csrf])
+def second_factor_submit(
+    request: Request,
+    auth: CurrentAuth,
+    code: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    if auth.via != "pending":
+        return RedirectResponse("/login", status_code=303)
+    settings = request.app.state.settings
+    with write_session(request.app.state.engine) as session:
+        ok = second_factor.check_code(
+            session, user_id=auth.user_id, secret_key=settings.secret_key, code=code
+        )
+    if not ok:
+        return render(
+            request,
+            "second_factor.html",
+            401,
+            next=_safe_next(next),
+            error="Wrong or already used code.",
+        )
+    _mark_session(request, auth.session_key, factor_ok=True)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+def _same_user(session: Any, user: User) -> User:
+    """The account row in the writing session (the request's read session is separate)."""
+    found = session.get(User, user.id)
+    if found is None:
+        raise LoginRequired()
+    return found
+
+
+def _enrolment_user(db: Db, auth: Auth) -> User:
+    if auth.user_id is None or auth.via not in ("pending", "cookie"):
+        raise LoginRequired()
+    user = db.get(User, auth.user_id)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+@router.get("/account/second-factor", include_in_schema=False)
+def enrol_page(request: Request, auth: CurrentAuth, db: Db, next: str = "/") -> Response:
+    user = _enrolment_user(db, auth)
+    if second_factor.enabled(db, user.id):
+        return render(
+            request,
+            "second_factor_status.html",
+            next=_safe_next(next),
+            remaining=second_factor.remaining_recovery_codes(db, user.id),
+            codes=None,
+        )
+    with write_session(request.app.state.engine) as session:
+        secret, uri = second_factor.begin_enrolment(
+            session, _same_user(session, user), request.app.state.settings.secret_key
+        )
+    qr = segno.make(uri, error="m").svg_data_uri(scale=4)
+    return render(
+        request, "second_factor_enrol.html", next=_safe_next(next), secret=secret, qr=qr, error=None
+    )
+
+
+@router.post("/account/second-factor", include_in_schema=False, dependencies=[Csrf])
+def enrol_submit(
+    request: Request,
+    auth: CurrentAuth,
+    db: Db,
+    code: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    user = _enrolment_user(db, auth)
+    try:
+        with write_session(request.app.state.engine) as session:
+            codes = second_factor.confirm_enrolment(
+                session,
+                actor=Actor(user_id=user.id, name=user.username),
+                user=_same_user(session, user),
+                secret_key=request.app.state.settings.secret_key,
+                code=code,
+            )
+    except second_factor.SecondFactorError as exc:
+        return render(
+            request,
+            "second_factor_enrol.html",
+            422,
+            next=_safe_next(next),
+            secret=None,
+            qr=None,
+            error=str(exc),
+        )
+    _mark_session(request, auth.session_key, factor_ok=True)
+    return render(
+        request,
+        "second_factor_status.html",
+        next=_safe_next(next),
+        remaining=len(codes),
+        codes=codes,
+    )
+
+
+@router.get("/reauth", include_in_schema=False)
+def reauth_page(request: Request, auth: CurrentAuth, db: Db, next: str = "/") -> Response:
+    if auth.via != "cookie":
+        raise LoginRequired()
+    return render(
+        request,
+        "reauth.html",
+        next=_safe_next(next),
+        error=None,
+        needs_code=second_factor.enabled(db, auth.user_id),
+    )
+
+
+@router.post("/reauth", include_in_schema=False, dependencies=[Csrf])
+def reauth_submit(
+    request: Request,
+    auth: CurrentAuth,
+    db: Db,
+    password: Annotated[str, Form()],
+    code: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    if auth.via != "cookie":
+        raise LoginRequired()
+    user = db.get(User, auth.user_id)
+    needs_code = second_factor.enabled(db, auth.user_id)
+    ok = user is not None and verify_password(user.password_hash, password)
+    if ok and needs_code:
+        with write_session(request.app.state.engine) as session:
+            ok = second_factor.check_code(
+                session,
+                user_id=auth.user_id,
+                secret_key=request.app.state.settings.secret_key,
+                code=code,
+            )
+    if not ok:
+        return render(
+            request,
+            "reauth.html",
+            401,
+            next=_safe_next(next),
+            needs_code=needs_code,
+            error="That did not match; try again.",
+        )
+    _mark_session(request, auth.session_key, factor_ok=False)
+    return RedirectResponse(_safe_next(next), status_code=303)

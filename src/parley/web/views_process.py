@@ -24,7 +24,7 @@ from parley.positions.models import Position, PositionRevision, Stance
 from parley.positions.service import PositionError, record_position, release
 from parley.processes.models import Party, Process
 from parley.texts.models import Bracket, BracketOption, Document, Provision, ProvisionText, Version
-from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key
+from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, StepUp, process_by_key
 from parley.web.kinds import KINDS, Kind, page_of, scoped, serialise
 from parley.web.pagination import Page
 from parley.web.templating import render
@@ -374,7 +374,9 @@ def _release_model(slug: str) -> Any:
     return Position if slug == "positions" else _kind(slug).model
 
 
-@router.post(API + "/{key}/{slug}/{object_id}/release", tags=["records"], dependencies=[Csrf])
+@router.post(
+    API + "/{key}/{slug}/{object_id}/release", tags=["records"], dependencies=[Csrf, StepUp]
+)
 def release_api(
     request: Request, key: str, slug: str, object_id: str, body: ReleaseIn, db: Db, actor: SignedIn
 ) -> dict[str, str]:
@@ -391,7 +393,9 @@ def release_api(
     return {"status": "released", "space": body.space}
 
 
-@router.post("/p/{key}/{slug}/{object_id}/release", include_in_schema=False, dependencies=[Csrf])
+@router.post(
+    "/p/{key}/{slug}/{object_id}/release", include_in_schema=False, dependencies=[Csrf, StepUp]
+)
 def release_form(
     request: Request,
     key: str,
