@@ -14,7 +14,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Parley",
         version="0.1.0",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # The Swagger UI loads scripts from a CDN and runs inline code, which the offline,
+        # strict-CSP web UI refuses; the OpenAPI document itself is served.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings

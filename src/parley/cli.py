@@ -47,6 +47,9 @@ COMMAND_MODULES = (
     "parley.intake.cli",
     "parley.texts.cli",
     "parley.auth.cli",
+    "parley.sessions.cli",
+    "parley.commitments.cli",
+    "parley.operations.cli",
 )
 
 
@@ -197,19 +200,44 @@ def import_bundle_command(file: Path, db: DbOption = None) -> None:
 
 
 @app.command()
-def verify(db: DbOption = None) -> None:
+def verify(
+    db: DbOption = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoints",
+            help="A file of signed checkpoints kept by a delegation: also prove that the log "
+            "extends every one of them.",
+        ),
+    ] = None,
+) -> None:
     """Re-compute every audit chain; exit 0 only when all of them verify."""
     from parley.audit.verify import verify_all
     from parley.db.engine import read_session
 
+    kept = None
+    if checkpoints is not None:
+        from parley.operations.cli import read_checkpoint_file
+
+        kept = read_checkpoint_file(checkpoints)
     engine = open_engine(db)
+    problems: list[object] = []
     with read_session(engine) as session:
         report = verify_all(session)
+        if kept is not None:
+            from parley.operations.checkpoints import verify_checkpoints
+
+            problems = list(verify_checkpoints(session, kept))
     for broken in report.breaks:
         err.print(f"BROKEN {broken}", highlight=False, markup=False)
-    if not report.ok:
+    for problem in problems:
+        err.print(f"NOT HONOURED {problem}", highlight=False, markup=False)
+    if not report.ok or problems:
         raise typer.Exit(1)
-    console.print(f"ok: {report.chains} chains, {report.events} events verified")
+    line = f"ok: {report.chains} chains, {report.events} events verified"
+    if kept is not None:
+        line += f", {len(kept)} checkpoints honoured"
+    console.print(line)
 
 
 @app.command()

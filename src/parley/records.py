@@ -29,7 +29,6 @@ from parley.processes.models import Party, Process
 from parley.sequencing.models import StatusClaim, Step
 from parley.sessions.models import Minutes, Room, Statement, TalkSession
 from parley.texts.canonical_hash import text_hash
-from parley.texts.models import Provision
 
 
 class RecordError(ValueError):
@@ -269,9 +268,10 @@ def _claim(
     if data.get("step_id") is not None:
         _visible_ref(session, actor, Step, data["step_id"], "step_id")
     if data.get("provision_id") is not None:
-        provision = session.get(Provision, data["provision_id"])
-        if provision is None or provision.process_id != process.id:
-            raise RecordError("provision_id: no such record")
+        from parley.positions.service import provision_visible
+
+        if not provision_visible(session, actor, process.id, data["provision_id"]):
+            raise RecordError("provision_id: no such record")  # hidden or unknown alike
     membership = actor.membership(process.id)
     neutral = data.pop("neutral", False)
     if neutral:

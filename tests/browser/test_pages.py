@@ -139,14 +139,16 @@ def test_pages_send_a_strict_content_security_policy(
 
 # Process navigation bar: link text -> the <h1> of the page it opens (None: process title).
 NAV = {
-    "Documents": "Documents",
+    "Texts": "Negotiating texts",
     "Positions": "Positions",
     "Sessions": "Sessions",
     "Statements": "Statements",
-    "Commitments": "Commitments",
-    "Steps": "Steps",
-    "Timeline": "Timeline",
+    "Plan": "Implementation plan",
+    "Ledger": "Commitments ledger",
+    "Timeline": "History",
     "Search": "Search",
+    "Review": "Review queue",
+    "Changes": "What changed",
     "Audit log": "Audit log",
 }
 

@@ -6,6 +6,7 @@ from parley.commitments import models as commitment_models
 from parley.db.base import Base
 from parley.intake import models as intake_models
 from parley.notes import models as note_models
+from parley.operations import models as operations_models
 from parley.positions import models as position_models
 from parley.processes import models as process_models
 from parley.sequencing import models as sequencing_models
@@ -18,6 +19,7 @@ MODEL_MODULES = (
     commitment_models,
     intake_models,
     note_models,
+    operations_models,
     position_models,
     process_models,
     sequencing_models,

@@ -2,9 +2,12 @@
 
     parley intake FILE_OR_URL... [--published YYYY-MM-DD] [--format json] [--workers N]
                                  [--dask SCHEDULER_ADDRESS] [--gazetteer FILE] [--feed-state FILE]
+                                 [--process KEY [--space SPACE] [--db URL]]
     parley intake-eval tests/intake/gold [--format json]
 
-With `--format json`, `intake` prints one JSON object per source, one per line.
+With `--format json`, `intake` prints one JSON object per source, one per line. With `--process`,
+each new source and its proposals are stored in that process's review queue (see
+parley.intake.service), and each object gains a `review` member saying what was stored.
 """
 
 from __future__ import annotations
@@ -149,8 +152,17 @@ def intake(
     max_bytes: int = typer.Option(
         DEFAULT_MAX_BYTES, "--max-bytes", help="Largest page or feed accepted."
     ),
+    process: str | None = typer.Option(
+        None, "--process", metavar="KEY", help="Store sources and proposals in this process."
+    ),
+    space: str | None = typer.Option(
+        None, "--space", help="Space to store in (with --process; default: public)."
+    ),
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL (default: PARLEY_DATABASE_URL or var/parley.db)."
+    ),
 ) -> None:
-    """Propose evidence-linked records from news reports."""
+    """Propose evidence-linked records from news reports (and with --process, queue them)."""
     if output not in ("text", "json"):
         raise _fail(f"--format: expected 'text' or 'json', got {output!r}")
     when: date | None = None
@@ -159,13 +171,19 @@ def intake(
             when = date.fromisoformat(published)
         except ValueError as exc:
             raise _fail(f"--published: expected a date YYYY-MM-DD, got {published!r}") from exc
-    gz = load_gazetteer(gazetteer)
+    if process is None and (space is not None or db is not None):
+        raise _fail("--space and --db need --process KEY")
+    gz = load_gazetteer(gazetteer) if process is None or gazetteer is not None else None
     try:
         sources = load_sources(
             targets, published=when, feed_state=feed_state, timeout=timeout, max_bytes=max_bytes
         )
     except SourceError as exc:
         raise _fail(str(exc)) from exc
+    if process is not None:
+        _store(sources, process, space, db, gz, output, workers, dask)
+        return
+    assert gz is not None
     kept, dropped = deduplicate(sources)
     for dup, original in dropped:
         typer.echo(f"note: {dup.origin} repeats {original}; stored once", err=True)
@@ -201,6 +219,95 @@ def intake(
     console = Console()
     for result in results:
         _summary(console, result)
+
+
+def _store(
+    sources: list[Any],
+    key: str,
+    space: str | None,
+    db: str | None,
+    gazetteer: Gazetteer | None,
+    output: str,
+    workers: int,
+    dask: str | None,
+) -> None:
+    """`--process`: plan (read), extract (no transaction open), store (one transaction)."""
+    from parley.authz import Actor
+    from parley.cli import open_engine, resolve_process_key
+    from parley.db.engine import read_session, write_session
+    from parley.intake.service import (
+        IntakeError,
+        extract_plan,
+        plan_intake,
+        process_named,
+        store_intake,
+    )
+
+    engine = open_engine(db)
+    key = resolve_process_key(engine, key)
+    actor = Actor.system("cli:intake")
+    try:
+        with read_session(engine) as session:
+            found = process_named(session, key)
+            assert found is not None
+            plan = plan_intake(
+                session,
+                actor=actor,
+                process=found,
+                sources=sources,
+                space=space,
+                gazetteer=gazetteer,
+            )
+    except IntakeError as exc:
+        raise _fail(f"--{exc}") from exc
+    for dup, stored_id, original in plan.duplicates:
+        what = f"stored source {stored_id}" if stored_id else original
+        typer.echo(f"note: {dup.origin} repeats {what} in {plan.space}; stored once", err=True)
+    err = Console(stderr=True)
+    try:
+        if len(plan.kept) >= PROGRESS_FROM:
+            columns = (
+                TextColumn("extracting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=err, transient=True) as bar:
+                task = bar.add_task("extract", total=len(plan.kept))
+                extractions = extract_plan(
+                    plan, workers=workers, dask=dask, progress=lambda n: bar.advance(task, n)
+                )
+        else:
+            extractions = extract_plan(plan, workers=workers, dask=dask)
+    except OSError as exc:
+        raise _fail(f"--dask: cannot run on {dask!r} ({exc})") from exc
+    with write_session(engine) as session:
+        found = process_named(session, key)
+        assert found is not None
+        outcomes = store_intake(
+            session, actor=actor, process=found, plan=plan, extractions=extractions
+        )
+    console = Console()
+    for outcome in outcomes:
+        review = outcome.to_dict()
+        if output == "json":
+            body = (
+                outcome.extraction.to_dict()
+                if outcome.extraction
+                else {"source": outcome.info.to_dict()}
+            )
+            typer.echo(json.dumps({**body, "review": review}, ensure_ascii=False))
+            continue
+        if outcome.extraction is not None:
+            _summary(console, outcome.extraction)
+        if outcome.status == "stored":
+            kinds = ", ".join(f"{n} {k}" for k, n in sorted(outcome.kinds.items()))
+            console.print(
+                f"stored source {outcome.source_id} in {outcome.space}: "
+                f"{outcome.proposals} proposals ({kinds or 'none'}) for review"
+            )
+        else:
+            console.print(f"{outcome.origin}: already stored in {outcome.space}")
 
 
 def intake_eval(

@@ -28,7 +28,9 @@ class ProposalStatus(enum.StrEnum):
 
 class Source(ProcessScoped, Spaced, Base):
     __tablename__ = "sources"
-    __table_args__ = (sa.UniqueConstraint("process_id", "content_hash"),)
+    # Stored once per space: two delegations may keep the same report privately, and neither
+    # may learn from a refused insert that the other has it.
+    __table_args__ = (sa.UniqueConstraint("process_id", "space", "content_hash"),)
 
     key: Mapped[str] = mapped_column(sa.String(64))
     kind: Mapped[SourceKind] = enum_column(SourceKind, default=SourceKind.ARTICLE)

@@ -76,3 +76,44 @@ class StickingPointProvision(ProcessScoped, Base):
         sa.ForeignKey("sticking_points.id", ondelete="CASCADE")
     )
     provision_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("provisions.id"))
+
+
+class ReleasedPackage(ProcessScoped, Spaced, Base):
+    """A package the mediator proposed to the parties: one option per contested provision.
+
+    Lives in the space it was released to (``participants`` by default). It holds the options
+    only; what each party concedes lives in :class:`PackageShare` rows, one per party in that
+    party's space with the mediator, so that no party ever sees another party's figures.
+    """
+
+    __tablename__ = "released_packages"
+
+    title: Mapped[str] = mapped_column(sa.String(200))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    objective: Mapped[str] = mapped_column(sa.String(32))
+    version_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("versions.id", ondelete="SET NULL")
+    )
+    # [{"provision", "heading", "option", "text"}], in the order of the provisions.
+    package: Mapped[list[Any]] = mapped_column(default=list)
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class PackageShare(ProcessScoped, Spaced, Base):
+    """One reader's part of a released package.
+
+    A party's row (space ``party:P+mediator``) holds its own utility and concessions; the
+    mediator's row (``party_id`` null, space ``mediator``) holds the run's inputs and proof.
+    """
+
+    __tablename__ = "package_shares"
+    __table_args__ = (sa.UniqueConstraint("package_id", "party_id"),)
+
+    package_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("released_packages.id", ondelete="CASCADE"), index=True
+    )
+    party_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties.id"))
+    utility: Mapped[int | None]
+    concessions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from parley.db.base import Base, ProcessScoped, Spaced, Timestamped, enum_column
+from parley.db.base import Base, ProcessScoped, Spaced, Timestamped, enum_column, utcnow
 
 
 class SessionFormat(enum.StrEnum):
@@ -171,3 +171,61 @@ class StatementProvision(ProcessScoped, Base):
         sa.ForeignKey("statements.id", ondelete="CASCADE"), index=True
     )
     provision_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("provisions.id"))
+
+
+class Attribution(enum.StrEnum):
+    ATTRIBUTED = "attributed"
+    UNATTRIBUTED = "unattributed"
+
+
+class CarriedPassage(ProcessScoped, Spaced, Base):
+    """Text the mediator carried into a room. It lives in the receiving room's space and names
+    no source: the receiving delegation learns what was carried, never where it came from
+    (``attribution`` is empty unless the mediator chose to attribute it)."""
+
+    __tablename__ = "carried_passages"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    room_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("rooms.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(sa.Text)
+    attribution: Mapped[str] = mapped_column(sa.String(200), default="")
+    carried_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Carry(ProcessScoped, Spaced, Base):
+    """The mediator's own record of a carry-over (space ``mediator``): what was carried, from
+    which record and room, into which room, and whether it was attributed."""
+
+    __tablename__ = "carries"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    passage_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("carried_passages.id", ondelete="CASCADE")
+    )
+    source_type: Mapped[str] = mapped_column(sa.String(32))  # minutes | amendments
+    source_id: Mapped[uuid.UUID]
+    source_room_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("rooms.id", ondelete="CASCADE")
+    )
+    source_party_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties.id"))
+    target_room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    attribution: Mapped[Attribution] = enum_column(Attribution)
+    carried_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    carried_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LastVisit(ProcessScoped, Base):
+    """When a user last marked the changes of a process as seen (for notifications)."""
+
+    __tablename__ = "last_visits"
+    __table_args__ = (sa.UniqueConstraint("user_id", "process_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)

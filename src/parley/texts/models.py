@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -172,6 +173,16 @@ class Amendment(ProcessScoped, Spaced, Base):
     justification: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[AmendmentStatus] = enum_column(AmendmentStatus, default=AmendmentStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Added in 0003: what an insert or split proposes, and what became of the amendment.
+    number: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
+    heading: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    # split: the texts of the parts; merge: the wids of the provisions merged into provision_id.
+    parts: Mapped[list[Any] | None] = mapped_column(default=list)
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    result_version_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("versions.id"))
+    bracket_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("brackets.id"))
 
 
 class Bracket(ProcessScoped, Spaced, Base):
@@ -189,6 +200,7 @@ class Bracket(ProcessScoped, Spaced, Base):
     resolved_option_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
 
 
 class BracketOption(ProcessScoped, Base):
@@ -201,6 +213,9 @@ class BracketOption(ProcessScoped, Base):
     key: Mapped[str] = mapped_column(sa.String(16))
     text: Mapped[str] = mapped_column(sa.Text)
     proposer_party_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties.id"))
+    # Added in 0003: when the option was tabled, and the amendment it came from (if any).
+    created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    amendment_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("amendments.id"))
 
 
 class OptionSupport(ProcessScoped, Base):

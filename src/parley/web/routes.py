@@ -126,6 +126,7 @@ CAPABILITY_ROUTERS = (
     "parley.commitments.views",
     "parley.intake.views",
     "parley.timeline.views",
+    "parley.operations.views",
 )
 
 

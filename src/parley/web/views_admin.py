@@ -31,6 +31,8 @@ def _users(db: Db, page: int, size: int) -> tuple[list[dict[str, object]], Page]
         .outerjoin(Delegation, Delegation.id == Membership.delegation_id)
         .outerjoin(Party, Party.id == Delegation.party_id)
         .where(Membership.user_id.in_([u.id for u in users]))
+        # Operators administer accounts: which party a user belongs to is theirs to see.
+        .execution_options(authz_internal=True)
     ).all()
     places: dict[object, list[str]] = {}
     for user_id, process_key, party_key, role in rows:

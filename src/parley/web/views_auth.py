@@ -57,8 +57,11 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     settings = request.app.state.settings
-    try:
-        with write_session(request.app.state.engine) as session:
+    failure: AuthError | None = None
+    # The failed attempt must be committed (it is what throttling counts), so the error is
+    # caught inside the transaction rather than letting it roll back.
+    with write_session(request.app.state.engine) as session:
+        try:
             user = authenticate(
                 session,
                 username=username,
@@ -67,6 +70,9 @@ def login(
                 max_failures=settings.login_max_failures,
                 window_seconds=settings.login_window_seconds,
             )
+        except AuthError as exc:
+            failure = exc
+        else:
             has_factor = second_factor.enabled(session, user.id)
             needs_factor = has_factor or second_factor.required_for(
                 actor_for(session, user), second_factor_roles(settings)
@@ -74,8 +80,8 @@ def login(
             token, _ = start_session(
                 session, user, settings.session_hours, second_factor_ok=not needs_factor
             )
-    except AuthError as exc:
-        return render(request, "login.html", 401, next=_safe_next(next), error=str(exc))
+    if failure is not None:
+        return render(request, "login.html", 401, next=_safe_next(next), error=str(failure))
     target = _safe_next(next)
     if needs_factor:
         page = "/login/second-factor" if has_factor else "/account/second-factor"
@@ -114,11 +120,12 @@ class TokenRequest(BaseModel):
 @router.post("/api/v1/auth/token", tags=["auth"])
 def api_token(request: Request, body: TokenRequest) -> Response:
     """Exchange a username and password for an opaque API token (send as `Bearer`)."""
-    settings = request.app.state.settings
     from fastapi.responses import JSONResponse
 
-    try:
-        with write_session(request.app.state.engine) as session:
+    settings = request.app.state.settings
+    failure: AuthError | None = None
+    with write_session(request.app.state.engine) as session:
+        try:
             user = authenticate(
                 session,
                 username=body.username,
@@ -127,14 +134,17 @@ def api_token(request: Request, body: TokenRequest) -> Response:
                 max_failures=settings.login_max_failures,
                 window_seconds=settings.login_window_seconds,
             )
+        except AuthError as exc:
+            failure = exc  # committed with the failed attempt, for throttling
+        else:
             token = create_token(
                 session,
                 actor=Actor(user_id=user.id, name=user.username),
                 user=user,
                 name=body.name or "api",
             )
-    except AuthError as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=401)
+    if failure is not None:
+        return JSONResponse({"detail": str(failure)}, status_code=401)
     return JSONResponse({"token": token})
 
 

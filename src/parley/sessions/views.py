@@ -1,0 +1,594 @@
+"""Session pages (rooms, agenda, minutes life cycle, carry-over), joint statements with their
+sign-off, the calendar (ICS) and the changes since a user's last visit; each HTML page has its
+JSON twin under /api/v1/processes/{key}/..., behind the same service and permission check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from parley.audit.chain import jsonable
+from parley.authz import Actor, NotFound, get_visible
+from parley.authz.permissions import Forbidden
+from parley.db.base import utcnow
+from parley.db.engine import write_session
+from parley.exports.ics import calendar
+from parley.positions.service import PositionError
+from parley.processes.models import Process
+from parley.sessions import queries
+from parley.sessions.models import TalkSession
+from parley.sessions.service import (
+    ScheduleIn,
+    SessionError,
+    amend_minutes,
+    approve_minutes,
+    carry_passage,
+    circulate_minutes,
+    parties_of,
+    schedule_session,
+    set_session_status,
+)
+from parley.sessions.statements import (
+    JointDraftIn,
+    approve_statement,
+    draft_joint_statement,
+    publish_statement,
+    revise_statement,
+)
+from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key
+from parley.web.templating import render
+
+router = APIRouter()
+API = "/api/v1/processes"
+MINUTES_ACTIONS = ("circulate", "amend", "approve")
+STATEMENT_ACTIONS = ("approve", "revise", "publish")
+Problems = (SessionError, PositionError, ValidationError)
+
+
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return str(exc)
+
+
+def _write(request: Request, change: Callable[[Any], Any]) -> Any:
+    """Run one service call in its own transaction."""
+    with write_session(request.app.state.engine) as session:
+        return change(session)
+
+
+def _api_write(request: Request, change: Callable[[Any], Any]) -> Any:
+    try:
+        return _write(request, change)
+    except Problems as exc:
+        raise HTTPException(422, _problem(exc)) from None
+
+
+def _form_write(request: Request, change: Callable[[Any], Any], back: str) -> Response:
+    try:
+        _write(request, change)
+    except Problems as exc:
+        return render(request, "error.html", 422, title="Not done", message=_problem(exc))
+    return RedirectResponse(back, status_code=303)
+
+
+def _meeting(db: Db, actor: Actor, process: Process, session_id: str) -> TalkSession:
+    talk = get_visible(db, actor, TalkSession, session_id)
+    if talk.process_id != process.id:
+        raise NotFound("session")
+    return talk
+
+
+# ---------------------------------------------------------------- sessions
+
+
+@router.get("/p/{key}/meetings/{session_id}", include_in_schema=False)
+def meeting_page(
+    request: Request, key: str, session_id: str, db: Db, actor: CurrentActor
+) -> Response:
+    process = process_by_key(db, actor, key)
+    page = queries.session_page(db, actor, process, session_id)
+    membership = actor.membership(process.id)
+    return render(
+        request,
+        "sessions/meeting.html",
+        process=process,
+        meeting=page,
+        is_mediator=bool(membership and membership.is_mediator and membership.can_write),
+    )
+
+
+@router.get(API + "/{key}/meetings/{session_id}", tags=["sessions"])
+def meeting_api(key: str, session_id: str, db: Db, actor: CurrentActor) -> dict[str, Any]:
+    """A session with its participants, agenda, the rooms and minutes the caller can see."""
+    process = process_by_key(db, actor, key)
+    return queries.session_page(db, actor, process, session_id)
+
+
+@router.post(API + "/{key}/meetings", tags=["sessions"], dependencies=[Csrf], status_code=201)
+def schedule_api(
+    request: Request, key: str, body: ScheduleIn, db: Db, actor: SignedIn
+) -> dict[str, Any]:
+    """Schedule a session; a proximity session gets a room per delegation and mediator notes."""
+    process = process_by_key(db, actor, key)
+    talk = _api_write(
+        request, lambda s: schedule_session(s, actor=actor, process=process, data=body)
+    )
+    return {"id": str(talk.id), "space": talk.space, "url": f"/p/{key}/meetings/{talk.id}"}
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str
+    outcome: str | None = None
+
+
+@router.post("/p/{key}/meetings/{session_id}/status", include_in_schema=False, dependencies=[Csrf])
+def status_form(
+    request: Request,
+    key: str,
+    session_id: str,
+    db: Db,
+    actor: SignedIn,
+    status: Annotated[str, Form()],
+    outcome: Annotated[str, Form()] = "",
+) -> Response:
+    process = process_by_key(db, actor, key)
+    _meeting(db, actor, process, session_id)
+    return _form_write(
+        request,
+        lambda s: set_session_status(
+            s,
+            actor=actor,
+            process=process,
+            session_id=session_id,
+            status=status,
+            outcome=outcome or None,
+        ),
+        f"/p/{key}/meetings/{session_id}",
+    )
+
+
+@router.post(API + "/{key}/meetings/{session_id}/status", tags=["sessions"], dependencies=[Csrf])
+def status_api(
+    request: Request, key: str, session_id: str, body: StatusIn, db: Db, actor: SignedIn
+) -> dict[str, str]:
+    """Move a session forward: planned → held → closed (optionally with its outcome)."""
+    process = process_by_key(db, actor, key)
+    talk = _api_write(
+        request,
+        lambda s: set_session_status(
+            s,
+            actor=actor,
+            process=process,
+            session_id=session_id,
+            status=body.status,
+            outcome=body.outcome,
+        ),
+    )
+    return {"status": str(talk.status)}
+
+
+class MinutesActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = None  # amend
+    hash: str | None = None  # approve: the hash of the text the approver read
+
+
+def _minutes_change(
+    process: Process, actor: Actor, minutes_id: str, action: str, text: str, digest: str
+) -> Callable[[Any], Any]:
+    if action == "circulate":
+        return lambda s: circulate_minutes(s, actor=actor, process=process, minutes_id=minutes_id)
+    if action == "amend":
+        return lambda s: amend_minutes(
+            s, actor=actor, process=process, minutes_id=minutes_id, text=text
+        )
+    if action == "approve":
+        return lambda s: approve_minutes(
+            s, actor=actor, process=process, minutes_id=minutes_id, expected_hash=digest
+        )
+    raise NotFound("page")
+
+
+@router.post(
+    "/p/{key}/meetings/{session_id}/minutes/{minutes_id}/{action}",
+    include_in_schema=False,
+    dependencies=[Csrf],
+)
+def minutes_form(
+    request: Request,
+    key: str,
+    session_id: str,
+    minutes_id: str,
+    action: str,
+    db: Db,
+    actor: SignedIn,
+    text: Annotated[str, Form()] = "",
+    hash: Annotated[str, Form()] = "",
+) -> Response:
+    process = process_by_key(db, actor, key)
+    _meeting(db, actor, process, session_id)
+    change = _minutes_change(process, actor, minutes_id, action, text, hash)
+    return _form_write(request, change, f"/p/{key}/meetings/{session_id}#minutes-{minutes_id}")
+
+
+@router.post(
+    API + "/{key}/meetings/{session_id}/minutes/{minutes_id}/{action}",
+    tags=["sessions"],
+    dependencies=[Csrf],
+)
+def minutes_api(
+    request: Request,
+    key: str,
+    session_id: str,
+    minutes_id: str,
+    action: str,
+    body: MinutesActionIn,
+    db: Db,
+    actor: SignedIn,
+) -> dict[str, Any]:
+    """`circulate`, `amend` (with `text`) or `approve` (with the `hash` of the text read)."""
+    process = process_by_key(db, actor, key)
+    _meeting(db, actor, process, session_id)
+    change = _minutes_change(process, actor, minutes_id, action, body.text or "", body.hash or "")
+    minutes = _api_write(request, change)
+    return {"status": str(minutes.status), "content_hash": minutes.content_hash}
+
+
+# ---------------------------------------------------------------- carry-over
+
+
+class CarryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    target_room_id: str | None = None
+    target_party: str | None = None  # or name the receiving delegation by its party key
+    source_type: str = "minutes"
+    source_id: str
+    text: str
+    attributed: bool = False
+
+
+def _require_mediator(actor: Actor, process: Process) -> None:
+    membership = actor.membership(process.id)
+    if membership is None or not membership.is_mediator or not membership.can_write:
+        raise Forbidden("only the mediator's team carries text between rooms")
+
+
+def _target_room(db: Db, actor: Actor, process: Process, session_id: str, body: CarryIn) -> str:
+    if body.target_room_id:
+        return body.target_room_id
+    page = queries.session_page(db, actor, process, session_id)
+    for room in page["rooms"]:
+        if body.target_party and room["party"] == body.target_party:
+            return str(room["id"])
+    raise HTTPException(422, "target_room_id: give a room, or the party key of a room here")
+
+
+def _carry(
+    db: Db, actor: Actor, process: Process, session_id: str, body: CarryIn
+) -> Callable[[Any], Any]:
+    if body.source_type not in ("minutes", "amendments"):
+        raise HTTPException(422, "source_type: minutes or amendments")
+    target = _target_room(db, actor, process, session_id, body)
+    return lambda s: carry_passage(
+        s,
+        actor=actor,
+        process=process,
+        target_room_id=target,
+        source_type=body.source_type,  # type: ignore[arg-type]
+        source_id=body.source_id,
+        text=body.text,
+        attributed=body.attributed,
+    )
+
+
+@router.get("/p/{key}/meetings/{session_id}/carry", include_in_schema=False)
+def carry_page(request: Request, key: str, session_id: str, db: Db, actor: SignedIn) -> Response:
+    process = process_by_key(db, actor, key)
+    page = queries.session_page(db, actor, process, session_id)
+    _require_mediator(actor, process)
+    return render(request, "sessions/carry.html", process=process, meeting=page)
+
+
+@router.post("/p/{key}/meetings/{session_id}/carry", include_in_schema=False, dependencies=[Csrf])
+def carry_form(
+    request: Request,
+    key: str,
+    session_id: str,
+    db: Db,
+    actor: SignedIn,
+    source_id: Annotated[str, Form()],
+    text: Annotated[str, Form()],
+    target_room_id: Annotated[str, Form()] = "",
+    target_party: Annotated[str, Form()] = "",
+    attributed: Annotated[str, Form()] = "",
+) -> Response:
+    process = process_by_key(db, actor, key)
+    _meeting(db, actor, process, session_id)
+    _require_mediator(actor, process)
+    body = CarryIn(
+        target_room_id=target_room_id or None,
+        target_party=target_party or None,
+        source_id=source_id,
+        text=text,
+        attributed=attributed == "yes",
+    )
+    try:
+        change = _carry(db, actor, process, session_id, body)
+    except HTTPException as exc:
+        return render(request, "error.html", 422, title="Not done", message=str(exc.detail))
+    return _form_write(request, change, f"/p/{key}/meetings/{session_id}")
+
+
+@router.post(
+    API + "/{key}/meetings/{session_id}/carry",
+    tags=["sessions"],
+    dependencies=[Csrf],
+    status_code=201,
+)
+def carry_api(
+    request: Request, key: str, session_id: str, body: CarryIn, db: Db, actor: SignedIn
+) -> dict[str, Any]:
+    """The mediator carries a passage of one room's minutes (or a proposal) into another room."""
+    process = process_by_key(db, actor, key)
+    _meeting(db, actor, process, session_id)
+    _require_mediator(actor, process)
+    carry = _api_write(request, _carry(db, actor, process, session_id, body))
+    return {
+        "id": str(carry.id),
+        "passage_id": str(carry.passage_id),
+        "attribution": str(carry.attribution),
+    }
+
+
+# ---------------------------------------------------------------- joint statements
+
+
+def _draft_options(db: Db, actor: Actor, process: Process) -> dict[str, Any]:
+    from parley.web.views_records import writable_spaces
+
+    return {
+        "spaces": writable_spaces(db, actor, process),
+        "parties": sorted((p.key, p.name) for p in parties_of(db, process.id).values()),
+    }
+
+
+@router.get("/p/{key}/joint-statements", include_in_schema=False)
+def joint_list_page(request: Request, key: str, db: Db, actor: CurrentActor) -> Response:
+    process = process_by_key(db, actor, key)
+    return render(
+        request,
+        "sessions/joint_statements.html",
+        process=process,
+        statements=queries.joint_statements(db, actor, process),
+        **_draft_options(db, actor, process),
+    )
+
+
+@router.get(API + "/{key}/joint-statements", tags=["statements"])
+def joint_list_api(key: str, db: Db, actor: CurrentActor) -> dict[str, Any]:
+    """Joint statements the caller can see, with who approved the current text."""
+    process = process_by_key(db, actor, key)
+    items = queries.joint_statements(db, actor, process)
+    return {"items": items, "total": len(items)}
+
+
+@router.post("/p/{key}/joint-statements", include_in_schema=False, dependencies=[Csrf])
+async def joint_draft_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+    process = process_by_key(db, actor, key)
+    form = await request.form()
+    try:
+        body = JointDraftIn(
+            key=str(form.get("key", "")),
+            title=str(form.get("title", "")),
+            text=str(form.get("text", "")),
+            made_on=str(form.get("made_on") or "") or None,
+            place=str(form.get("place", "")),
+            signatories=[str(v) for v in form.getlist("signatories")],
+            space=str(form.get("space", "")),
+        )
+        statement = _write(
+            request, lambda s: draft_joint_statement(s, actor=actor, process=process, data=body)
+        )
+    except Problems as exc:
+        return render(request, "error.html", 422, title="Not drafted", message=_problem(exc))
+    return RedirectResponse(f"/p/{key}/joint-statements/{statement.id}", status_code=303)
+
+
+@router.post(
+    API + "/{key}/joint-statements", tags=["statements"], dependencies=[Csrf], status_code=201
+)
+def joint_draft_api(
+    request: Request, key: str, body: JointDraftIn, db: Db, actor: SignedIn
+) -> dict[str, Any]:
+    """Draft a joint statement with its signatory delegations."""
+    process = process_by_key(db, actor, key)
+    statement = _api_write(
+        request, lambda s: draft_joint_statement(s, actor=actor, process=process, data=body)
+    )
+    return {"id": str(statement.id), "text_hash": statement.text_hash, "space": statement.space}
+
+
+@router.get("/p/{key}/joint-statements/{statement_id}", include_in_schema=False)
+def joint_page(
+    request: Request, key: str, statement_id: str, db: Db, actor: CurrentActor
+) -> Response:
+    process = process_by_key(db, actor, key)
+    page = queries.joint_statement_page(db, actor, process, statement_id)
+    return render(request, "sessions/joint_statement.html", process=process, statement=page)
+
+
+@router.get(API + "/{key}/joint-statements/{statement_id}", tags=["statements"])
+def joint_api(key: str, statement_id: str, db: Db, actor: CurrentActor) -> dict[str, Any]:
+    """A joint statement with its signatories, approvals and signatures."""
+    process = process_by_key(db, actor, key)
+    return queries.joint_statement_page(db, actor, process, statement_id)
+
+
+@router.get(API + "/{key}/joint-statements/{statement_id}/statement.json", tags=["statements"])
+def joint_file_api(key: str, statement_id: str, db: Db, actor: CurrentActor) -> Response:
+    """The statement with its signatures and public keys: `parley statement verify` checks it."""
+    import json
+
+    process = process_by_key(db, actor, key)
+    page = queries.joint_statement_page(db, actor, process, statement_id)
+    body = json.dumps(queries.statement_file(page, process), indent=1, ensure_ascii=False)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{page["key"]}.statement.json"'},
+    )
+
+
+class StatementActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hash: str | None = None  # approve: the hash of the text the head read
+    passphrase: str | None = None  # approve: unlocks (or creates) the delegation's key
+    text: str | None = None  # revise
+
+
+def _statement_change(
+    process: Process, actor: Actor, statement_id: str, action: str, body: StatementActionIn
+) -> Callable[[Any], Any]:
+    if action == "approve":
+        return lambda s: approve_statement(
+            s,
+            actor=actor,
+            process=process,
+            statement_id=statement_id,
+            expected_hash=body.hash or "",
+            passphrase=body.passphrase or "",
+        )
+    if action == "revise":
+        return lambda s: revise_statement(
+            s, actor=actor, process=process, statement_id=statement_id, text=body.text or ""
+        )
+    if action == "publish":
+        return lambda s: publish_statement(
+            s, actor=actor, process=process, statement_id=statement_id
+        )
+    raise NotFound("page")
+
+
+@router.post(
+    "/p/{key}/joint-statements/{statement_id}/{action}",
+    include_in_schema=False,
+    dependencies=[Csrf],
+)
+def joint_action_form(
+    request: Request,
+    key: str,
+    statement_id: str,
+    action: str,
+    db: Db,
+    actor: SignedIn,
+    hash: Annotated[str, Form()] = "",
+    passphrase: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+) -> Response:
+    process = process_by_key(db, actor, key)
+    queries.joint_statement_page(db, actor, process, statement_id)  # 404 before anything else
+    body = StatementActionIn(hash=hash, passphrase=passphrase, text=text)
+    change = _statement_change(process, actor, statement_id, action, body)
+    return _form_write(request, change, f"/p/{key}/joint-statements/{statement_id}")
+
+
+@router.post(
+    API + "/{key}/joint-statements/{statement_id}/{action}",
+    tags=["statements"],
+    dependencies=[Csrf],
+)
+def joint_action_api(
+    request: Request,
+    key: str,
+    statement_id: str,
+    action: str,
+    body: StatementActionIn,
+    db: Db,
+    actor: SignedIn,
+) -> dict[str, Any]:
+    """`approve` (with `hash` and `passphrase`: approve and sign), `revise` (with `text`: voids
+    every approval) or `publish` (once every signatory signed the current text)."""
+    process = process_by_key(db, actor, key)
+    queries.joint_statement_page(db, actor, process, statement_id)
+    result = _api_write(request, _statement_change(process, actor, statement_id, action, body))
+    if action == "approve":
+        return {"signature": result.signature, "content_hash": result.content_hash}
+    return {"status": str(result.status), "text_hash": result.text_hash, "space": result.space}
+
+
+# ---------------------------------------------------------------- calendar
+
+
+@router.get("/p/{key}/calendar.ics", include_in_schema=False)
+def calendar_ics(request: Request, key: str, db: Db, actor: CurrentActor) -> Response:
+    """Sessions and deadlines the caller may see, as iCalendar (a token works for clients)."""
+    process = process_by_key(db, actor, key)
+    base = str(request.base_url).rstrip("/")
+    events = queries.calendar_events(db, actor, process, base)
+    text = calendar(events, name=process.title, stamp=utcnow())
+    return Response(
+        text.encode("utf-8"),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{key}.ics"'},
+    )
+
+
+@router.get(API + "/{key}/calendar", tags=["sessions"])
+def calendar_api(request: Request, key: str, db: Db, actor: CurrentActor) -> dict[str, Any]:
+    """The calendar's events as JSON (the same ones /p/{key}/calendar.ics holds)."""
+    process = process_by_key(db, actor, key)
+    base = str(request.base_url).rstrip("/")
+    events = queries.calendar_events(db, actor, process, base)
+    return {
+        "items": [
+            {
+                "uid": e.uid,
+                "summary": e.summary,
+                "start": jsonable(e.start),
+                "end": jsonable(e.end),
+                "location": e.location,
+                "status": e.status,
+                "url": e.url,
+            }
+            for e in events
+        ]
+    }
+
+
+# ---------------------------------------------------------------- changes since the last visit
+
+
+@router.get("/p/{key}/changes", include_in_schema=False)
+def changes_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+    process = process_by_key(db, actor, key)
+    return render(
+        request, "sessions/changes.html", process=process, data=queries.changes(db, actor, process)
+    )
+
+
+@router.get(API + "/{key}/changes", tags=["sessions"])
+def changes_api(key: str, db: Db, actor: SignedIn) -> dict[str, Any]:
+    """What changed since the caller last marked the process seen, and what waits for it."""
+    process = process_by_key(db, actor, key)
+    return queries.changes(db, actor, process)
+
+
+@router.post("/p/{key}/changes/seen", include_in_schema=False, dependencies=[Csrf])
+def seen_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+    process = process_by_key(db, actor, key)
+    _write(request, lambda s: queries.mark_seen(s, actor=actor, process=process))
+    return RedirectResponse(f"/p/{key}/changes", status_code=303)
+
+
+@router.post(API + "/{key}/changes/seen", tags=["sessions"], dependencies=[Csrf])
+def seen_api(request: Request, key: str, db: Db, actor: SignedIn) -> dict[str, Any]:
+    """Mark everything so far as seen: later changes are listed from now on."""
+    process = process_by_key(db, actor, key)
+    seen = _write(request, lambda s: queries.mark_seen(s, actor=actor, process=process))
+    return {"seen_at": jsonable(seen)}

@@ -1,0 +1,286 @@
+"""Ed25519 signing keys and signatures, and offline verification of an exported bundle.
+
+Each delegation has an Ed25519 key. The private half is stored only encrypted with a
+passphrase that the delegation's head holds: scrypt (N=2^15, r=8, p=1) derives an AES-256-GCM
+key that seals the raw private key, with the public key as associated data (see
+:func:`generate_key`). The public half is stored in the clear (raw 32 bytes, base64). Signing
+needs the passphrase every time.
+
+What is signed (documented in docs/texts.md, never to change silently) is the UTF-8 text::
+
+    parley-signature/1
+    <object type>        e.g. "version" or "statement"
+    <object id>          the record's UUID, lowercase with hyphens
+    <content hash>       lowercase hex SHA-256 of the record's canonical content
+
+one item per line, with ``\\n`` between them and no newline at the end. Binding the type and id
+stops a signature over one record being passed off as one over another record with the same
+text. :func:`verify_bundle` checks every signature of a bundle using nothing but the bundle.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from parley.texts.canonical import content_hash
+from parley.texts.canonical_hash import text_hash
+from parley.texts.plain import PlainProvision
+
+__all__ = [
+    "FORMAT",
+    "MIN_PASSPHRASE",
+    "BundleCheck",
+    "SigningError",
+    "WrongPassphrase",
+    "generate_key",
+    "public_key_of",
+    "sign",
+    "signing_message",
+    "unlock",
+    "verify",
+    "verify_bundle",
+]
+
+FORMAT = "parley-signature/1"
+MIN_PASSPHRASE = 10
+
+
+class SigningError(ValueError):
+    pass
+
+
+class WrongPassphrase(SigningError):
+    def __init__(self) -> None:
+        super().__init__("passphrase: wrong passphrase for this signing key")
+
+
+def _check_passphrase(passphrase: str) -> bytes:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise SigningError(f"passphrase: at least {MIN_PASSPHRASE} characters")
+    return passphrase.encode("utf-8")
+
+
+# scrypt at these costs takes about 0.1 s and 32 MiB per try on a laptop: slow for someone
+# guessing passphrases offline, quick enough for a person signing.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**15, 8, 1
+_KEY_FORMAT = "parley-key/1"
+
+
+def _kek(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+def generate_key(passphrase: str) -> tuple[str, str]:
+    """A new key pair: (public key as base64, private key encrypted with the passphrase).
+
+    The private half (raw 32 bytes) is sealed with AES-256-GCM under a key derived from the
+    passphrase with scrypt; the stored text is
+    ``parley-key/1$scrypt$N$r$p$<salt>$<nonce>$<ciphertext>`` (base64 parts), and the public
+    key is the authenticated data, so a sealed key cannot be paired with another public key.
+    """
+    _check_passphrase(passphrase)
+    private = Ed25519PrivateKey.generate()
+    public = public_key_of(private)
+    raw = private.private_bytes(
+        encoding=serialization.Encoding.Raw,
+        format=serialization.PrivateFormat.Raw,
+        encryption_algorithm=serialization.NoEncryption(),
+    )
+    salt, nonce = os.urandom(16), os.urandom(12)
+    sealed = AESGCM(_kek(passphrase, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)).encrypt(
+        nonce, raw, public.encode("ascii")
+    )
+    parts = [_b64(salt), _b64(nonce), _b64(sealed)]
+    text = "$".join([_KEY_FORMAT, "scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P), *parts])
+    return public, text
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def public_key_of(private: Ed25519PrivateKey) -> str:
+    raw = private.public_key().public_bytes(
+        encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw
+    )
+    return base64.b64encode(raw).decode("ascii")
+
+
+def unlock(encrypted: str, passphrase: str, public_key: str) -> Ed25519PrivateKey:
+    """The private key sealed for ``public_key``, or :class:`WrongPassphrase`."""
+    parts = encrypted.split("$")
+    if len(parts) != 8 or parts[0] != _KEY_FORMAT or parts[1] != "scrypt":
+        raise SigningError("signing key: not a parley-key/1 sealed key")
+    try:
+        n, r, p = int(parts[2]), int(parts[3]), int(parts[4])
+        salt, nonce, sealed = (base64.b64decode(x, validate=True) for x in parts[5:8])
+    except (ValueError, binascii.Error):
+        raise SigningError("signing key: damaged") from None
+    if not (2**14 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 4):
+        raise SigningError("signing key: scrypt costs out of range")
+    try:
+        raw = AESGCM(_kek(passphrase, salt, n, r, p)).decrypt(
+            nonce, sealed, public_key.encode("ascii")
+        )
+    except InvalidTag:
+        raise WrongPassphrase() from None
+    private = Ed25519PrivateKey.from_private_bytes(raw)
+    if public_key_of(private) != public_key:
+        raise SigningError("signing key: the private half does not match the public key")
+    return private
+
+
+def signing_message(object_type: str, object_id: uuid.UUID | str, content_hash_hex: str) -> bytes:
+    oid = str(uuid.UUID(str(object_id)))
+    return "\n".join((FORMAT, object_type, oid, content_hash_hex.lower())).encode("utf-8")
+
+
+def sign(private: Ed25519PrivateKey, message: bytes) -> str:
+    return base64.b64encode(private.sign(message)).decode("ascii")
+
+
+def verify(public_key_b64: str, message: bytes, signature_b64: str) -> bool:
+    try:
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64, validate=True))
+        public.verify(base64.b64decode(signature_b64, validate=True), message)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- offline bundle check
+
+
+@dataclass
+class BundleCheck:
+    """The outcome of :func:`verify_bundle`: one entry per signature, problems spelled out."""
+
+    checked: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "signatures": len(self.checked),
+            "valid": sum(1 for c in self.checked if c["valid"]),
+            "checked": self.checked,
+            "problems": self.problems,
+        }
+
+
+def _rows(tables: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    rows = tables.get(name) or []
+    if not isinstance(rows, list):
+        raise SigningError(f"tables.{name}: expected a list of rows")
+    return rows
+
+
+def _version_hash(tables: Mapping[str, Any], version_id: str) -> str:
+    """Recompute a version's content hash from its provision rows in the bundle."""
+    wids = {row["id"]: row["wid"] for row in _rows(tables, "provisions")}
+    texts = sorted(
+        (row for row in _rows(tables, "provision_texts") if row["version_id"] == version_id),
+        key=lambda row: row["ordinal"],
+    )
+    provisions = [
+        PlainProvision(
+            wid=wids[row["provision_id"]],
+            number=row["number"],
+            heading=row.get("heading") or None,
+            text=row["text"],
+            parent_wid=wids.get(row.get("parent_provision_id")),
+        )
+        for row in texts
+    ]
+    return content_hash(provisions)
+
+
+def verify_bundle(bundle: Mapping[str, Any]) -> BundleCheck:
+    """Check every signature in an exported bundle against the bundle alone.
+
+    For each row of ``signatures``: its key is in ``signing_keys`` and belongs to the signing
+    party; the signed object is in the bundle and its content, recomputed from the bundle's
+    rows (a version's provisions in the canonical encoding, a statement's text), hashes to the
+    signed hash; a frozen version's stored hash agrees; and the Ed25519 signature over the
+    signing message verifies with the key's public half.
+    """
+    tables = bundle.get("tables")
+    if not isinstance(tables, Mapping):
+        raise SigningError("not a bundle: no tables")
+    result = BundleCheck()
+    keys = {row["id"]: row for row in _rows(tables, "signing_keys")}
+    parties = {row["id"]: row.get("key", row["id"]) for row in _rows(tables, "parties")}
+    versions = {row["id"]: row for row in _rows(tables, "versions")}
+    statements = {row["id"]: row for row in _rows(tables, "statements")}
+    for i, row in enumerate(_rows(tables, "signatures")):
+        where = f"signatures[{i}]"
+        party = parties.get(row.get("party_id"), "?")
+        entry: dict[str, Any] = {
+            "id": row.get("id"),
+            "party": party,
+            "object_type": row.get("object_type"),
+            "object_id": row.get("object_id"),
+            "content_hash": row.get("content_hash"),
+            "signed_at": row.get("signed_at"),
+            "valid": False,
+        }
+        result.checked.append(entry)
+        problems: list[str] = []
+        key = keys.get(row.get("key_id"))
+        if key is None:
+            problems.append(f"{where} ({party}): its signing key is not in the bundle")
+        elif key.get("party_id") != row.get("party_id"):
+            problems.append(f"{where} ({party}): the key belongs to another party")
+        object_type, object_id = row.get("object_type"), row.get("object_id")
+        signed_hash = str(row.get("content_hash") or "")
+        if object_type == "version":
+            version = versions.get(object_id)
+            if version is None:
+                problems.append(f"{where} ({party}): version {object_id} is not in the bundle")
+            else:
+                entry["label"] = version.get("label")
+                actual = _version_hash(tables, str(object_id))
+                if actual != signed_hash:
+                    problems.append(
+                        f"{where} ({party}): version {version.get('label')!r} now hashes to "
+                        f"{actual}, not the signed {signed_hash}"
+                    )
+                if version.get("content_hash") not in (None, signed_hash):
+                    problems.append(
+                        f"{where} ({party}): the signed hash differs from the version's frozen hash"
+                    )
+        elif object_type == "statement":
+            statement = statements.get(object_id)
+            if statement is None:
+                problems.append(f"{where} ({party}): statement {object_id} is not in the bundle")
+            elif text_hash(statement.get("text") or "") != signed_hash:
+                problems.append(f"{where} ({party}): the statement's text no longer has that hash")
+        else:
+            problems.append(f"{where} ({party}): unknown object type {object_type!r}")
+        if key is not None and object_id:
+            try:
+                message = signing_message(str(object_type), object_id, signed_hash)
+            except ValueError:
+                problems.append(f"{where} ({party}): object id {object_id!r} is not a UUID")
+            else:
+                if not verify(key["public_key"], message, str(row.get("signature") or "")):
+                    problems.append(f"{where} ({party}): the Ed25519 signature does not verify")
+        entry["valid"] = not problems
+        result.problems.extend(problems)
+    return result

@@ -1,0 +1,1 @@
+"""The read model over everything dated: one filterable timeline, scoped by space."""

@@ -1,0 +1,8 @@
+"""Fixtures of the ledger tests: the Miami scenario on SQLite and PostgreSQL (see miami.py)."""
+
+from commitments import miami as fixtures
+
+miami_templates = fixtures.miami_templates
+miami = fixtures.miami
+_shared_miami_db = fixtures._shared_miami_db
+shared_miami = fixtures.shared_miami
