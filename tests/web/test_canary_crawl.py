@@ -54,30 +54,7 @@ class KnownLeak:
     bug: str
 
 
-KNOWN_LEAKS = (
-    KnownLeak(
-        r"/audit",
-        r"CANARY-AAA-DRAFT-WID",
-        "a provision that only AAA's private draft has is audited in the document's space",
-    ),
-    KnownLeak(
-        r"/p/canary/positions$",
-        r"CANARY-AAA-DRAFT-WID",
-        "the position form offers every provision of a visible document, even draft-only ones",
-    ),
-    KnownLeak(
-        r"/amendments",
-        r"id of a hidden provision in participants",
-        "kinds.serialise nulls references to spaced models only; provisions are spaced "
-        "through their document",
-    ),
-    KnownLeak(
-        r"/audit",
-        r"id of a hidden (documents|provision|sessions|versions) in participants",
-        "audit changes show the raw ids a public record refers to",
-    ),
-    KnownLeak(r"/admin/users$", r"server error 500", "views_admin._users: ScopeBypass on Party"),
-)
+KNOWN_LEAKS: tuple[KnownLeak, ...] = ()
 
 
 # Markers of a persona's own spaces that no page shows it, and why.
@@ -279,12 +256,6 @@ def _audit_pages(canary: Canary, persona: str) -> str:
         page += 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a provision first created by a party's private version "
-    "(CANARY-AAA-DRAFT-WID) is audited in the document's space by the scenario "
-    "loader, and views_process._choices offers every provision of a visible document",
-)
 def test_a_provision_only_in_a_private_draft_stays_private(shared_canary: Canary) -> None:
     canary = shared_canary
     for persona in ("bbb-head", "mediator"):
@@ -299,12 +270,6 @@ def _hidden_in(canary: Canary, persona: str, text: str) -> set[str]:
     return {hidden[i] for i in re.findall(r"[0-9a-f-]{36}", text) if i in hidden}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/kinds.py serialise() nulls references to Spaced models only; "
-    "Amendment.provision_id points at a Provision (spaced through its Document), so a public "
-    "amendment shows the id of a participants provision",
-)
 def test_a_public_record_does_not_show_the_id_of_a_narrower_provision(
     shared_canary: Canary,
 ) -> None:
@@ -312,12 +277,6 @@ def test_a_public_record_does_not_show_the_id_of_a_narrower_provision(
     assert not _hidden_in(shared_canary, "observer", seen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="views_process._audit shows each event's 'changes' as stored: the creation of a public "
-    "record carries the raw ids of the participants records it refers to (session_id, "
-    "document_id, base_version_id, provision_id)",
-)
 def test_the_audit_log_does_not_show_ids_of_records_the_reader_cannot_see(
     shared_canary: Canary,
 ) -> None:

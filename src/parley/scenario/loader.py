@@ -304,13 +304,15 @@ class _Loader:
                     space=doc.space,
                 )
 
-    def _prov(self, doc: Document, wid: str) -> Provision:
+    def _prov(self, doc: Document, wid: str, space: str | None = None) -> Provision:
         ref = f"{doc.key}/{wid}"
         if ref not in self.provision:
+            # Audited in the space of the version that introduces it: a provision that only a
+            # party's private draft has must not show up in the document's wider log.
             self.provision[ref] = self.add(
                 Provision(process_id=self.pid, document_id=doc.id, wid=wid),
                 "document:provision:create",
-                space=doc.space,
+                space=space or doc.space,
             )
         return self.provision[ref]
 
@@ -341,7 +343,7 @@ class _Loader:
             )
         plain = []
         for ordinal, item in enumerate(spec["provisions"]):
-            provision = self._prov(doc, item["id"])
+            provision = self._prov(doc, item["id"], version.space)
             parent_wid = item.get("parent")
             self.add(
                 ProvisionText(

@@ -25,7 +25,7 @@ from parley.positions.models import StickingPoint
 from parley.processes.models import Party, Person
 from parley.sequencing.models import Milestone, StatusClaim, Step, TemporalConstraint
 from parley.sessions.models import Minutes, Room, Statement, TalkSession
-from parley.texts.models import Amendment, Bracket, Document, Version
+from parley.texts.models import Amendment, Bracket, Document, ProvisionText, Version
 
 
 @dataclass(frozen=True)
@@ -177,6 +177,14 @@ def _spaced_targets(model: Any) -> dict[str, Any]:
     return targets
 
 
+def _provision_references(model: Any) -> list[str]:
+    return [
+        column.key
+        for column in model.__table__.c
+        if any(fk.column.table.name == "provisions" for fk in column.foreign_keys)
+    ]
+
+
 def serialise(db: Session, actor: Actor, model: Any, rows: list[Any]) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts; references to records the actor cannot see become null."""
     targets = _spaced_targets(model)
@@ -191,13 +199,27 @@ def serialise(db: Session, actor: Actor, model: Any, rows: list[Any]) -> list[di
                     .execution_options(**{SCOPED: True})
                 )
             )
+    # Provisions have no space of their own: one is visible when a visible version contains it.
+    checked = set(targets)
+    for column in _provision_references(model):
+        ids = {getattr(r, column) for r in rows if getattr(r, column) is not None}
+        checked.add(column)
+        if ids:
+            allowed[column] = set(
+                db.scalars(
+                    sa.select(ProvisionText.provision_id)
+                    .join(Version, Version.id == ProvisionText.version_id)
+                    .where(ProvisionText.provision_id.in_(ids), visible(actor, Version))
+                    .execution_options(**{SCOPED: True})
+                )
+            )
     out = []
     for row in rows:
         item = {}
         for attr in sa.inspect(model).column_attrs:
             value = getattr(row, attr.key)
             if (
-                attr.key in targets
+                attr.key in checked
                 and value is not None
                 and value not in allowed.get(attr.key, set())
             ):

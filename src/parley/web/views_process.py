@@ -180,10 +180,20 @@ def _positions(
 def _choices(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, Any]]:
     """Provisions and bracket options the actor can take a position on."""
     docs = db.scalars(scoped(actor, Document, process.id).order_by(Document.key)).all()
+    # Only provisions of versions the actor can see: one that only another party's private
+    # draft contains must not be offered (its permanent id would leak).
     provisions = db.execute(
         sa.select(Provision.id, Provision.wid, Provision.document_id)
-        .where(Provision.document_id.in_([d.id for d in docs]))
+        .where(
+            Provision.document_id.in_([d.id for d in docs]),
+            Provision.id.in_(
+                sa.select(ProvisionText.provision_id)
+                .join(Version, Version.id == ProvisionText.version_id)
+                .where(Version.process_id == process.id, visible(actor, Version))
+            ),
+        )
         .order_by(Provision.wid)
+        .execution_options(**{SCOPED: True})
     ).all()
     doc_keys = {d.id: d.key for d in docs}
     brackets = db.scalars(scoped(actor, Bracket, process.id)).all()
@@ -419,6 +429,18 @@ def release_form(
 # ---------------------------------------------------------------- audit log
 
 
+def _masked(changes: dict[str, Any]) -> dict[str, Any]:
+    """References inside an event may name records of narrower spaces (a public statement's
+    session, a shared amendment's provision); the log shows that a reference changed, not the
+    id, so no reader learns the id of a record it cannot see."""
+    return {
+        key: ["(reference)" if v else v for v in value]
+        if key.endswith("_id") and isinstance(value, list)
+        else value
+        for key, value in changes.items()
+    }
+
+
 def _audit(
     db: Db, actor: Any, process: Process, page: int, size: int
 ) -> tuple[list[dict[str, Any]], Page]:
@@ -439,7 +461,7 @@ def _audit(
             "space": e.space,
             "object_type": e.object_type,
             "object_id": e.object_id,
-            "changes": e.changes,
+            "changes": _masked(e.changes),
             "seq": e.seq,
             "hash": e.hash,
         }
