@@ -47,7 +47,11 @@ format: $(STAMP) ## Format the code with ruff
 bench: $(STAMP) ## Run every benchmark and print the ratios against their baselines
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
+reliability: $(STAMP) ## Long durability (kill -9, power cuts), API attack and load runs; figures in docs/reliability.md
+	PARLEY_LONG_RELIABILITY=1 $(BIN)/pytest -s tests/reliability tests/security
+	$(BIN)/python benchmarks/load.py
+
 clean: ## Remove the virtual environment and local databases
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo serve browser test lint format bench clean
+.PHONY: help install demo serve browser test lint format bench reliability clean
