@@ -333,6 +333,10 @@ class ConsoleWatch:
         # The live-update stream is cut on every navigation; that is not a failure.
         if request.url.endswith("/events"):
             return
+        # Chromium cancels a pending favicon load when the page navigates again; the icon's
+        # own status is still checked by _response whenever it does arrive.
+        if request.url.endswith("/favicon.svg") and "ERR_ABORTED" in str(request.failure):
+            return
         self.errors.append(f"request failed: {request.url} ({request.failure})")
 
 
