@@ -20,6 +20,7 @@ from parley.authz import Actor
 from parley.db import migrate
 from parley.db.engine import create_db_engine, write_session
 from parley.scenario.loader import load_scenario, read_scenario
+from support.databases import MiamiDatabases, miami_databases
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_SCENARIO = ROOT / "tests" / "scenario" / "small.yaml"
@@ -162,3 +163,9 @@ def small_engine(small_url: str) -> Iterator[sa.Engine]:
     engine = create_db_engine(small_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def miami_templates(tmp_path_factory: pytest.TempPathFactory) -> MiamiDatabases:
+    """The Miami scenario's templates, one set a worker for every package (tests/support)."""
+    return miami_databases(tmp_path_factory)

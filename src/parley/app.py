@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
 from parley.config import Settings, get_settings
 from parley.db.engine import get_engine
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the server runs: the checkpoint schedule, when one is set."""
+    settings: Settings = app.state.settings
+    if settings.checkpoint_interval_seconds <= 0:
+        yield
+        return
+    from parley.operations.schedule import run_schedule
+
+    task = asyncio.create_task(
+        # The owner's engine: a background job acts as the system (row-level security).
+        run_schedule(
+            get_engine(settings.database_url),
+            settings.secret_key,
+            settings.checkpoint_interval_seconds,
+        )
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="Parley",
         version="0.1.0",
         openapi_url="/api/v1/openapi.json",
@@ -20,11 +50,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = get_engine(settings.database_url)
+    # With an app URL, a request that binds no spaces sees no confidential row (parley.db.rls).
+    app.state.engine = (
+        get_engine(settings.database_app_url, rls_system_default=False)
+        if settings.database_app_url
+        else get_engine(settings.database_url)
+    )
 
+    from parley.web.openapi import install_openapi
     from parley.web.routes import install
     from parley.web.security import SecurityHeaders
 
     install(app)
+    install_openapi(app)
     app.add_middleware(SecurityHeaders)
     return app

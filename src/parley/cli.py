@@ -117,6 +117,37 @@ def db_current(db: DbOption = None) -> None:
     console.print(migrate.current_revision(get_engine(database_url(db))) or "empty")
 
 
+@db_app.command("app-role")
+def db_app_role(
+    name: Annotated[str, typer.Argument(help="The role to create, e.g. parley_app.")],
+    with_password: Annotated[
+        bool,
+        typer.Option("--with-password", help="Ask for a password for the role (hidden)."),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """PostgreSQL: create a role that owns no table, for PARLEY_DATABASE_APP_URL."""
+    from parley.db.engine import get_engine
+    from parley.db.rls import AppRoleError, create_app_role
+
+    password = (
+        typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        if with_password
+        else None
+    )
+    engine = get_engine(database_url(db))
+    try:
+        created = create_app_role(engine, name, password=password)
+    except AppRoleError as exc:
+        raise fail(str(exc)) from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise fail(f"cannot create the role: {getattr(exc, 'orig', exc)}") from None
+    console.print(
+        f"role {name} {'created' if created else 'already existed; grants refreshed'}; "
+        f"serve with PARLEY_DATABASE_APP_URL=postgresql://{name}:PASSWORD@HOST/DATABASE"
+    )
+
+
 @scenario_app.command("check")
 def scenario_check(file: Path) -> None:
     """Validate a scenario file and list every problem (exit code 2 when there are any)."""

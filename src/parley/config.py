@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,10 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     database_url: str = Field(default_factory=default_database_url)
+    # PostgreSQL: the web app's own connection, as a role that does not own the tables (see
+    # `parley db app-role`), so row-level security holds even for the table owner's mistakes.
+    # Unset: the web app uses database_url. The CLI and background jobs always use database_url.
+    database_app_url: str | None = None
     secret_key: str = DEVELOPMENT_SECRET
     host: str = "127.0.0.1"
     port: int = 8000
@@ -37,6 +42,14 @@ class Settings(BaseSettings):
     # Re-authentication before releasing, signing and exporting. Unset: on in production.
     step_up: bool | None = None
     step_up_minutes: int = 5
+    # WebAuthn security keys as a second factor: the relying-party id (the hostname, e.g.
+    # "parley.example.org") and the origin(s) the browser reports (comma-separated; default
+    # https://<rp id>). Unset: offered only on HTTPS requests, for the request's own host.
+    webauthn_rp_id: str | None = None
+    webauthn_origin: str | None = None
+    webauthn_rp_name: str = "Parley"
+    # How often the server signs checkpoints of the audit chains that changed; 0 turns it off.
+    checkpoint_interval_seconds: int = Field(default=900, ge=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -47,6 +60,32 @@ class Settings(BaseSettings):
                 "PARLEY_SECRET_KEY is a placeholder; set a long random value outside development"
             )
         return self
+
+    @model_validator(mode="after")
+    def _check_webauthn(self) -> Settings:
+        if self.webauthn_origin and not self.webauthn_rp_id:
+            raise ValueError("PARLEY_WEBAUTHN_ORIGIN is set: set PARLEY_WEBAUTHN_RP_ID too")
+        if self.webauthn_rp_id:
+            rp_id = self.webauthn_rp_id.strip().lower()
+            for origin in webauthn_origins(self):
+                host = urlsplit(origin).hostname or ""
+                if urlsplit(origin).scheme not in ("http", "https") or not (
+                    host == rp_id or host.endswith("." + rp_id)
+                ):
+                    raise ValueError(
+                        f"PARLEY_WEBAUTHN_ORIGIN: {origin!r} is not an http(s) origin on "
+                        f"PARLEY_WEBAUTHN_RP_ID {rp_id!r} or one of its subdomains"
+                    )
+        return self
+
+
+def webauthn_origins(settings: Settings) -> list[str]:
+    """The origins a WebAuthn response may come from (empty when no RP id is configured)."""
+    if not settings.webauthn_rp_id:
+        return []
+    if not settings.webauthn_origin:
+        return [f"https://{settings.webauthn_rp_id.strip().lower()}"]
+    return [o.strip().rstrip("/") for o in settings.webauthn_origin.split(",") if o.strip()]
 
 
 def second_factor_roles(settings: Settings) -> set[str]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from parley.audit.records import audited_add, audited_update
 from parley.authz import Actor, NotFound, Permission, get_visible, parse_space, require
 from parley.authz.spaces import SpaceError
-from parley.authz.visibility import INTERNAL
+from parley.authz.visibility import INTERNAL, provision_visible
 from parley.commitments.models import Commitment, FulfilmentEvent
 from parley.notes.models import Note
 from parley.processes.models import Party, Process
@@ -169,14 +169,27 @@ class StatusClaimUpdate(_In):
 Resolver = Callable[[Session, Actor, Process, dict[str, Any]], dict[str, Any]]
 
 
+def _plain(
+    session: Session, actor: Actor, process: Process, data: dict[str, Any]
+) -> dict[str, Any]:
+    return data
+
+
 @dataclass(frozen=True)
 class Writable:
+    """A kind of record written through this module.
+
+    ``resolve`` turns a create body into columns (references checked, keys to ids);
+    ``resolve_update`` does the same for an edit body, which holds only the fields sent.
+    """
+
     slug: str
     model: Any
     create: type[_In]
     update: type[_In] | None
     resolve: Resolver
     action: str
+    resolve_update: Resolver = _plain
 
 
 def _party_id(session: Session, process: Process, key: str | None, field: str) -> uuid.UUID | None:
@@ -199,9 +212,8 @@ def _visible_ref(session: Session, actor: Actor, model: Any, ref: Any, field: st
         raise RecordError(f"{field}: no such record") from None
 
 
-def _plain(
-    session: Session, actor: Actor, process: Process, data: dict[str, Any]
-) -> dict[str, Any]:
+def _note(session: Session, actor: Actor, process: Process, data: dict[str, Any]) -> dict[str, Any]:
+    data["author_id"] = actor.user_id
     return data
 
 
@@ -267,11 +279,9 @@ def _claim(
         raise RecordError("step_id: give exactly one of step_id or provision_id")
     if data.get("step_id") is not None:
         _visible_ref(session, actor, Step, data["step_id"], "step_id")
-    if data.get("provision_id") is not None:
-        from parley.positions.service import provision_visible
-
-        if not provision_visible(session, actor, process.id, data["provision_id"]):
-            raise RecordError("provision_id: no such record")  # hidden or unknown alike
+    provision_id = data.get("provision_id")
+    if provision_id is not None and not provision_visible(session, actor, process.id, provision_id):
+        raise RecordError("provision_id: no such record")  # hidden or unknown alike
     membership = actor.membership(process.id)
     neutral = data.pop("neutral", False)
     if neutral:
@@ -287,10 +297,18 @@ def _claim(
 WRITABLE: dict[str, Writable] = {
     w.slug: w
     for w in (
-        Writable("notes", Note, NoteIn, NoteUpdate, _plain, "note"),
+        Writable("notes", Note, NoteIn, NoteUpdate, _note, "note"),
         Writable("sessions", TalkSession, SessionIn, SessionUpdate, _plain, "session"),
         Writable("minutes", Minutes, MinutesIn, MinutesUpdate, _minutes, "session:minutes"),
-        Writable("statements", Statement, StatementIn, StatementUpdate, _statement, "statement"),
+        Writable(
+            "statements",
+            Statement,
+            StatementIn,
+            StatementUpdate,
+            _statement,
+            "statement",
+            resolve_update=_statement,  # a new text gets a new hash
+        ),
         Writable(
             "commitments", Commitment, CommitmentIn, CommitmentUpdate, _commitment, "commitment"
         ),
@@ -349,8 +367,6 @@ def create_record(
     _check_space(session, process, values["space"])
     if "key" in values and _key_taken(session, writable.model, process, values["key"]):
         raise RecordError("key: not available; choose another key")
-    if writable.model is Note:
-        values["author_id"] = actor.user_id
     obj = writable.model(process_id=process.id, **values)
     require(actor, Permission.PROCESS_RECORD_WRITE, obj)
     return audited_add(session, obj, actor=actor, action=f"{writable.action}:create")
@@ -371,12 +387,7 @@ def update_record(
     require(actor, Permission.PROCESS_RECORD_WRITE, obj)
     if getattr(obj, "content_hash", None):
         raise RecordError("text: approved minutes are frozen")
-    values = {k: v for k, v in data.model_dump(exclude_unset=True).items()}
-    values = (
-        writable.resolve(session, actor, process, values)
-        if writable.model in (Statement,)
-        else values
-    )
+    values = writable.resolve_update(session, actor, process, data.model_dump(exclude_unset=True))
     audited_update(session, obj, values, actor=actor, action=f"{writable.action}:update")
     return obj
 

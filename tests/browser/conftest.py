@@ -210,6 +210,10 @@ class Launch:
         port = _free_port()
         log = self.tmp / "server.log"
         env = {**os.environ, "PARLEY_DATABASE_URL": url, "PARLEY_ENVIRONMENT": "development"}
+        # Security keys for http://localhost:<port> (a secure context; Chromium refuses an IP
+        # address as WebAuthn relying-party id): tests/browser/test_security_keys.py.
+        env["PARLEY_WEBAUTHN_RP_ID"] = "localhost"
+        env["PARLEY_WEBAUTHN_ORIGIN"] = f"http://localhost:{port}"
         with log.open("wb") as out:
             command = [sys.executable, "-m", "uvicorn", "--factory", "parley.app:create_app"]
             command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]

@@ -29,8 +29,9 @@ def test_review_a_report_then_accept(live_server: Any, sign_in: Any, watch: Any)
     form.locator("textarea[name=text]").fill(REPORT)
     form.locator("input[name=title]").fill(title)
     form.locator("select[name=space]").select_option(value="party:UA")
-    with ukraine.expect_navigation():
-        form.locator("button[type=submit]").click()
+    # The server loads the language model on the first report it reads (not at start-up).
+    with ukraine.expect_navigation(timeout=60_000):
+        form.locator("button[type=submit]").click(timeout=60_000)
     assert "/review?status=all&source=" in ukraine.url
     source_id = ukraine.url.rsplit("=", 1)[1]
 

@@ -24,7 +24,7 @@ MAIN_PAGES: dict[str, str | None] = {
     f"{P}/statements": "Statements",
     f"{P}/commitments": "Commitments",
     f"{P}/steps": "Steps",
-    f"{P}/timeline": "Timeline",
+    f"{P}/history": "History",
     f"{P}/search?q=ceasefire": "Search",
     f"{P}/audit": "Audit log",
 }

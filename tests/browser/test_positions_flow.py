@@ -141,7 +141,7 @@ SCREENSHOT_PAGES = {
     "positions": f"/p/{PROCESS}/positions",
     "documents": f"/p/{PROCESS}/documents",
     "sessions": f"/p/{PROCESS}/sessions",
-    "timeline": f"/p/{PROCESS}/timeline",
+    "timeline": f"/p/{PROCESS}/history",
     "audit-log": f"/p/{PROCESS}/audit",
 }
 

@@ -2,7 +2,6 @@
 
 from commitments import miami as fixtures
 
-miami_templates = fixtures.miami_templates
 miami = fixtures.miami
 _shared_miami_db = fixtures._shared_miami_db
 shared_miami = fixtures.shared_miami

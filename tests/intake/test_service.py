@@ -13,7 +13,6 @@ from intake.test_service_fixtures import (
     MIAMI_REPORT,
     SYSTEM,
     miami_engine_fixture,  # noqa: F401  (a fixture)
-    miami_templates_fixture,  # noqa: F401  (a fixture)
     miami_url_fixture,  # noqa: F401  (a fixture)
     process_of,
     proposals,

@@ -1,139 +1,48 @@
 """Fixtures and helpers for the review-queue tests (imported by test_service*.py, test_views*.py).
 
-``miami_url``: the illustrative Miami scenario, loaded once per worker and backend into a
-template (with cheap password hashing) and copied for each test. ``small_url`` (tests/conftest.py)
+``miami_url``: the illustrative Miami scenario, copied for each test from the template shared
+by every package (tests/support/databases.py). ``small_url`` (tests/conftest.py)
 is the small scenario. Helpers build actors for the scenario's users and run an intake.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from parley.auth.models import User
 from parley.auth.service import actor_for
 from parley.authz import Actor
-from parley.db import migrate
 from parley.db.engine import create_db_engine, read_session, write_session
 from parley.intake.models import Proposal
 from parley.intake.service import IntakeOutcome, intake_reports, process_named
 from parley.intake.sources import from_text
-from parley.scenario.loader import load_scenario, read_scenario
+from support.databases import MiamiDatabases
 
-ROOT = Path(__file__).resolve().parents[2]
-MIAMI_SCENARIO = ROOT / "examples" / "miami" / "scenario.yaml"
-PG_ADMIN = os.environ.get("PARLEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 GOLD = Path(__file__).parent / "gold"
 MIAMI_REPORT = GOLD / "01_miami_round.txt"
 SYSTEM = Actor.system("test")
-_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-def _pg_exec(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
-
-
-def _pg_url(name: str) -> str:
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
-def require_postgres() -> None:
-    """Skip (or fail with PARLEY_REQUIRE_POSTGRES=1) without a PostgreSQL server."""
-    import psycopg
-
-    try:
-        with psycopg.connect(PG_ADMIN, connect_timeout=3):
-            return
-    except psycopg.Error as exc:
-        message = f"PostgreSQL not available at {PG_ADMIN}: {exc}"
-    if os.environ.get("PARLEY_REQUIRE_POSTGRES") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-class MiamiTemplates:
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.sqlite: Path | None = None
-        self.pg: str | None = None
-        self.run = uuid.uuid4().hex[:8]
-
-    @staticmethod
-    def _fill(url: str) -> None:
-        engine = create_db_engine(url)
-        try:
-            migrate.upgrade(engine)
-            with (
-                mock.patch("parley.auth.passwords._hasher", _FAST_HASHER),
-                write_session(engine) as session,
-            ):
-                load_scenario(session, read_scenario(MIAMI_SCENARIO), actor=SYSTEM)
-            if engine.dialect.name == "sqlite":
-                with engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            engine.dispose()
-
-    def copy(self, backend: str, dest: Path) -> str:
-        if backend == "sqlite":
-            if self.sqlite is None:
-                self.sqlite = self.tmp / "miami-template.db"
-                self._fill(f"sqlite:///{self.sqlite}")
-            shutil.copyfile(self.sqlite, dest)
-            return f"sqlite:///{dest}"
-        require_postgres()
-        if self.pg is None:
-            name = f"parley_tpl_miami_{_worker()}_{self.run}"
-            _pg_exec(f'DROP DATABASE IF EXISTS "{name}"')
-            _pg_exec(f'CREATE DATABASE "{name}"')
-            self._fill(_pg_url(name))
-            self.pg = name
-        name = f"parley_test_{_worker()}_{uuid.uuid4().hex[:10]}"
-        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.pg}"')
-        return _pg_url(name)
-
-    def cleanup(self) -> None:
-        if self.pg is not None:
-            _pg_exec(f'DROP DATABASE IF EXISTS "{self.pg}" WITH (FORCE)')
 
 
 # Fixtures carry a name= so that test modules can import them (``from ... import
-# miami_engine_fixture``) without their parameters shadowing the imported name.
-@pytest.fixture(scope="session", name="miami_templates")
-def miami_templates_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MiamiTemplates]:
-    templates = MiamiTemplates(tmp_path_factory.mktemp("miami"))
-    yield templates
-    templates.cleanup()
-
-
+# miami_engine_fixture``) without their parameters shadowing the imported name. The Miami
+# templates are shared by every package (``miami_templates``, tests/conftest.py).
 @pytest.fixture(params=["sqlite", "postgresql"], name="miami_url")
 def miami_url_fixture(
-    request: pytest.FixtureRequest, miami_templates: MiamiTemplates, tmp_path: Path
+    request: pytest.FixtureRequest, miami_templates: MiamiDatabases, tmp_path: Path
 ) -> Iterator[str]:
     """A database with examples/miami/scenario.yaml loaded, on each backend."""
-    url = miami_templates.copy(request.param, tmp_path / "miami.db")
+    url, _ = miami_templates.copy(request.param, tmp_path)
     yield url
-    if url.startswith("postgresql"):
-        from parley.db.engine import dispose_engines
+    from parley.db.engine import dispose_engines
 
-        dispose_engines()
-        _pg_exec(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    dispose_engines()
+    miami_templates.drop(url)
 
 
 @pytest.fixture(name="miami_engine")

@@ -337,3 +337,75 @@ def test_a_frontier_beyond_the_state_budget_falls_back_to_a_labelled_sample(
     result = solve(random_problem(8, 3, 3, seed=2), "pareto")
     assert result.representative is True
     assert "exact frontier exceeds 5 partial packages" in result.proof
+
+
+# --- max-min by threshold dynamic programming ---------------------------------------------------
+
+
+def brute_leximin(problem: Problem) -> list[int] | None:
+    """Lexicographically greatest sorted utility vector over every acceptable package."""
+    best: list[int] | None = None
+    for combo in itertools.product(*(p.options for p in problem.provisions)):
+        if any(o.red_line for o in combo):
+            continue
+        values = [
+            sum(
+                prov.priority.get(party, 0) * o.utility.get(party, 0)
+                for prov, o in zip(problem.provisions, combo, strict=True)
+            )
+            for party in problem.parties
+        ]
+        if any(
+            v < problem.reservation.get(p, 0) for p, v in zip(problem.parties, values, strict=True)
+        ):
+            continue
+        ranked = sorted(values)
+        if best is None or ranked > best:
+            best = ranked
+    return best
+
+
+@pytest.mark.parametrize(
+    ("seed", "parties", "reservation"),
+    [(1, 4, 0), (2, 5, 0), (3, 6, 0), (4, 5, 2500), (5, 6, 4000), (6, 6, 9000)],
+)
+def test_threshold_programme_finds_the_leximin_of_many_parties(
+    seed: int, parties: int, reservation: int
+) -> None:
+    problem = random_problem(9, 3, parties, seed)
+    levels = {p: reservation for p in problem.parties[:2]}
+    problem = Problem(problem.parties, problem.provisions, reservation=levels)
+    expected = brute_leximin(problem)
+    result = solve(problem, "maxmin")
+    if expected is None:
+        assert result.status == "infeasible"
+        assert "threshold dynamic programming" in result.proof
+        return
+    assert result.status == "optimal" and result.utilities is not None
+    assert sorted(result.utilities.values()) == expected
+    assert result.objective == expected[0]
+    assert "threshold dynamic programming" in result.proof
+    assert is_acceptable(problem, result.package or {})
+
+
+def test_max_min_falls_back_to_cp_sat_beyond_the_state_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    problem = random_problem(9, 3, 5, seed=8)
+    monkeypatch.setattr(optimizer, "LEXIMIN_MAX_STATES", 3)
+    result = solve(problem, "maxmin")
+    assert result.proof.startswith("CP-SAT OPTIMAL")
+    assert result.utilities is not None
+    assert sorted(result.utilities.values()) == brute_leximin(problem)
+
+
+def test_max_min_with_linkages_uses_cp_sat() -> None:
+    result = solve(parse_problem(ISSUE_EXAMPLE), "maxmin")
+    assert result.proof.startswith("CP-SAT OPTIMAL")
+
+
+def test_large_max_min_is_answered_by_the_threshold_programme() -> None:
+    result = solve(random_problem(50, 6, 6, seed=0), "maxmin", leximin=False)
+    assert result.status == "optimal"
+    assert "threshold dynamic programming" in result.proof
+    assert result.utilities is not None and min(result.utilities.values()) == result.objective

@@ -93,7 +93,7 @@ def test_over_what_everyone_shared_the_mediator_gets_a_certified_package(miami_r
     answer = run(miami, provisions=("plan20/p5",))
     assert answer["status"] == "optimal"
     assert answer["package"] == {"plan20/p5": "a"}  # b is Russia's red line
-    assert "CP-SAT OPTIMAL" in str(answer["proof"])
+    assert "optimal at every stage" in str(answer["proof"]).lower()  # CP-SAT or DP proof
     assert answer["request"]["parties"] == ["EUR", "RU", "UA"]  # type: ignore[index]
 
 
@@ -111,7 +111,7 @@ def test_once_shared_the_contested_points_of_the_mediator_text_get_a_certified_p
     # Army: c is Russia's. Sanctions: a is Europe's.
     assert (package["plan20/p10"], package["plan20/p5"], package["plan20/p15"]) == ("c", "a", "b")
     assert package["plan20/p6"] in ("a", "b")
-    assert str(answer["proof"]).startswith("CP-SAT OPTIMAL at every stage")
+    assert "optimal at every stage" in str(answer["proof"]).lower()
     # The scenario's priorities already sum to 100 over these five points.
     assert answer["priorities"]["UA"] == {  # type: ignore[index]
         "plan20/p5": 30,
@@ -209,7 +209,7 @@ def test_a_released_package_shows_each_party_only_its_own_concessions(miami: Mia
     }
     assert own["utility"] == 30 * 45 + 15 * 80 + 40 * 55 + 10 * 90 + 5 * 85
     text = json.dumps(seen)
-    for hidden in ("RU", "EUR", "proof", "CP-SAT"):
+    for hidden in ("RU", "EUR", "proof", "CP-SAT", "programming"):
         assert hidden not in text, hidden
 
     mediator = released_as(miami, "mediator")[0]

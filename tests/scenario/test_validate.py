@@ -87,3 +87,34 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["scenario", "check", str(path)])
     assert result.exit_code == 2
     assert "line" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (b"scenario: 1\nprocess:\n  key: a\x00b\n", 3),  # PyYAML's reader refuses NUL
+        (b"scenario: 1\n\x07\n", 2),  # and the other C0 controls
+        (b"scenario: 1\nprocess: caf\xe9\n", 2),  # Latin-1, not UTF-8
+    ],
+)
+def test_a_file_with_characters_yaml_refuses_names_the_line(
+    tmp_path: Path, content: bytes, line: int
+) -> None:
+    path = tmp_path / "control.yaml"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["scenario", "check", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"line {line}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_second_position_of_a_party_on_the_same_provision_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict) -> None:  # type: ignore[type-arg]
+        data["positions"].append({**data["positions"][0], "stance": "accept"})
+
+    with pytest.raises(ScenarioError) as caught:
+        read_scenario(_broken(tmp_path, edit))
+    (problem,) = caught.value.problems
+    assert problem.path == "positions[3]"
+    assert "duplicate position 'AAA on plan/p2 option border/a'" in str(problem)

@@ -215,3 +215,29 @@ def test_every_scalar_is_placed_on_the_line_that_holds_it(
         assert yaml.safe_dump(lookup(document, path)).splitlines()[0] in line
         if isinstance(path[-1], str) and not flow:
             assert f"{path[-1]}:" in line
+
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+    for prev, name in zip("abcdefg", "bcdefgh", strict=False)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("scenario: 1\nkey: a\x00b\n", "control character #x0000 is not allowed (line 2)"),
+        ("a: 1\nb: !foo x\n", "b: could not determine a constructor for the tag '!foo' (line 2)"),
+        ("a: !!python/object:os.system x\n", "could not determine a constructor"),
+        ("a: !!binary xx\n", "a: failed to decode base64 data"),
+        ("a: !!bool maybe\n", "a: 'maybe' is not a bool (line 1)"),
+        ("? [a]\n: b\n", "a key must be a plain value"),
+        ("&a [*a]\n", "an alias that contains itself"),
+        ("[" * 3000 + "]" * 3000, "nested too deeply"),
+        (ALIAS_BOMB, "aliases expand into too many values"),
+    ],
+)
+def test_hostile_yaml_is_a_yaml_error_with_a_clear_message(text: str, message: str) -> None:
+    with pytest.raises(YamlError) as raised:
+        load_with_lines(text)
+    assert message in str(raised.value)

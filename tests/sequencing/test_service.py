@@ -34,7 +34,6 @@ from parley.sequencing.service import (
 )
 
 # The Miami fixtures live in tests/commitments/miami.py; naming them here makes them usable.
-miami_templates = fixtures.miami_templates
 miami = fixtures.miami
 _shared_miami_db = fixtures._shared_miami_db
 shared_miami = fixtures.shared_miami

@@ -22,7 +22,6 @@ from parley.db.engine import read_session
 from parley.sequencing.models import TemporalConstraint
 
 # The Miami fixtures live in tests/commitments/miami.py; naming them here makes them usable.
-miami_templates = fixtures.miami_templates
 miami = fixtures.miami
 _shared_miami_db = fixtures._shared_miami_db
 shared_miami = fixtures.shared_miami

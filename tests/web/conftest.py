@@ -8,7 +8,6 @@ a ``CREATE DATABASE`` per test on PostgreSQL.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,19 +16,9 @@ import pytest
 from fastapi import FastAPI
 
 from parley.app import create_app
-from web.support import Canary, CanaryTemplates, Template, make_settings, postgres_problem
+from web.support import Canary, CanaryTemplates, Template, make_settings
 
 BACKENDS = ["sqlite", "postgresql"]
-_PG_PROBLEM = postgres_problem()
-
-
-def _require(backend: str) -> None:
-    if backend != "postgresql" or _PG_PROBLEM is None:
-        return
-    message = f"PostgreSQL not available: {_PG_PROBLEM}"
-    if os.environ.get("PARLEY_REQUIRE_POSTGRES") == "1":
-        pytest.fail(message + " (PARLEY_REQUIRE_POSTGRES=1)")
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -44,15 +33,14 @@ def canary(
     request: pytest.FixtureRequest, canary_templates: CanaryTemplates, tmp_path: Path
 ) -> Iterator[Canary]:
     """The canary scenario in a fresh database of its own, with personas ready."""
-    _require(request.param)
-    url, template = canary_templates.new_database(request.param, tmp_path)
+    url, template = canary_templates.copy(request.param, tmp_path)
     app = None
     try:
         app = create_app(make_settings(url))
         with ExitStack() as stack:
             yield Canary(url, app, template, stack)
     finally:
-        canary_templates.discard(url, app.state.engine if app else None)
+        canary_templates.drop(url, app.state.engine if app else None)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -61,14 +49,13 @@ def _shared_database(
     canary_templates: CanaryTemplates,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, FastAPI, Template]]:
-    _require(request.param)
-    url, template = canary_templates.new_database(request.param, tmp_path_factory.mktemp("shared"))
+    url, template = canary_templates.copy(request.param, tmp_path_factory.mktemp("shared"))
     app = None
     try:
         app = create_app(make_settings(url))
         yield url, app, template
     finally:
-        canary_templates.discard(url, app.state.engine if app else None)
+        canary_templates.drop(url, app.state.engine if app else None)
 
 
 @pytest.fixture

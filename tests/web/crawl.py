@@ -218,7 +218,7 @@ def crawl_api(
     for path in (
         "/api/v1/processes",
         f"{API}/{KEY}",
-        f"{API}/{KEY}/timeline",
+        f"{API}/{KEY}/history",
         "/api/v1/auth/tokens",
         "/api/v1/admin/users",
     ):

@@ -11,22 +11,20 @@ in without paying argon2 for each sign-in; the sessions tests sign in through th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import shutil
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import psycopg
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 from starlette.routing import Mount
 
 from parley.auth.models import User
@@ -34,16 +32,17 @@ from parley.auth.service import add_user, create_token, start_session
 from parley.authz import Actor
 from parley.config import Settings
 from parley.db import migrate
-from parley.db.engine import create_db_engine, read_session, write_session
+from parley.db.engine import create_db_engine, get_engine, read_session, write_session
+from parley.db.rls import create_app_role
 from parley.positions.models import Position
 from parley.processes.models import Party, Process
 from parley.scenario.loader import load_scenario, read_scenario
 from parley.texts.models import Bracket, BracketOption, Document, Provision
+from support.databases import PG_PROBLEM, TemplateDatabases, fast_hashing, pg_exec
 
 HERE = Path(__file__).resolve().parent
 CANARY_SCENARIO = HERE / "canary.yaml"
 CLOSED_SCENARIO = HERE / "canary_closed.yaml"
-PG_ADMIN = os.environ.get("PARLEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 KEY = "canary"
 CLOSED_KEY = "closed-talks"
 
@@ -136,27 +135,13 @@ PERSONAS: dict[str, Persona] = {
 }
 PERSONA_NAMES = tuple(PERSONAS)
 
-# Argon2id with small costs while building templates: the hash format (and the verify path)
-# is the real one, only cheaper, so that sign-ins in tests take milliseconds, not 0.3 s.
-_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-def _pg_exec(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(sql.encode())
-
-
-def _pg_url(name: str) -> str:
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-
 
 @dataclass
 class Template:
-    """One loaded canary database a backend, with what tests need to know about it."""
+    """What tests need to know about a loaded canary database (the same in every copy)."""
 
     sessions: dict[str, tuple[str, str]]  # username -> (cookie, csrf token)
     refs: dict[str, str]  # named ids (see _refs)
-    location: str  # file path (SQLite) or database name (PostgreSQL)
 
 
 def _refs(engine: sa.Engine) -> dict[str, str]:
@@ -237,10 +222,10 @@ def _add_notes(session: Any, process_id: uuid.UUID, actor: Actor) -> None:
         )
 
 
-def _fill(engine: sa.Engine) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+def _fill(engine: sa.Engine) -> Template:
     migrate.upgrade(engine)
     system = Actor.system("test")
-    with mock.patch("parley.auth.passwords._hasher", _FAST_HASHER):
+    with fast_hashing():
         with write_session(engine) as session:
             process = load_scenario(session, read_scenario(CANARY_SCENARIO), actor=system)
             _add_notes(session, process.id, system)
@@ -271,101 +256,24 @@ def _fill(engine: sa.Engine) -> tuple[dict[str, tuple[str, str]], dict[str, str]
     with read_session(engine) as s:
         refs["token-id:aaa-head"] = str(s.scalars(sa.select(ApiToken.id)).one())
     refs.update(_refs(engine))
-    return sessions, refs
+    return Template(sessions, refs)
 
 
 def postgres_problem() -> str | None:
-    try:
-        with psycopg.connect(PG_ADMIN, connect_timeout=3):
-            return None
-    except psycopg.Error as exc:
-        return str(exc).strip()
+    return PG_PROBLEM
 
 
-class CanaryTemplates:
-    """Per-worker templates of the canary database, built on first use for each backend.
-
-    Fresh copies are cheap on SQLite (a file copy) and about a second on PostgreSQL
-    (``CREATE DATABASE ... TEMPLATE``); dropping them happens on a background thread so that
-    no test waits for it.
-    """
+class CanaryTemplates(TemplateDatabases[Template]):
+    """Per-worker templates of the canary database (see support.databases.TemplateDatabases)."""
 
     def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.run = uuid.uuid4().hex[:8]
-        self.built: dict[str, Template] = {}
-        self.dropper = ThreadPoolExecutor(max_workers=1)
-        self.drops: list[Future[None]] = []
-        self.pg_tried = False
-
-    def get(self, backend: str) -> Template:
-        if backend not in self.built:
-            self.built[backend] = self._build(backend)
-        return self.built[backend]
-
-    def _build(self, backend: str) -> Template:
-        if backend == "sqlite":
-            path = self.tmp / "canary-template.db"
-            path.unlink(missing_ok=True)  # a failed earlier attempt
-            engine = create_db_engine(f"sqlite:///{path}")
-            try:
-                sessions, refs = _fill(engine)
-                with engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                engine.dispose()
-            return Template(sessions, refs, str(path))
-        name = self._pg_template()
-        self.pg_tried = True
-        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _pg_exec(f'CREATE DATABASE "{name}"')
-        engine = create_db_engine(_pg_url(name))
-        try:
-            sessions, refs = _fill(engine)
-        finally:
-            # A template must have no connections left, or copying it fails.
-            engine.dispose()
-        return Template(sessions, refs, name)
-
-    def new_database(self, backend: str, directory: Path) -> tuple[str, Template]:
-        """A fresh copy of the template: its URL, and what the template knows about it."""
-        template = self.get(backend)
-        if backend == "sqlite":
-            path = directory / f"canary-{uuid.uuid4().hex[:8]}.db"
-            shutil.copyfile(template.location, path)
-            return f"sqlite:///{path}", template
-        name = f"parley_canary_{_worker()}_{uuid.uuid4().hex[:10]}"
-        try:
-            _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template.location}"')
-        except psycopg.errors.InvalidCatalogName:
-            # The template went away (another fixture instance cleaned up): build it again.
-            self.built.pop(backend, None)
-            template = self.get(backend)
-            _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template.location}"')
-        return _pg_url(name), template
-
-    def discard(self, url: str, engine: sa.Engine | None) -> None:
-        if engine is not None:
-            engine.dispose()
-        if url.startswith("postgresql"):
-            name = url.rsplit("/", 1)[1]
-            self.drops.append(
-                self.dropper.submit(_pg_exec, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            )
+        super().__init__("canary", tmp, _fill)
 
     def cleanup(self) -> None:
-        for drop in self.drops:
-            drop.result()
-        self.dropper.shutdown()
-        if self.pg_tried:  # also after a failed build
-            _pg_exec(f'DROP DATABASE IF EXISTS "{self._pg_template()}" WITH (FORCE)')
-
-    def _pg_template(self) -> str:
-        return f"parley_tpl_canary_{_worker()}_{self.run}"
-
-
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+        super().cleanup()
+        if _RLS_ROLE_USED:
+            with contextlib.suppress(psycopg.Error):  # still granted in a database kept alive
+                pg_exec(f'DROP ROLE IF EXISTS "{RLS_ROLE}"')
 
 
 @dataclass
@@ -409,11 +317,34 @@ class Canary:
         return {"X-CSRF-Token": self.template.sessions[username][1]}
 
     def engine(self) -> sa.Engine:
+        """The engine tests set up and check with: the owner's (the system), not the app's."""
+        settings: Settings = self.app.state.settings
+        if settings.database_app_url:  # PARLEY_TEST_RLS=1: the app's role sees only its spaces
+            return get_engine(settings.database_url)
         engine: sa.Engine = self.app.state.engine
         return engine
 
 
+# PARLEY_TEST_RLS=1: the web app connects to PostgreSQL as a role that owns nothing, so every
+# web test also runs behind row-level security (parley.db.rls). Unique to this run; dropped at
+# the end.
+RLS_ROLE = f"parley_test_app_{uuid.uuid4().hex[:8]}"
+_RLS_ROLE_USED: list[bool] = []
+
+
+def _behind_the_wall(url: str) -> str:
+    engine = create_db_engine(url)
+    try:
+        create_app_role(engine, RLS_ROLE)
+    finally:
+        engine.dispose()
+    _RLS_ROLE_USED.append(True)
+    return make_url(url).set(username=RLS_ROLE, password=None).render_as_string(False)
+
+
 def make_settings(url: str, **overrides: Any) -> Settings:
+    if os.environ.get("PARLEY_TEST_RLS") == "1" and url.startswith("postgresql"):
+        overrides.setdefault("database_app_url", _behind_the_wall(url))
     return Settings(database_url=url, environment="development", **overrides)
 
 

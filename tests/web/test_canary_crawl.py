@@ -198,7 +198,7 @@ def _view(canary: Canary, persona: str) -> dict[str, object]:
         view[slug] = client.get(f"{API}/{KEY}/{slug}").json()["total"]
     view["positions"] = client.get(f"{API}/{KEY}/positions").json()["total"]
     view["audit"] = client.get(f"{API}/{KEY}/audit").json()["total"]
-    view["timeline"] = len(client.get(f"{API}/{KEY}/timeline").json())
+    view["timeline"] = client.get(f"{API}/{KEY}/history").json()["total"]
     view["search"] = client.get(f"{API}/{KEY}/search", params={"q": "canary"}).json()["total"]
     page = client.get(f"/p/{KEY}").text
     view["dashboard_page"] = page[page.index('id="counts"') : page.index("</section>")]

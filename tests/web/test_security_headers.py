@@ -17,7 +17,7 @@ PAGES = {
         "/login",
         f"/p/{KEY}",
         f"/p/{KEY}/steps",
-        f"/p/{KEY}/timeline",
+        f"/p/{KEY}/history",
         f"/p/{KEY}/search?q=canary",
         f"/p/{KEY}/steps/not-an-id",
     ],

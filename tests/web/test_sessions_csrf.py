@@ -157,10 +157,10 @@ def test_the_next_parameter_never_redirects_off_site(shared_canary: Canary) -> N
         data={
             "username": "observer",
             "password": "observer-password",
-            "next": f"/p/{KEY}/timeline",
+            "next": f"/p/{KEY}/history",
         },
     )
-    assert inside.headers["location"] == f"/p/{KEY}/timeline"
+    assert inside.headers["location"] == f"/p/{KEY}/history"
 
 
 # ---------------------------------------------------------------- API tokens

@@ -74,6 +74,41 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc)) from None
         console.print(f"password changed for {username}")
 
+    @user_app.command("security-keys")
+    def user_security_keys(
+        username: str,
+        remove_all: Annotated[
+            bool, typer.Option(help="Remove every key (a user who lost them; audited).")
+        ] = False,
+        db: DbOption = None,
+    ) -> None:
+        """List a user's security keys (WebAuthn), or remove them all."""
+        from parley.auth.models import User
+        from parley.auth.security_keys import keys_of, remove_key
+        from parley.authz import Actor
+        from parley.db.engine import write_session
+
+        with write_session(open_engine(db)) as session:
+            user = session.scalars(sa.select(User).where(User.username == username)).first()
+            if user is None:
+                raise fail(f"username: no user {username!r}")
+            keys = keys_of(session, user.id)
+            rows = [
+                (str(k.id), k.name, str(k.created_at)[:19], str(k.last_used_at or "")[:19])
+                for k in keys
+            ]
+            if remove_all:
+                actor = Actor.system("cli:user-security-keys")
+                for key in keys:
+                    remove_key(session, actor=actor, key_id=key.id)
+        if remove_all:
+            console.print(f"removed {len(rows)} security key(s) of {username}")
+            return
+        table = Table("id", "name", "added", "last used")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
     @user_app.command("join")
     def user_join(
         username: str,

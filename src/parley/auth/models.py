@@ -76,3 +76,36 @@ class SecondFactor(Base):
     last_step: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     recovery_hashes: Mapped[list[Any]] = mapped_column(default=list)
     enabled_at: Mapped[datetime | None]
+
+
+class SecurityKey(IdMixin, Base):
+    """A WebAuthn credential (a security key or platform authenticator) of one user."""
+
+    __tablename__ = "security_keys"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # base64url of the credential id, as the browser sends it back in every assertion.
+    credential_id: Mapped[str] = mapped_column(sa.String(400), unique=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)  # COSE-encoded
+    # The authenticator's signature counter: an assertion that does not raise it is refused
+    # (a cloned key), unless the authenticator keeps no counter (always 0).
+    sign_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    transports: Mapped[list[Any]] = mapped_column(default=list)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class WebAuthnChallenge(Base):
+    """A ceremony's challenge, kept server-side: one per web session and purpose, used once."""
+
+    __tablename__ = "webauthn_challenges"
+
+    session_key: Mapped[str] = mapped_column(
+        sa.ForeignKey("web_sessions.token_hash", ondelete="CASCADE"), primary_key=True
+    )
+    purpose: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    challenge: Mapped[str] = mapped_column(sa.String(128))  # base64url
+    expires_at: Mapped[datetime]

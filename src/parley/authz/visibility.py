@@ -73,6 +73,41 @@ def visible_processes(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(Process.published.is_(True), Process.id.in_(list(actor.memberships)))
 
 
+def visible_provision_ids(
+    actor: Actor, *, process_id: uuid.UUID | None = None, among: Any = None
+) -> sa.Select[Any]:
+    """Ids of the provisions ``actor`` may see, as a select usable in ``IN (...)``.
+
+    Provisions have no space of their own: one is visible exactly when a version the actor can
+    see contains it. A provision that only another party's private draft holds stays hidden,
+    and so does its permanent id. ``process_id`` narrows to one process; ``among`` (a
+    collection of ids) narrows to the ids in question.
+    """
+    # Imported here: authz sits below the domain packages and texts.models needs only db.base.
+    from parley.texts.models import ProvisionText, Version
+
+    query = (
+        sa.select(ProvisionText.provision_id)
+        .join(Version, Version.id == ProvisionText.version_id)
+        .where(visible(actor, Version))
+    )
+    if process_id is not None:
+        query = query.where(Version.process_id == process_id)
+    if among is not None:
+        query = query.where(ProvisionText.provision_id.in_(list(among)))
+    return query.execution_options(**{SCOPED: True})
+
+
+def provision_visible(
+    session: Session, actor: Actor, process_id: uuid.UUID, provision_id: uuid.UUID
+) -> bool:
+    """True when some version the actor can see, in ``process_id``, contains the provision."""
+    found = session.scalars(
+        visible_provision_ids(actor, process_id=process_id, among=[provision_id]).limit(1)
+    ).first()
+    return found is not None
+
+
 def select_visible(actor: Actor, model: type[M]) -> sa.Select[Any]:
     return sa.select(model).where(visible(actor, model)).execution_options(**{SCOPED: True})
 

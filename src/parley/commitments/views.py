@@ -10,7 +10,6 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any
 
-import plotly.graph_objects as go
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -30,10 +29,9 @@ from parley.commitments.queries import (
     money,
 )
 from parley.commitments.service import CommitmentError, LinkIn, link_commitment
-from parley.db.engine import write_session
 from parley.processes.models import Process
 from parley.sequencing.queries import process_plan, visible_provisions
-from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key
+from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key, request_write_session
 from parley.web.pagination import Page
 from parley.web.templating import render
 from parley.web.views_records import writable_spaces
@@ -77,6 +75,8 @@ def _rows_json(groups: dict[str, Totals]) -> dict[str, Any]:
 
 def _charts(book: Ledger) -> list[dict[str, Any]]:
     """One grouped bar chart per currency: pledged, allocated and delivered by donor."""
+    import plotly.graph_objects as go  # here, not at start-up: Plotly is slow to import
+
     figures = []
     for currency in book.currencies:
         donors = sorted(d for d, totals in book.by_donor.items() if currency in totals)
@@ -226,7 +226,7 @@ def ledger_csv_download(key: str, db: Db, actor: CurrentActor) -> Response:
 def _link(
     request: Request, actor: Actor, process: Process, commitment_id: str, data: LinkIn
 ) -> Any:
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         link = link_commitment(
             session, actor=actor, process=process, commitment_id=commitment_id, data=data
         )

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from parley.db import rls
+
 _ENGINES: dict[str, sa.Engine] = {}
 
 
@@ -26,11 +28,19 @@ def is_sqlite(engine_or_url: sa.Engine | str) -> bool:
     return make_url(normalise_url(url)).get_backend_name() == "sqlite"
 
 
-def create_db_engine(url: str, *, synchronous: str = "FULL") -> sa.Engine:
+def create_db_engine(
+    url: str, *, synchronous: str = "FULL", rls_system_default: bool = True
+) -> sa.Engine:
+    """On PostgreSQL, ``rls_system_default`` makes transactions whose session binds no spaces
+    see every row (the owner's engine: CLI, migrations, jobs); without it they see none
+    (the web app's engine for ``PARLEY_DATABASE_APP_URL``). See :mod:`parley.db.rls`."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, future=True)
+        pg = sa.create_engine(url, pool_pre_ping=True, future=True)
+        if rls_system_default:
+            rls.install_system_default(pg)
+        return pg
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -57,11 +67,12 @@ def create_db_engine(url: str, *, synchronous: str = "FULL") -> sa.Engine:
     return engine
 
 
-def get_engine(url: str) -> sa.Engine:
+def get_engine(url: str, *, rls_system_default: bool = True) -> sa.Engine:
     url = normalise_url(url)
-    if url not in _ENGINES:
-        _ENGINES[url] = create_db_engine(url)
-    return _ENGINES[url]
+    key = url if rls_system_default else f"{url}#app"
+    if key not in _ENGINES:
+        _ENGINES[key] = create_db_engine(url, rls_system_default=rls_system_default)
+    return _ENGINES[key]
 
 
 def dispose_engines() -> None:

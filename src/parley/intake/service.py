@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,13 +31,17 @@ from parley.audit.records import audited_add
 from parley.authz import Actor, Permission, SpaceError, parse_space, require
 from parley.authz.permissions import Forbidden
 from parley.intake import sources as src
-from parley.intake.extract import cross_source_warnings
 from parley.intake.gazetteer import Gazetteer
 from parley.intake.gazetteer_db import party_keys, process_gazetteer, readable_by_all_of, scoped_in
 from parley.intake.models import Proposal, Source, SourceKind
 from parley.intake.records import CommitmentProposal, Extraction, SourceInfo
-from parley.intake.runner import Progress, run_intake
 from parley.processes.models import Process
+
+if TYPE_CHECKING:
+    from parley.intake.runner import Progress
+
+# Extraction (spaCy) is imported by the functions that run it: the web app imports this module
+# at start-up, and loading spaCy there would cost every worker about a second.
 
 KINDS = ("warning", "party", "person", "document", "meeting", "quote", "commitment", "demand")
 
@@ -245,6 +249,8 @@ def extract_plan(
     progress: Progress | None = None,
 ) -> list[Extraction]:
     """Run extraction on the kept reports (no database; may take a while)."""
+    from parley.intake.runner import run_intake
+
     if not plan.kept:
         return []
     return run_intake(
@@ -351,6 +357,8 @@ def store_intake(
     space = check_space(session, actor, process, plan.space)
     if len(extractions) != len(plan.kept):
         raise ValueError("one extraction per kept source")
+    from parley.intake.extract import cross_source_warnings
+
     prior = _stored_pledges(session, actor, process.id, space)
     extra: dict[int, list[Any]] = {}
     for index, warning in cross_source_warnings([*extractions, *prior]):

@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 
 from parley.authz import Actor
 from parley.authz.permissions import Forbidden
-from parley.db.engine import read_session, write_session
+from parley.db.engine import read_session
 from parley.intake import queries as q
 from parley.intake.review import (
     EDITABLE_FIELDS,
@@ -44,7 +44,7 @@ from parley.intake.service import (
     store_intake,
 )
 from parley.processes.models import Process
-from parley.web.deps import Csrf, Db, SignedIn, process_by_key
+from parley.web.deps import Csrf, Db, SignedIn, process_by_key, request_write_session
 from parley.web.templating import render
 from parley.web.views_records import writable_spaces
 
@@ -176,7 +176,7 @@ def proposal_api(key: str, proposal_id: str, db: Db, actor: SignedIn) -> dict[st
 
 
 def _act(request: Request, call: Any, **kwargs: Any) -> dict[str, Any]:
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         result = call(session, **kwargs)
         out: dict[str, Any] = result.to_dict()
         return out
@@ -205,7 +205,7 @@ def bulk_api(request: Request, key: str, body: BulkIn, db: Db, actor: SignedIn) 
     process = process_by_key(db, actor, key)
     if not writable_spaces(db, actor, process):
         raise Forbidden("read only")
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         results = bulk_review(
             session, actor=actor, process=process, proposal_ids=body.ids, action=body.action
         )
@@ -224,7 +224,7 @@ async def bulk_form(request: Request, key: str, db: Db, actor: SignedIn) -> Resp
     ids = [str(v) for v in form.getlist("ids")]
 
     def run() -> list[dict[str, Any]]:
-        with write_session(request.app.state.engine) as session:
+        with request_write_session(request) as session:
             return bulk_review(
                 session, actor=actor, process=process, proposal_ids=ids, action=action
             )
@@ -294,7 +294,7 @@ def _edit(
     changes: dict[str, Any],
     accept: bool,
 ) -> dict[str, Any]:
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         proposal = edit_proposal(
             session, actor=actor, process=process, proposal_id=proposal_id, changes=changes
         )
@@ -461,7 +461,7 @@ def _take_in(
     with read_session(request.app.state.engine) as session:
         plan = plan_intake(session, actor=actor, process=process, sources=sources, space=space)
     extractions = extract_plan(plan)
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         outcomes = store_intake(
             session, actor=actor, process=process, plan=plan, extractions=extractions
         )

@@ -252,6 +252,10 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     if parsed.password is not None:
         env["PGPASSWORD"] = str(parsed.password)
         parsed = parsed.set(password=None)
+    # Row-level security (parley.db.rls): the tools act as the system and see every row. A
+    # table owner is subject to the policies too (FORCE), so pg_dump also needs
+    # --enable-row-security rather than its default of refusing such tables.
+    env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c parley.spaces=*".strip()
     return parsed.render_as_string(hide_password=False), env
 
 
@@ -272,6 +276,7 @@ def _pg_backup(url: str, out: Path) -> dict[str, Any]:
         with conn, conn.begin():
             snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
             command = [pg_dump, "--format=custom", f"--file={out}", f"--snapshot={snapshot}"]
+            command.append("--enable-row-security")
             _run([*command, f"--dbname={uri}"], env, "pg_dump")
             tables = table_figures(conn)
     return tables
@@ -333,6 +338,16 @@ def _empty(url: str) -> None:
         quote = conn.dialect.identifier_preparer.quote
         for name in sa.inspect(conn).get_table_names():
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(name)} CASCADE")
+        # The row-level security functions of migration 0010_rls belong to the schema too.
+        functions = conn.execute(
+            sa.text(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p "
+                "WHERE p.pronamespace = current_schema()::regnamespace "
+                "AND p.proname LIKE 'parley\\_rls\\_%'"
+            )
+        ).scalars()
+        for function in list(functions):
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function} CASCADE")
 
 
 # ---------------------------------------------------------------- backup and restore

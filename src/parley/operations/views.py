@@ -19,7 +19,6 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from sqlalchemy.orm import Session
 
 from parley.authz import PUBLIC, Actor, Permission, require
-from parley.db.engine import write_session
 from parley.operations.checkpoints import (
     CheckpointRun,
     create_checkpoints,
@@ -27,7 +26,7 @@ from parley.operations.checkpoints import (
     latest_checkpoints,
 )
 from parley.processes.models import Process
-from parley.web.deps import Csrf, Db, SignedIn, process_by_key
+from parley.web.deps import Csrf, Db, SignedIn, process_by_key, request_write_session
 
 router = APIRouter()
 API = "/api/v1/processes"
@@ -67,7 +66,7 @@ def _take(request: Request, actor: Actor, process: Process) -> tuple[CheckpointR
     # Anyone with a place in the process (viewers and observers too) may have the chains
     # they can see checkpointed: it changes no record, and it is how they keep evidence.
     require(actor, Permission.PROCESS_AUDIT_READ, _InProcess(process.id))
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         run = create_checkpoints(
             session,
             actor,

@@ -40,6 +40,27 @@ class Position(ProcessScoped, Spaced, Timestamped, Base):
     lock_version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
+    # One position per party and provision, or per party and option of a provision. NULLs never
+    # collide in a unique index, hence two partial ones (migration 0007b_positions_unique).
+    __table_args__ = (
+        sa.Index(
+            "uq_positions_party_id_provision_id",
+            "party_id",
+            "provision_id",
+            unique=True,
+            sqlite_where=sa.text("option_id IS NULL"),
+            postgresql_where=sa.text("option_id IS NULL"),
+        ),
+        sa.Index(
+            "uq_positions_party_id_provision_id_option_id",
+            "party_id",
+            "provision_id",
+            "option_id",
+            unique=True,
+            sqlite_where=sa.text("option_id IS NOT NULL"),
+            postgresql_where=sa.text("option_id IS NOT NULL"),
+        ),
+    )
 
 
 class PositionRevision(ProcessScoped, Spaced, Base):

@@ -2,9 +2,14 @@
 
 Every answer carries a ``proof`` saying why it is optimal (or why nothing is acceptable):
 
-* **maxmin** -- CP-SAT maximises the smallest party utility, then, keeping that, the sum of the two
-  smallest, the three smallest, ... (Ogryczak's ordered formulation), so ties are broken by
-  leximin. Each stage must end CP-SAT OPTIMAL; CP-SAT works in exact integer arithmetic.
+* **maxmin** -- without linkages, an exact threshold dynamic programme (see
+  :mod:`parley.positions.optimizer_dp`): stage ``s`` finds the largest ``T`` such that some
+  package's sorted utilities reach ``(y1, ..., y_{s-1}, T, ..., T)``, proving ``T + 1`` out of
+  reach by exhausting every partial package that LP-dual bounds cannot rule out; integer
+  arithmetic throughout. With linkages, or past the programme's state budget, CP-SAT maximises
+  the smallest party utility, then, keeping that, the sum of the two smallest, the three
+  smallest, ... (Ogryczak's ordered formulation); each stage must end CP-SAT OPTIMAL. Either
+  way ties are broken by leximin.
 * **nash** -- HiGHS maximises the sum over parties of ``log(u_p - d_p)`` by outer approximation:
   each log is bounded above by secant lines through consecutive integers, which are exact at
   integer gains, and the MILP is re-solved with new lines at the incumbent's gains until its bound
@@ -37,7 +42,12 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from parley.positions.optimizer_dp import count_acceptable_dp, pareto_frontier_dp
+from parley.positions.optimizer_dp import (
+    StateBudgetExceeded,
+    count_acceptable_dp,
+    leximin_dp,
+    pareto_frontier_dp,
+)
 from parley.positions.optimizer_nash import nash_package
 from parley.positions.problem import (
     Compiled,
@@ -65,6 +75,7 @@ DEFAULT_LIST_LIMIT = 100
 MAX_REPRESENTATIVE = 100
 FRONTIER_MAX_STATES = 400_000
 COUNT_MAX_STATES = 2_000_000
+LEXIMIN_MAX_STATES = 300_000  # per provision; beyond it max-min falls back to CP-SAT
 CP_WORKERS = 1  # one worker: deterministic answers, and the machine is shared
 
 
@@ -423,7 +434,34 @@ def leximin_levels(
     return choice, levels
 
 
+def _maxmin_dp(compiled: Compiled, leximin: bool, time_limit: float | None) -> Result | None:
+    """Max-min/leximin by threshold dynamic programming; None when it is not applicable."""
+    if compiled.links:
+        return None
+    try:
+        found = leximin_dp(
+            compiled, reduced_options(compiled), leximin, LEXIMIN_MAX_STATES, time_limit
+        )
+    except StateBudgetExceeded:
+        return None
+    method = "exhaustive threshold dynamic programming with LP-dual bounds"
+    if found is None:
+        return _infeasible(Objective.MAXMIN, f"infeasible proven ({method}): {_NO_PACKAGE}")
+    choice, sorted_values, runs = found
+    stages = len(sorted_values)
+    detail = f"max-min then {stages - 1} leximin stages" if stages > 1 else "max-min"
+    proof = (
+        f"optimal at every stage ({detail}) by {method}: each value is reached by a package "
+        f"and one more is proven unreachable ({runs} programmes); sorted utilities "
+        f"{sorted_values}"
+    )
+    return _optimal(compiled, Objective.MAXMIN, choice, sorted_values[0], proof)
+
+
 def _solve_maxmin(compiled: Compiled, leximin: bool, time_limit: float | None) -> Result:
+    by_dp = _maxmin_dp(compiled, leximin, time_limit)
+    if by_dp is not None:
+        return by_dp
     found = leximin_levels(compiled, leximin, time_limit)
     if found is None:
         return _infeasible(

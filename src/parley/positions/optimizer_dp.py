@@ -14,10 +14,16 @@ linkage graph so that few are open at once.
   partial packages with equal capped sums and equal open choices merge, adding their counts.
 
 Both give up (return None) beyond ``max_states`` partial packages rather than run for minutes.
+
+* Max-min and leximin (problems without linkages): :class:`ThresholdProgramme` decides whether
+  some package's sorted utilities reach a threshold vector, keeping only partial packages that
+  LP-dual bounds cannot rule out; :func:`leximin_dp` searches the thresholds stage by stage.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from parley.positions.problem import Compiled, IntArray
+from parley.positions.problem import Compiled, IntArray, OptimizerTimeout
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -301,3 +307,295 @@ def count_acceptable_dp(compiled: Compiled, max_states: int) -> int | None:
         keys, counts = _group_sum(np.concatenate([values, choices], axis=1), counts)
         values, choices = keys[:, : len(reserved)], keys[:, len(reserved) :]
     return int(counts.sum())
+
+
+# ---------------------------------------------------------------------------------------------
+# Max-min and leximin by threshold dynamic programming (problems without linkages)
+
+
+class StateBudgetExceeded(RuntimeError):
+    """The threshold programme needed more partial packages than allowed; use another method."""
+
+
+BEAM_WIDTH = 150
+BEAM_ROUNDS = 3
+UPWARD_PROBES = 2
+TILTS = (30, 100, 300, 1000, -100, -300)  # added to one party's dual weight (of WEIGHT_SCALE)
+WEIGHT_SCALE = 1000  # LP duals are rounded to integers out of this, so every bound is exact
+
+
+def _dual_weights(tables: Sequence[IntArray], offset: IntArray) -> tuple[IntArray, int]:
+    """Integer party weights from the max-min LP relaxation's duals, and the LP's value (floor).
+
+    ``offset`` is what the provisions left out of ``tables`` (those with one option) add.
+
+    The weights only steer the search (any non-negative weights give valid bounds below); the
+    LP value bounds the max-min from above.
+    """
+    from scipy.optimize import linprog
+
+    k = tables[0].shape[1]
+    sizes = [t.shape[0] for t in tables]
+    n_x = sum(sizes)
+    columns = np.concatenate(tables, axis=0).astype(np.float64)  # (n_x, k)
+    cost = np.zeros(n_x + 1)
+    cost[-1] = -1.0
+    a_ub = np.hstack([-columns.T, np.ones((k, 1))])
+    a_eq = np.zeros((len(tables), n_x + 1))
+    start = 0
+    for i, size in enumerate(sizes):
+        a_eq[i, start : start + size] = 1.0
+        start += size
+    res = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=offset.astype(np.float64),
+        A_eq=a_eq,
+        b_eq=np.ones(len(tables)),
+        bounds=[(0, 1)] * n_x + [(0, None)],
+        method="highs",
+    )
+    if res.status != 0:  # cannot happen (the LP is always feasible); steer uniformly
+        return np.full(k, WEIGHT_SCALE // k + 1, dtype=np.int64), int(columns.max(0).sum())
+    duals = np.maximum(-np.asarray(res.ineqlin.marginals, dtype=np.float64), 0.0)
+    if duals.sum() <= 0:
+        duals = np.ones(k)
+    duals = duals / duals.sum()
+    return np.rint(duals * WEIGHT_SCALE).astype(np.int64), int(math.floor(-res.fun + 1e-6))
+
+
+class ThresholdProgramme:
+    """Is there a package whose utilities ``u`` satisfy ``u >= reservation`` and, sorted
+    ascending, ``sorted(u) >= t`` componentwise for a sorted threshold vector ``t``?
+
+    ``t = (T, ..., T)`` asks for a max-min of at least ``T``; ``t = (y1, ..., y_{s-1}, T, ...)``
+    is leximin stage ``s``. The provisions are processed one at a time, keeping every distinct
+    partial utility vector that could still be completed, so an empty table *proves* that no
+    package qualifies. A partial vector ``v`` is dropped only when a necessary condition fails:
+
+    * each party's best completion ``v + best_rest``, sorted, must reach ``t`` (and the
+      reservation levels);
+    * for each non-negative integer weight vector ``w`` (the LP duals and tilts of them),
+      ``w.v + max over completions of w.(rest)`` must reach the least ``w``-weighted threshold,
+      ``max(w.reservation, sum of w sorted descending times t sorted ascending)``.
+
+    A party whose value is already enough whatever the rest gives is capped at that value, so
+    partial packages differing only above what matters merge. Everything is integer arithmetic.
+    """
+
+    def __init__(
+        self,
+        compiled: Compiled,
+        options: Sequence[Sequence[int]],
+        max_states: int,
+        deadline: float | None = None,
+    ) -> None:
+        k = compiled.num_parties
+        self.compiled = compiled
+        self.k = k
+        self.max_states = max_states
+        self.deadline = deadline
+        self.reservation = compiled.reservation.astype(np.int64)
+        self.fixed: dict[int, int] = {}
+        offset = np.zeros(k, dtype=np.int64)
+        free = []
+        for j, opts in enumerate(options):
+            if len(opts) == 1:
+                self.fixed[j] = opts[0]
+                offset += compiled.contrib[j][opts[0]]
+            else:
+                free.append(j)
+        self.offset = offset
+        tables = [compiled.contrib[j][list(options[j])] for j in free]
+        if tables:
+            dual, self.lp_bound = _dual_weights(tables, offset)
+        else:
+            dual, self.lp_bound = np.ones(k, dtype=np.int64), int(offset.min())
+        # Decisive provisions first: a wide spread of weighted value leaves few viable options.
+        spread = [int(np.ptp(t @ dual)) for t in tables]
+        rank = sorted(range(len(free)), key=lambda i: -spread[i])
+        self.order = [free[i] for i in rank]
+        self.options = [np.array(options[j], dtype=np.int64) for j in self.order]
+        self.tables = [tables[i] for i in rank]
+        weights = [dual]
+        for tilt in TILTS:
+            for p in range(k):
+                w = dual.copy()
+                w[p] = max(0, w[p] + tilt)  # weights must stay non-negative for the bound
+                weights.append(w)
+        for p in range(k):
+            for q in range(p + 1, k):
+                w = dual.copy()
+                w[p] += 100
+                w[q] += 100
+                weights.append(w)
+        distinct = dict.fromkeys(  # duals stay first; a zero vector bounds nothing
+            tuple(int(v) for v in w) for w in weights if w.sum() > 0
+        )
+        self.weights = np.array(list(distinct), dtype=np.int64).T  # (k, L)
+        n = len(self.tables)
+        self.best_rest = np.zeros((n + 1, k), dtype=np.int64)
+        self.worst_rest = np.zeros((n + 1, k), dtype=np.int64)
+        self.weighted_rest = np.zeros((n + 1, self.weights.shape[1]), dtype=np.int64)
+        for i in range(n - 1, -1, -1):
+            t = self.tables[i]
+            self.best_rest[i] = self.best_rest[i + 1] + t.max(axis=0)
+            self.worst_rest[i] = self.worst_rest[i + 1] + t.min(axis=0)
+            self.weighted_rest[i] = self.weighted_rest[i + 1] + (t @ self.weights).max(axis=0)
+        self.states_seen = 0
+
+    def upper_bound(self, levels: Sequence[int], stage: int) -> int:
+        """An upper bound on the stage-``stage`` (1-based) leximin value given earlier levels."""
+        best = np.sort(self.offset + self.best_rest[0])
+        bound = int(best[stage - 1])
+        if stage == 1:
+            return min(bound, self.lp_bound)
+        top = self.offset @ self.weights + self.weighted_rest[0]
+        for col in range(self.weights.shape[1]):
+            w = np.sort(self.weights[:, col])[::-1]
+            fixed = int(w[: stage - 1] @ np.asarray(levels[: stage - 1], dtype=np.int64))
+            rest = int(w[stage - 1 :].sum())
+            if rest > 0:
+                bound = min(bound, (int(top[col]) - fixed) // rest)
+        return bound
+
+    def find(self, thresholds: Sequence[int], beam: int | None = None) -> list[int] | None:
+        """A qualifying package (option index per provision), or None when none exists.
+
+        With ``beam``, a heuristic instead: no capping, at most ``beam`` partial packages kept
+        (those with the most weighted slack), and the final package with the lexicographically
+        greatest sorted utilities returned; None then proves nothing.
+        """
+        k = self.k
+        t = np.sort(np.asarray(thresholds, dtype=np.int64))
+        r = self.reservation
+        need = np.maximum(r, t[-1])
+        w = self.weights
+        w_sorted = -np.sort(-w, axis=0)  # each column descending
+        rhs = np.maximum(r @ w, t @ w_sorted)
+        states = self.offset[None, :].copy()
+        trail: list[tuple[IntArray, IntArray]] = []
+        n = len(self.tables)
+        if n == 0:
+            u = self.offset
+            if np.all(u >= r) and np.all(np.sort(u) >= t):
+                return [self.fixed[j] for j in range(self.compiled.num_provisions)]
+            return None
+        for i in range(n):
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise OptimizerTimeout("the threshold programme hit the time limit")
+            table = self.tables[i]
+            m = table.shape[0]
+            cand = (states[:, None, :] + table[None, :, :]).reshape(-1, k)
+            if beam is None:
+                np.minimum(cand, need - self.worst_rest[i + 1], out=cand)
+            best = cand + self.best_rest[i + 1]
+            ok = np.all(best >= r, axis=1)
+            ok &= np.all(np.sort(best, axis=1) >= t, axis=1)
+            # The LP duals (column 0) prune most; the other weights only what survives them.
+            ok &= cand @ w[:, 0] + self.weighted_rest[i + 1, 0] >= rhs[0]
+            index = np.flatnonzero(ok)
+            cand = cand[index]
+            slack = cand @ w + self.weighted_rest[i + 1] - rhs
+            ok = np.all(slack >= 0, axis=1)
+            index, cand, slack = index[ok], cand[ok], slack[ok]
+            if not len(index):
+                return None
+            keep = _distinct_rows(cand)
+            if beam is not None and len(keep) > beam:
+                score = (slack[keep] / w.sum(axis=0)).min(axis=1)
+                keep = np.sort(keep[np.argpartition(-score, beam)[:beam]])
+            index = index[keep]
+            states = cand[keep]
+            self.states_seen += len(states)
+            if len(states) > self.max_states:
+                raise StateBudgetExceeded(f"more than {self.max_states} partial packages")
+            trail.append((index // m, index % m))
+        choice = [0] * self.compiled.num_provisions
+        for j, o in self.fixed.items():
+            choice[j] = o
+        s = 0
+        if beam is not None:
+            ranked = np.sort(states, axis=1)
+            s = int(np.lexsort(ranked.T[::-1])[-1])
+        for i in range(n - 1, -1, -1):
+            parent, option = trail[i]
+            choice[self.order[i]] = int(self.options[i][option[s]])
+            s = int(parent[s])
+        return choice
+
+
+def _distinct_rows(rows: IntArray) -> IntArray:
+    """Indices of the first occurrence of each distinct row."""
+    low = rows.min(axis=0)
+    span = rows.max(axis=0) - low + 1
+    bits = [int(b).bit_length() for b in span]
+    if sum(bits) <= 62:
+        key = np.zeros(len(rows), dtype=np.int64)
+        for p, b in enumerate(bits):
+            key = (key << b) | (rows[:, p] - low[p])
+        _, first = np.unique(key, return_index=True)
+    else:
+        _, first = np.unique(rows, axis=0, return_index=True)
+    return np.sort(first)
+
+
+def leximin_dp(
+    compiled: Compiled,
+    options: Sequence[Sequence[int]],
+    leximin: bool,
+    max_states: int,
+    time_limit: float | None = None,
+) -> tuple[list[int], list[int], int] | None:
+    """(package, sorted utilities fixed so far, threshold programmes run), or None if no package.
+
+    Stage ``s`` searches the largest ``T`` with a package whose sorted utilities reach
+    ``(y1, ..., y_{s-1}, T, ..., T)``: a feasible programme returns a package (raising the known
+    value to its ``s``-th smallest utility), an infeasible one proves ``T`` out of reach. A
+    beam-limited run of the same programme first finds a package that is usually optimal, so
+    one exact probe just above it settles most stages; if two such probes succeed, the probes
+    gallop down from an upper bound instead. Raises :class:`StateBudgetExceeded` past
+    ``max_states`` partial packages at one provision.
+    """
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    programme = ThresholdProgramme(compiled, options, max_states, deadline)
+    k = compiled.num_parties
+    levels: list[int] = []
+    choice: list[int] | None = None
+    runs = 0
+    for stage in range(1, (k if leximin else 1) + 1):
+        known = -1 if choice is None else int(np.sort(compiled.utilities(choice))[stage - 1])
+        high = programme.upper_bound(levels, stage) + 1  # smallest value known out of reach
+        for _ in range(BEAM_ROUNDS):  # cheap heuristic packages first: a high known value
+            if known + 1 >= high:
+                break
+            found = programme.find([*levels, *[known + 1] * (k - len(levels))], beam=BEAM_WIDTH)
+            runs += 1
+            if found is None:
+                break
+            choice = found
+            known = int(np.sort(compiled.utilities(choice))[stage - 1])
+        step = 1
+        upward = 0 if choice is not None else UPWARD_PROBES
+        while known + 1 < high:
+            # The heuristic value is usually the optimum or within a point or two of it, so
+            # probe just above it (one infeasible probe then settles the stage); if that keeps
+            # succeeding, gallop down from the upper bound instead (cheap infeasible probes).
+            target = known + 1 if upward < UPWARD_PROBES else max(known + 1, high - step)
+            upward += 1
+            found = programme.find([*levels, *[target] * (k - len(levels))])
+            runs += 1
+            if found is None:
+                high = target
+                step *= 2
+            else:
+                choice = found
+                value = int(np.sort(compiled.utilities(choice))[stage - 1])
+                if value < target:
+                    raise RuntimeError("threshold programme returned a package below target")
+                known = value
+        if choice is None:
+            return None
+        levels.append(known)
+    assert choice is not None
+    return choice, levels, runs

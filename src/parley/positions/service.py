@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from parley.audit.records import audited_add, audited_update
 from parley.authz import Actor, NotFound, Permission, get_visible, parse_space, require, widens
 from parley.authz.permissions import Forbidden
-from parley.authz.visibility import INTERNAL
+from parley.authz.visibility import INTERNAL, provision_visible
+from parley.db.conflict import Conflict
 from parley.positions import queries
 from parley.positions.analytics import (
     BuiltProblem,
@@ -31,22 +32,23 @@ from parley.positions.models import (
     ReleasedPackage,
     Stance,
 )
-from parley.positions.optimizer import (
-    Objective,
-    OptimizerTimeout,
-    Result,
-    concessions,
-    evaluate,
-    is_acceptable,
-    solve,
-)
 from parley.positions.problem import validate_problem
 from parley.processes.models import Party
 from parley.texts.models import Bracket, BracketOption
 
+if TYPE_CHECKING:
+    from parley.positions.optimizer import Result
+
+# The optimizer (OR-Tools, HiGHS) is imported inside the functions that solve: every web
+# worker imports this module for positions, and only the mediator's optimizer page needs it.
+
 
 class PositionError(ValueError):
     pass
+
+
+class PositionConflict(Conflict):
+    """Another request recorded the same position at the same moment (answers 409)."""
 
 
 def snapshot(position: Position) -> dict[str, Any]:
@@ -96,28 +98,6 @@ def _validate(values: dict[str, Any]) -> None:
     utility = values.get("utility")
     if utility is not None and not 0 <= int(utility) <= 100:
         raise PositionError("utility: must be between 0 and 100")
-
-
-def provision_visible(
-    session: Session, actor: Actor, process_id: uuid.UUID, provision_id: uuid.UUID
-) -> bool:
-    """A provision is visible when some version the actor can see contains it."""
-    from parley.authz import visible
-    from parley.authz.visibility import SCOPED
-    from parley.texts.models import ProvisionText, Version
-
-    found = session.scalars(
-        sa.select(Version.id)
-        .join(ProvisionText, ProvisionText.version_id == Version.id)
-        .where(
-            ProvisionText.provision_id == provision_id,
-            Version.process_id == process_id,
-            visible(actor, Version),
-        )
-        .limit(1)
-        .execution_options(**{SCOPED: True})
-    ).first()
-    return found is not None
 
 
 def record_position(
@@ -181,7 +161,18 @@ def record_position(
             **fields,
         )
         require(actor, Permission.PROCESS_RECORD_WRITE, position)
-        audited_add(session, position, actor=actor, action="position:create")
+        try:
+            audited_add(session, position, actor=actor, action="position:create")
+        except sa.exc.IntegrityError as exc:
+            # Both requests found no position and both inserted one: the unique index lets the
+            # first through and refuses this one (the transaction is rolled back by the caller).
+            # PostgreSQL names the index; SQLite names the columns.
+            if not any(m in str(exc.orig) for m in ("uq_positions_", "positions.party_id")):
+                raise
+            raise PositionConflict(
+                "position: your delegation's position on this provision was recorded by "
+                "another request at the same moment; reload and try again"
+            ) from None
     else:
         position = existing
         require(actor, Permission.PROCESS_RECORD_WRITE, position)
@@ -384,6 +375,8 @@ def optimizer_setup(
 def _build(
     session: Session, actor: Actor, process_id: uuid.UUID, request: OptimizerRequest
 ) -> tuple[OptimizerSetup, BuiltProblem]:
+    from parley.positions.optimizer import Objective
+
     if request.objective not in set(Objective):
         raise OptimizerInputError(
             [f"objective: {request.objective!r} is not one of {', '.join(Objective)}"]
@@ -459,6 +452,8 @@ def run_optimizer(
     The result depends on confidential inputs, so it is returned to the caller only, never
     stored; every input is a position the caller may see, since only those are read.
     """
+    from parley.positions.optimizer import OptimizerTimeout, solve
+
     _require_mediator(actor, process_id)
     setup, built = _build(session, actor, process_id, request)
     try:
@@ -492,6 +487,8 @@ def release_package(
     option (so nothing it is told depends on another party's preferences); the mediator's share
     keeps every party's figures and the proof.
     """
+    from parley.positions.optimizer import concessions, evaluate, is_acceptable, solve
+
     _require_mediator(actor, process_id)
     if space not in RELEASE_SPACES:
         raise OptimizerInputError(

@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from parley.authz import Actor
-from parley.db.engine import write_session
 from parley.positions import queries
 from parley.positions.analytics import Convergence, PositionView, convergence
 from parley.positions.service import (
@@ -29,7 +28,7 @@ from parley.positions.service import (
     run_optimizer,
 )
 from parley.processes.models import Process
-from parley.web.deps import Csrf, Db, SignedIn, process_by_key
+from parley.web.deps import Csrf, Db, Form, SignedIn, process_by_key, request_write_session
 from parley.web.templating import render
 
 router = APIRouter()
@@ -469,9 +468,9 @@ def _is_htmx(request: Request) -> bool:
 
 
 @router.post("/p/{key}/optimizer", include_in_schema=False, dependencies=[Csrf])
-async def optimizer_run_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+def optimizer_run_form(request: Request, key: str, db: Db, actor: SignedIn, form: Form) -> Response:
+    # A plain function, run in the thread pool: the optimizer must not block the event loop.
     process = process_by_key(db, actor, key)
-    form = await request.form()
     wanted: OptimizerRequest | None = None
     run = error = None
     try:
@@ -513,7 +512,7 @@ def optimizer_run_api(key: str, body: OptimizerIn, db: Db, actor: SignedIn) -> d
 def _release(
     request: Request, actor: Actor, process: Process, wanted: OptimizerRequest, body: dict[str, Any]
 ) -> dict[str, Any]:
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         package = release_package(
             session,
             actor=actor,
@@ -558,9 +557,11 @@ def _package_from_form(form: FormData) -> dict[str, Any]:
 
 
 @router.post("/p/{key}/optimizer/release", include_in_schema=False, dependencies=[Csrf])
-async def optimizer_release_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+def optimizer_release_form(
+    request: Request, key: str, db: Db, actor: SignedIn, form: Form
+) -> Response:
+    # A plain function, run in the thread pool: the optimizer must not block the event loop.
     process = process_by_key(db, actor, key)
-    form = await request.form()
     try:
         wanted = _request_from_form(form)
         package = _package_from_form(form)

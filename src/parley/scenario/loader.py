@@ -34,7 +34,7 @@ from parley.processes.models import (
     Process,
 )
 from parley.scenario.validate import validate
-from parley.scenario.yamlfile import load_with_lines
+from parley.scenario.yamlfile import YamlError, load_with_lines
 from parley.sequencing.models import (
     Milestone,
     StatusClaim,
@@ -73,7 +73,11 @@ from parley.texts.plain import PlainProvision
 
 def read_scenario(path: Path) -> dict[str, Any]:
     """Read and validate a scenario file; raise ScenarioError listing every problem."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes().count(b"\n", 0, exc.start) + 1
+        raise YamlError(f"{path}: not UTF-8 text (byte {exc.start}, line {line})") from None
     data, lines = load_with_lines(text, str(path))
     validate(data, lines, str(path))
     return data

@@ -304,6 +304,17 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
             and not space.startswith(f"party:{position.get('party')}")
         ):
             out.add(ppath + ("space",), "a position can live only in its own party's space")
+    # One position per party and provision, or per party and option (the database refuses more).
+    identities: list[tuple[Path, str]] = [
+        (
+            ("positions", i),
+            f"{p.get('party')} on {p.get('provision')}"
+            + (f" option {p.get('bracket')}/{p.get('option')}" if p.get("option") else ""),
+        )
+        for i, p in _list(data, "positions")
+        if p.get("party") is not None and p.get("provision") is not None
+    ]
+    out.unique(identities, what="position")
 
     for i, point in _list(data, "sticking_points"):
         space_ref(("sticking_points", i, "space"), point.get("space"))

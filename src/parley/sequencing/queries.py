@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from parley.authz import Actor, visible
-from parley.authz.visibility import SCOPED
+from parley.authz.visibility import SCOPED, visible_provision_ids
 from parley.intake.models import Evidence, Source
 from parley.processes.models import Party, Process
 from parley.sequencing.check import CheckResult, check_plan
@@ -41,7 +41,7 @@ from parley.sequencing.models import (
     TemporalConstraint,
 )
 from parley.sequencing.plan import ConstraintSpec, EventSpec, Plan, StepSpec
-from parley.texts.models import Document, Provision, ProvisionText, Version
+from parley.texts.models import Document, Provision
 
 #: The origin used when no visible milestone has a date. Keys cannot contain parentheses or
 #: spaces, so it never collides with a user's milestone.
@@ -172,22 +172,16 @@ def _party_keys(session: Session, actor: Actor, process_id: uuid.UUID) -> dict[u
 def visible_provisions(
     session: Session, actor: Actor, process_id: uuid.UUID
 ) -> dict[uuid.UUID, tuple[str, str, str]]:
-    """``provision id -> (document key, wid, document title)`` for provisions the actor can read.
-
-    A provision is readable when some version the actor can see has its text: a provision
-    that only a party's private draft contains stays hidden with that draft.
-    """
+    """``provision id -> (document key, wid, document title)`` for provisions the actor can read
+    (see :func:`parley.authz.visibility.visible_provision_ids`) in documents it can see."""
     rows = session.execute(
         sa.select(Provision.id, Document.key, Provision.wid, Document.title)
         .join(Document, Document.id == Provision.document_id)
-        .join(ProvisionText, ProvisionText.provision_id == Provision.id)
-        .join(Version, Version.id == ProvisionText.version_id)
         .where(
             Provision.process_id == process_id,
             visible(actor, Document),
-            visible(actor, Version),
+            Provision.id.in_(visible_provision_ids(actor, process_id=process_id)),
         )
-        .distinct()
         .execution_options(**{SCOPED: True})
     ).all()
     return {pid: (doc, wid, title) for pid, doc, wid, title in rows}

@@ -22,9 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import dijkstra
 
 IntArray = NDArray[np.int64]
 
@@ -294,6 +292,11 @@ def windows(graph: DistanceGraph, potential: IntArray, origin: int) -> tuple[Int
     With a feasible potential ``h`` the reduced weight ``w + h(u) - h(v)`` is never negative,
     which is what Dijkstra needs; explicit zero weights stay edges in scipy's sparse graphs.
     """
+    # SciPy is imported here, not at the top: every web worker imports this module, and SciPy
+    # costs a large share of start-up while only a plan with constraints reaches this line.
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
     n = graph.n
     if graph.m == 0:
         out = np.full(n, INF, dtype=np.int64)

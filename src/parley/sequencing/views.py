@@ -16,10 +16,8 @@ from pydantic import ValidationError
 
 from parley.authz import Actor
 from parley.authz.permissions import Forbidden, Permission, can
-from parley.db.engine import write_session
 from parley.processes.models import Process
 from parley.sequencing.check import CheckResult
-from parley.sequencing.gantt import MOVED, gantt_figure
 from parley.sequencing.queries import (
     PLAN_START,
     ProcessPlan,
@@ -44,7 +42,7 @@ from parley.sequencing.service import (
     update_milestone,
 )
 from parley.sequencing.whatif import what_if
-from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key
+from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key, request_write_session
 from parley.web.pagination import Page
 from parley.web.templating import render
 from parley.web.views_records import writable_spaces
@@ -170,6 +168,8 @@ def plan_data(db: Any, actor: Actor, process: Process) -> tuple[ProcessPlan, dic
             finish=check["finish"],
             finish_date=_when(pp, result.finish),
         )
+        from parley.sequencing.gantt import gantt_figure  # Plotly: only when a chart is drawn
+
         data["figure"] = gantt_figure(pp, result.earliest, result.latest, highlight)
     else:
         data.update(
@@ -281,6 +281,8 @@ def _what_if(db: Any, actor: Actor, process: Process, subject: str, slip: int) -
         earliest[name] = (earliest[name] or 0) + days
     latest = {name: w[1] for name, w in windows.items()}
     moved_keys = {name.rpartition(".")[0] or name for name in answer.moved} | set(answer.moved)
+    from parley.sequencing.gantt import MOVED, gantt_figure
+
     out["figure"] = gantt_figure(
         pp,
         earliest,
@@ -342,7 +344,7 @@ def _require_writer(db: Any, actor: Actor, process: Process) -> None:
 
 
 def _save(request: Request, action: Any, **kwargs: Any) -> Any:
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         return action(session, **kwargs)
 
 

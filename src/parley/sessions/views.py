@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -15,7 +15,6 @@ from parley.audit.chain import jsonable
 from parley.authz import Actor, NotFound, get_visible
 from parley.authz.permissions import Forbidden
 from parley.db.base import utcnow
-from parley.db.engine import write_session
 from parley.exports.ics import calendar
 from parley.positions.service import PositionError
 from parley.processes.models import Process
@@ -39,7 +38,16 @@ from parley.sessions.statements import (
     publish_statement,
     revise_statement,
 )
-from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key
+from parley.web.deps import (
+    Csrf,
+    CurrentActor,
+    CurrentAuth,
+    Db,
+    SignedIn,
+    check_step_up,
+    process_by_key,
+    request_write_session,
+)
 from parley.web.templating import render
 
 router = APIRouter()
@@ -57,7 +65,7 @@ def _problem(exc: Exception) -> str:
 
 def _write(request: Request, change: Callable[[Any], Any]) -> Any:
     """Run one service call in its own transaction."""
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         return change(session)
 
 
@@ -475,10 +483,20 @@ def _statement_change(
     raise NotFound("page")
 
 
+def step_up_to_sign(request: Request, auth: CurrentAuth, db: Db) -> None:
+    """Approving a joint statement signs it: a fresh re-authentication first (PARLEY_STEP_UP),
+    as for releasing; revising and publishing need none."""
+    if request.path_params.get("action") == "approve":
+        check_step_up(request, auth, db)
+
+
+StepUpToSign = Depends(step_up_to_sign)
+
+
 @router.post(
     "/p/{key}/joint-statements/{statement_id}/{action}",
     include_in_schema=False,
-    dependencies=[Csrf],
+    dependencies=[Csrf, StepUpToSign],
 )
 def joint_action_form(
     request: Request,
@@ -501,7 +519,7 @@ def joint_action_form(
 @router.post(
     API + "/{key}/joint-statements/{statement_id}/{action}",
     tags=["statements"],
-    dependencies=[Csrf],
+    dependencies=[Csrf, StepUpToSign],
 )
 def joint_action_api(
     request: Request,

@@ -11,16 +11,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from parley.authz import Actor
 from parley.texts import queries as q
-from parley.texts.akn import version_to_akn
 from parley.texts.compare import Comparison, compare, comparison_to_html, lineage_keys
-from parley.texts.docx_export import comparison_to_docx, redline_to_docx, version_to_docx
 from parley.texts.markdown_export import version_to_markdown
-from parley.texts.matching import MatchResult, match_provisions
 from parley.texts.models import Document, Version
 from parley.texts.redline import (
     Redline,
@@ -29,6 +27,12 @@ from parley.texts.redline import (
     redline_to_html,
     redline_to_markdown,
 )
+
+if TYPE_CHECKING:
+    from parley.texts.matching import MatchResult
+
+# The DOCX, Akoma Ntoso and matching engines (python-docx, lxml, SciPy) are imported by the
+# functions that use them: the web app imports this module at start-up, a download is rare.
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FORMATS = ("md", "docx", "akn")
@@ -58,6 +62,8 @@ def redline_of(
 
 
 def match_of(session: Session, doc: Document, old: Version, new: Version) -> MatchResult:
+    from parley.texts.matching import match_provisions
+
     return match_provisions(q.plain(session, doc, old), q.plain(session, doc, new))
 
 
@@ -105,6 +111,9 @@ def version_download(
     against: Version | None = None,
 ) -> Download:
     """Markdown, DOCX (tracked changes from ``against`` when given) or Akoma Ntoso XML."""
+    from parley.texts.akn import version_to_akn
+    from parley.texts.docx_export import redline_to_docx, version_to_docx
+
     plain = q.plain(session, doc, version)
     name = _name(doc.key, version.label)
     if fmt == "md":
@@ -136,6 +145,8 @@ def version_download(
 def comparison_download(comparison: Comparison, fmt: str, doc: Document) -> Download:
     name = _name(doc.key, "comparison", *(v.label for v in comparison.columns))
     if fmt == "docx":
+        from parley.texts.docx_export import comparison_to_docx
+
         return Download(comparison_to_docx(comparison, title=doc.title), DOCX, name + ".docx")
     if fmt == "html":
         page = standalone_html(doc.title, comparison_to_html(comparison, title=doc.title))

@@ -19,7 +19,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -34,7 +34,6 @@ from parley.processes.models import Process
 from parley.texts import queries as q
 from parley.texts import signing
 from parley.texts.canonical import content_hash
-from parley.texts.matching import MatchResult, match_provisions
 from parley.texts.models import (
     Document,
     DocumentKind,
@@ -50,6 +49,9 @@ from parley.texts.models import (
 )
 from parley.texts.numbered import NumberedTextError, ParsedText, parse_numbered
 from parley.texts.plain import PlainProvision, PlainVersion
+
+if TYPE_CHECKING:
+    from parley.texts.matching import MatchResult
 
 __all__ = [
     "ImportResult",
@@ -358,6 +360,10 @@ def import_version(
     result: MatchResult | None = None
     parent_plain: PlainVersion | None = None
     if parent_version is not None:
+        # Imported here: matching needs SciPy and RapidFuzz, which a web worker need not load
+        # until a version is imported.
+        from parley.texts.matching import match_provisions
+
         parent_plain = q.plain(session, doc, parent_version)
         result = match_provisions(parent_plain, parsed.provisions)
         for s in result.suggestions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,18 +12,18 @@ from sqlalchemy.orm import Session
 
 from parley.audit.chain import jsonable
 from parley.authz import Actor, NotFound
-from parley.db.engine import write_session
 from parley.processes.models import Process
 from parley.texts import queries as q
 from parley.texts import service as svc
 from parley.texts.exporting import Download
 from parley.texts.models import Document, Version
-from parley.web.deps import process_by_key
+from parley.web.deps import process_by_key, request_write_session
 from parley.web.templating import render
 
 API = "/api/v1/processes/{key}/texts"
 PAGE = "/p/{key}/texts"
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def doc_of(db: Session, actor: Actor, key: str, doc_key: str) -> tuple[Process, Document]:
@@ -45,7 +45,7 @@ def write(
     fn: Callable[[Session, Process, Document | None], T],
 ) -> T:
     """Run one service call in one transaction, with the records fetched again inside it."""
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         process = process_by_key(session, actor, key)
         doc = q.document(session, actor, process.id, doc_key) if doc_key else None
         return fn(session, process, doc)
@@ -61,6 +61,30 @@ def form_error(request: Request, exc: svc.TextError) -> Response:
 
 def back(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
+
+
+def api_write(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a JSON twin's write: bad input (a TextError) answers 422 with its messages."""
+    try:
+        return fn(*args, **kwargs)
+    except svc.TextError as exc:
+        raise unprocessable(exc) from None
+
+
+def form_write(
+    request: Request,
+    then: str | Callable[[T], str],
+    fn: Callable[P, T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> Response:
+    """Run a form's write: bad input renders the error page (422); success redirects (303) to
+    ``then``, or to ``then(result)``."""
+    try:
+        result = fn(*args, **kwargs)
+    except svc.TextError as exc:
+        return form_error(request, exc)
+    return back(then if isinstance(then, str) else then(result))
 
 
 def download(download: Download) -> Response:

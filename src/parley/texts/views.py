@@ -24,6 +24,7 @@ from parley.texts import queries as q
 from parley.texts import service as svc
 from parley.texts.exporting import (
     DIFF_FORMATS,
+    DOCX,
     FORMATS,
     comparison_download,
     comparison_of,
@@ -37,19 +38,21 @@ from parley.texts.redline import ops_to_html, redline_to_dict, redline_to_html
 from parley.texts.view_support import (
     API,
     PAGE,
+    api_write,
     back,
     bracket_json,
     doc_of,
     document_json,
     download,
     form_error,
+    form_write,
     membership,
     unprocessable,
     version_json,
     version_of,
     write,
 )
-from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key
+from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, StepUp, process_by_key
 from parley.web.templating import render
 
 router = APIRouter()
@@ -201,10 +204,7 @@ def import_api(
     request: Request, key: str, doc_key: str, body: ImportIn, actor: SignedIn
 ) -> dict[str, Any]:
     """Import a numbered text as a new version (errors name their lines)."""
-    try:
-        return _import(request, actor, key, doc_key, body)
-    except svc.TextError as exc:
-        raise unprocessable(exc) from None
+    return api_write(_import, request, actor, key, doc_key, body)
 
 
 @router.post(PAGE + "/{doc_key}/versions", include_in_schema=False, dependencies=[Csrf])
@@ -298,7 +298,17 @@ def _export(
     return download(version_download(db, actor, doc, v, fmt, base))
 
 
-@router.get(PAGE + "/{doc_key}/v/{label}/export/{fmt}", include_in_schema=False)
+# A download takes the text out of Parley: step-up first, as for signing (PARLEY_STEP_UP).
+EXPORT_TYPES = {
+    "text/markdown": {"schema": {"type": "string"}},
+    DOCX: {"schema": {"type": "string", "format": "binary"}},
+    "application/akn+xml": {"schema": {"type": "string"}},
+}
+
+
+@router.get(
+    PAGE + "/{doc_key}/v/{label}/export/{fmt}", include_in_schema=False, dependencies=[StepUp]
+)
 def export_page(
     key: str,
     doc_key: str,
@@ -311,7 +321,13 @@ def export_page(
     return _export(db, actor, key, doc_key, label, fmt, against)
 
 
-@router.get(API + "/{doc_key}/v/{label}/export/{fmt}", tags=["texts"])
+@router.get(
+    API + "/{doc_key}/v/{label}/export/{fmt}",
+    tags=["texts"],
+    dependencies=[StepUp],
+    response_class=Response,
+    responses={200: {"description": "The version as a file", "content": EXPORT_TYPES}},
+)
 def export_api(
     key: str,
     doc_key: str,
@@ -340,19 +356,13 @@ def freeze_api(
     request: Request, key: str, doc_key: str, label: str, actor: SignedIn
 ) -> dict[str, str]:
     """Freeze a version: its content hash is fixed and it never changes again."""
-    try:
-        return {"content_hash": _freeze(request, actor, key, doc_key, label)}
-    except svc.TextError as exc:
-        raise unprocessable(exc) from None
+    return {"content_hash": api_write(_freeze, request, actor, key, doc_key, label)}
 
 
 @router.post(PAGE + "/{doc_key}/v/{label}/freeze", include_in_schema=False, dependencies=[Csrf])
 def freeze_form(request: Request, key: str, doc_key: str, label: str, actor: SignedIn) -> Response:
-    try:
-        _freeze(request, actor, key, doc_key, label)
-    except svc.TextError as exc:
-        return form_error(request, exc)
-    return back(f"/p/{key}/texts/{doc_key}/v/{label}")
+    then = f"/p/{key}/texts/{doc_key}/v/{label}"
+    return form_write(request, then, _freeze, request, actor, key, doc_key, label)
 
 
 class SignIn(BaseModel):
@@ -382,7 +392,10 @@ def _sign(
 
 
 @router.post(
-    API + "/{doc_key}/v/{label}/sign", tags=["texts"], dependencies=[Csrf], status_code=201
+    API + "/{doc_key}/v/{label}/sign",
+    tags=["texts"],
+    dependencies=[Csrf, StepUp],
+    status_code=201,
 )
 def sign_api(
     request: Request, key: str, doc_key: str, label: str, body: SignIn, actor: SignedIn
@@ -394,7 +407,9 @@ def sign_api(
         raise unprocessable(exc) from None
 
 
-@router.post(PAGE + "/{doc_key}/v/{label}/sign", include_in_schema=False, dependencies=[Csrf])
+@router.post(
+    PAGE + "/{doc_key}/v/{label}/sign", include_in_schema=False, dependencies=[Csrf, StepUp]
+)
 def sign_form(
     request: Request,
     key: str,
@@ -734,10 +749,7 @@ def match_write_api(
     request: Request, key: str, doc_key: str, body: MatchIn, actor: SignedIn
 ) -> dict[str, Any]:
     """Confirm every suggested link (`confirm_all`), or correct one provision's link."""
-    try:
-        return _match_write(request, actor, key, doc_key, body)
-    except svc.TextError as exc:
-        raise unprocessable(exc) from None
+    return api_write(_match_write, request, actor, key, doc_key, body)
 
 
 @router.post(PAGE + "/{doc_key}/match", include_in_schema=False, dependencies=[Csrf])
@@ -761,11 +773,8 @@ def match_form(
         old_wid=old_wid or None,
         kind=kind,
     )
-    try:
-        _match_write(request, actor, key, doc_key, body)
-    except svc.TextError as exc:
-        return form_error(request, exc)
-    return back(f"/p/{key}/texts/{doc_key}/match?old={old}&new={new}")
+    then = f"/p/{key}/texts/{doc_key}/match?old={old}&new={new}"
+    return form_write(request, then, _match_write, request, actor, key, doc_key, body)
 
 
 # ---------------------------------------------------------------- signing keys

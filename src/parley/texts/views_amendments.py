@@ -20,12 +20,13 @@ from parley.texts.models import Amendment, Document, Version
 from parley.texts.view_support import (
     API,
     PAGE,
+    api_write,
     back,
     bracket_json,
     doc_of,
     form_error,
+    form_write,
     membership,
-    unprocessable,
     version_json,
     version_of,
     write,
@@ -172,10 +173,7 @@ def amendment_create_api(
     request: Request, key: str, doc_key: str, body: AmendmentIn, actor: SignedIn
 ) -> dict[str, str]:
     """Draft an amendment for the caller's delegation (private until submitted)."""
-    try:
-        return _create_amendment(request, actor, key, doc_key, body)
-    except svc.TextError as exc:
-        raise unprocessable(exc) from None
+    return api_write(_create_amendment, request, actor, key, doc_key, body)
 
 
 @router.post(PAGE + "/{doc_key}/amendments", include_in_schema=False, dependencies=[Csrf])
@@ -211,11 +209,8 @@ def amendment_create_form(
         else [p.strip() for p in parts.replace(",", " ").split() if p.strip()],
         justification=justification,
     )
-    try:
-        _create_amendment(request, actor, key, doc_key, body)
-    except svc.TextError as exc:
-        return form_error(request, exc)
-    return back(f"/p/{key}/texts/{doc_key}/amendments")
+    then = f"/p/{key}/texts/{doc_key}/amendments"
+    return form_write(request, then, _create_amendment, request, actor, key, doc_key, body)
 
 
 class DecisionIn(BaseModel):
@@ -277,10 +272,7 @@ def amendment_action_api(
 ) -> dict[str, str]:
     """`submit` (to participants or the mediator), `withdraw`, or the mediator's `reject` and
     `bracket` (fold into a bracket of the current text as an option)."""
-    try:
-        return _decide(request, actor, key, doc_key, amendment_key, action, body)
-    except svc.TextError as exc:
-        raise unprocessable(exc) from None
+    return api_write(_decide, request, actor, key, doc_key, amendment_key, action, body)
 
 
 @router.post(
@@ -298,19 +290,11 @@ def amendment_action_form(
     to: Annotated[str, Form()] = "participants",
     bracket: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        _decide(
-            request,
-            actor,
-            key,
-            doc_key,
-            amendment_key,
-            action,
-            DecisionIn(to=to, bracket=bracket or None),
-        )
-    except svc.TextError as exc:
-        return form_error(request, exc)
-    return back(f"/p/{key}/texts/{doc_key}/amendments")
+    body = DecisionIn(to=to, bracket=bracket or None)
+    then = f"/p/{key}/texts/{doc_key}/amendments"
+    return form_write(
+        request, then, _decide, request, actor, key, doc_key, amendment_key, action, body
+    )
 
 
 class AcceptIn(BaseModel):
@@ -340,10 +324,7 @@ def accept_api(
     request: Request, key: str, doc_key: str, body: AcceptIn, actor: SignedIn
 ) -> dict[str, str]:
     """The mediator accepts submitted amendments into a new mediator text (conflicts: 422)."""
-    try:
-        return _accept(request, actor, key, doc_key, body)
-    except svc.TextError as exc:
-        raise unprocessable(exc) from None
+    return api_write(_accept, request, actor, key, doc_key, body)
 
 
 @router.post(PAGE + "/{doc_key}/accept", include_in_schema=False, dependencies=[Csrf])
@@ -364,11 +345,16 @@ async def accept_form(request: Request, key: str, doc_key: str, actor: SignedIn)
             title="Not done",
             message="amendment: choose at least one; label: required",
         )
-    try:
-        result = _accept(request, actor, key, doc_key, body)
-    except svc.TextError as exc:
-        return form_error(request, exc)
-    return back(f"/p/{key}/texts/{doc_key}/v/{result['version']}")
+    return form_write(
+        request,
+        lambda result: f"/p/{key}/texts/{doc_key}/v/{result['version']}",
+        _accept,
+        request,
+        actor,
+        key,
+        doc_key,
+        body,
+    )
 
 
 # ---------------------------------------------------------------- brackets
@@ -451,10 +437,7 @@ def bracket_create_api(
     request: Request, key: str, doc_key: str, label: str, body: BracketIn, actor: SignedIn
 ) -> dict[str, str]:
     """The mediator brackets a provision of an unfrozen version, with options."""
-    try:
-        return _create_bracket(request, actor, key, doc_key, label, body)
-    except svc.TextError as exc:
-        raise unprocessable(exc) from None
+    return api_write(_create_bracket, request, actor, key, doc_key, label, body)
 
 
 def parse_option_lines(text: str, parties: set[str]) -> list[OptionIn]:
@@ -578,10 +561,7 @@ def bracket_action_api(
     actor: SignedIn,
 ) -> dict[str, Any]:
     """`option` (add one), `support` (a party supports or objects), `resolve` (choose one)."""
-    try:
-        return _bracket_action(request, actor, key, doc_key, bracket_key, action, body)
-    except svc.TextError as exc:
-        raise unprocessable(exc) from None
+    return api_write(_bracket_action, request, actor, key, doc_key, bracket_key, action, body)
 
 
 @router.post(
@@ -610,9 +590,7 @@ def bracket_action_form(
         party=party or None,
         stance=stance or None,
     )
-    try:
-        _bracket_action(request, actor, key, doc_key, bracket_key, action, body)
-    except svc.TextError as exc:
-        return form_error(request, exc)
     target = return_to if return_to.startswith(f"/p/{key}/texts/") else f"/p/{key}/texts/{doc_key}"
-    return back(target)
+    return form_write(
+        request, target, _bracket_action, request, actor, key, doc_key, bracket_key, action, body
+    )

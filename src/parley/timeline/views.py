@@ -1,15 +1,17 @@
 """The timeline pages: /p/{key}/history for a reader's own view of everything dated, and
 /public/{key}/timeline, the public record of a published process (readable without signing in,
-``public`` records only, whoever asks). JSON twins under /api/v1."""
+``public`` records only, whoever asks). JSON twins under /api/v1. The old /p/{key}/timeline
+redirects to /p/{key}/history."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
 
 from parley.authz import Actor
 from parley.processes.models import Process
@@ -35,9 +37,17 @@ def _date(value: str | None) -> date | None:
 
 
 def _filters(
-    party: str | None, kind: str | None, document: str | None, start: str | None, end: str | None
+    party: str | None = None,
+    kind: str | None = None,
+    document: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
 ) -> Filters:
+    """The query parameters every timeline page and API takes (empty values: no filter)."""
     return Filters(party or None, kind or None, document or None, _date(start), _date(end))
+
+
+TimelineFilters = Annotated[Filters, Depends(_filters)]
 
 
 def _size(request: Request) -> int:
@@ -97,17 +107,11 @@ def history_page(
     key: str,
     db: Db,
     actor: CurrentActor,
-    party: str | None = None,
-    kind: str | None = None,
-    document: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    filters: TimelineFilters,
     page: int = 1,
 ) -> Response:
     process = process_by_key(db, actor, key)
-    return _page(
-        request, db, actor, process, _filters(party, kind, document, start, end), page, False
-    )
+    return _page(request, db, actor, process, filters, page, False)
 
 
 @router.get(API + "/{key}/history", tags=["timeline"])
@@ -116,17 +120,39 @@ def history_api(
     key: str,
     db: Db,
     actor: CurrentActor,
-    party: str | None = None,
-    kind: str | None = None,
-    document: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    filters: TimelineFilters,
     page: int = 1,
 ) -> dict[str, Any]:
     """Every dated record the caller may see (filters: party, kind, document, start, end)."""
     process = process_by_key(db, actor, key)
-    data = _data(request, db, actor, process, _filters(party, kind, document, start, end), page)
+    data = _data(request, db, actor, process, filters, page)
     return {"items": data["items"], **data["page"].as_json()}
+
+
+def _moved(request: Request, target: str) -> Response:
+    query = request.url.query
+    return RedirectResponse(target + (f"?{query}" if query else ""), status_code=308)
+
+
+# The old basic timeline moved to the history view, which takes the same ``kind`` values and
+# more filters. The redirect reads nothing, so it answers alike for every key: hidden and
+# unknown processes are told apart only by the target, which 404s both the same way.
+@router.get("/p/{key}/timeline", include_in_schema=False)
+def old_timeline_page(request: Request, key: str) -> Response:
+    return _moved(request, f"/p/{quote(key, safe='')}/history")
+
+
+@router.get(
+    API + "/{key}/timeline",
+    tags=["timeline"],
+    deprecated=True,
+    status_code=308,
+    response_class=RedirectResponse,
+    responses={308: {"description": "Moved: see Location (the history API)"}},
+)
+def old_timeline_api(request: Request, key: str) -> Response:
+    """Moved to `/api/v1/processes/{key}/history` (a page of items, not a bare list)."""
+    return _moved(request, f"{API}/{quote(key, safe='')}/history")
 
 
 def _public_process(db: Db, key: str) -> tuple[Actor, Process]:
@@ -140,17 +166,11 @@ def public_timeline_page(
     request: Request,
     key: str,
     db: Db,
-    party: str | None = None,
-    kind: str | None = None,
-    document: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    filters: TimelineFilters,
     page: int = 1,
 ) -> Response:
     actor, process = _public_process(db, key)
-    return _page(
-        request, db, actor, process, _filters(party, kind, document, start, end), page, True
-    )
+    return _page(request, db, actor, process, filters, page, True)
 
 
 @router.get("/api/v1/public/{key}/timeline", tags=["timeline"])
@@ -158,14 +178,10 @@ def public_timeline_api(
     request: Request,
     key: str,
     db: Db,
-    party: str | None = None,
-    kind: str | None = None,
-    document: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    filters: TimelineFilters,
     page: int = 1,
 ) -> dict[str, Any]:
     """The public timeline of a published process: `public` records only, no sign-in."""
     actor, process = _public_process(db, key)
-    data = _data(request, db, actor, process, _filters(party, kind, document, start, end), page)
+    data = _data(request, db, actor, process, filters, page)
     return {"items": data["items"], **data["page"].as_json()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import FormData
 
 from parley.auth.models import ApiToken, User
 from parley.auth.service import actor_for, session_user, token_hash, token_user
@@ -18,6 +20,7 @@ from parley.authz import Actor, NotFound
 from parley.authz.visibility import guard_scoped_reads, visible_processes
 from parley.db.base import utcnow
 from parley.db.engine import write_session
+from parley.db.rls import NOTHING, bind_actor, bind_spaces
 from parley.processes.models import Process
 
 SESSION_COOKIE = "parley_session"
@@ -33,6 +36,29 @@ def get_db(request: Request) -> Iterator[Session]:
     factory = sessionmaker(bind=request.app.state.engine, expire_on_commit=False)
     with factory() as session:
         guard_scoped_reads(session)
+        bind_spaces(session, NOTHING)  # row-level security: nothing until get_auth binds the actor
+        request.state.db = session
+        yield session
+
+
+@contextmanager
+def request_write_session(request: Request) -> Iterator[Session]:
+    """The request's write transaction, opened only after its read transaction has ended.
+
+    A request thus holds one pooled connection at a time: holding the read connection while
+    waiting for a writer let a burst of requests take every connection twice and starve.
+    """
+    read: Session | None = getattr(request.state, "db", None)
+    if read is not None:
+        # Nothing is pending in a read session, so this only ends its transaction and returns
+        # the connection; loaded objects stay usable (expire_on_commit=False).
+        read.commit()
+    with write_session(request.app.state.engine) as session:
+        auth: Auth | None = getattr(request.state, "auth", None)
+        if auth is None:
+            bind_spaces(session, NOTHING)
+        else:
+            bind_actor(session, auth.actor)
         yield session
 
 
@@ -50,18 +76,19 @@ class Auth:
 
 
 def get_auth(request: Request, db: Db) -> Auth:
+    auth = _authenticate(request, db)
+    bind_actor(db, auth.actor)  # row-level security: this request sees the actor's spaces
+    return auth
+
+
+def _authenticate(request: Request, db: Session) -> Auth:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         token = header[7:].strip()
         user = token_user(db, token)
         if user is None:
             raise HTTPException(401, "Invalid or revoked token", {"WWW-Authenticate": "Bearer"})
-        with write_session(request.app.state.engine) as w:
-            w.execute(
-                sa.update(ApiToken)
-                .where(ApiToken.token_hash == token_hash(token))
-                .values(last_used_at=utcnow())
-            )
+        _note_token_use(request, db, token)
         auth = Auth(actor_for(db, user), None, "token", user_id=user.id)
         request.state.auth = auth
         return auth
@@ -92,6 +119,32 @@ def get_auth(request: Request, db: Db) -> Auth:
     auth = Auth(Actor.anonymous(), None, "anonymous")
     request.state.auth = auth
     return auth
+
+
+# "Last used" is for spotting stale tokens, so minute precision is plenty; writing it on every
+# request turned each API read into a write.
+TOKEN_USE_PRECISION = timedelta(minutes=1)
+
+
+def _note_token_use(request: Request, db: Session, token: str) -> None:
+    now = utcnow()
+    last = db.scalar(
+        sa.select(ApiToken.last_used_at).where(ApiToken.token_hash == token_hash(token))
+    )
+    if last is not None and last >= now - TOKEN_USE_PRECISION:
+        return
+    with request_write_session(request) as w:
+        w.execute(
+            sa.update(ApiToken)
+            .where(
+                ApiToken.token_hash == token_hash(token),
+                sa.or_(
+                    ApiToken.last_used_at.is_(None),
+                    ApiToken.last_used_at < now - TOKEN_USE_PRECISION,
+                ),
+            )
+            .values(last_used_at=now)
+        )
 
 
 CurrentAuth = Annotated[Auth, Depends(get_auth)]
@@ -131,6 +184,25 @@ async def check_csrf(request: Request, auth: CurrentAuth) -> None:
 Csrf = Depends(check_csrf)
 
 
+async def read_body(request: Request) -> bytes:
+    return await request.body()
+
+
+async def read_form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+async def read_form(request: Request) -> dict[str, Any]:
+    return dict(await request.form())
+
+
+# Reading the body is the only async part of a change; with these, the handler itself can be a
+# plain function that FastAPI runs in its thread pool, off the event loop.
+RawBody = Annotated[bytes, Depends(read_body)]
+FormFields = Annotated[dict[str, Any], Depends(read_form)]
+Form = Annotated[FormData, Depends(read_form_data)]  # when a field repeats (getlist)
+
+
 class StepUpRequired(Exception):
     """The action needs a fresh re-authentication (password, and code if enrolled)."""
 
@@ -161,7 +233,7 @@ def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
     if user is None or not verify_password(user.password_hash, password):
         raise StepUpRequired()
     if enabled(db, user.id):
-        with write_session(request.app.state.engine) as w:
+        with request_write_session(request) as w:
             if not check_code(
                 w,
                 user_id=user.id,

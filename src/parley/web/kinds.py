@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from parley.audit.chain import jsonable
 from parley.authz import Actor
-from parley.authz.visibility import SCOPED, visible
+from parley.authz.visibility import SCOPED, visible, visible_provision_ids
 from parley.commitments.models import Commitment, FulfilmentEvent
 from parley.db.base import Spaced
 from parley.intake.models import Source
@@ -25,7 +25,7 @@ from parley.positions.models import StickingPoint
 from parley.processes.models import Party, Person
 from parley.sequencing.models import Milestone, StatusClaim, Step, TemporalConstraint
 from parley.sessions.models import Minutes, Room, Statement, TalkSession
-from parley.texts.models import Amendment, Bracket, Document, ProvisionText, Version
+from parley.texts.models import Amendment, Bracket, Document, Version
 
 
 @dataclass(frozen=True)
@@ -199,20 +199,13 @@ def serialise(db: Session, actor: Actor, model: Any, rows: list[Any]) -> list[di
                     .execution_options(**{SCOPED: True})
                 )
             )
-    # Provisions have no space of their own: one is visible when a visible version contains it.
+    # Provisions have no space of their own (see authz.visibility.visible_provision_ids).
     checked = set(targets)
     for column in _provision_references(model):
         ids = {getattr(r, column) for r in rows if getattr(r, column) is not None}
         checked.add(column)
         if ids:
-            allowed[column] = set(
-                db.scalars(
-                    sa.select(ProvisionText.provision_id)
-                    .join(Version, Version.id == ProvisionText.version_id)
-                    .where(ProvisionText.provision_id.in_(ids), visible(actor, Version))
-                    .execution_options(**{SCOPED: True})
-                )
-            )
+            allowed[column] = set(db.scalars(visible_provision_ids(actor, among=ids)))
     out = []
     for row in rows:
         item = {}

@@ -9,12 +9,15 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm.exc import StaleDataError
 
 from parley.authz import NotFound
 from parley.authz.permissions import Forbidden
+from parley.db.conflict import Conflict
 from parley.web.deps import LoginRequired, StepUpRequired
+from parley.web.security import secure
 from parley.web.templating import render
 
 NOT_FOUND_BODY = {"detail": "Not Found"}
@@ -90,7 +93,9 @@ def install(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {
-                "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query")),
+                # A problem with the body as a whole (not JSON, not an object) names "body".
+                "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query"))
+                or ".".join(str(p) for p in e["loc"]),
                 "message": e["msg"],
             }
             for e in exc.errors()
@@ -99,6 +104,31 @@ def install(app: FastAPI) -> None:
             return JSONResponse({"detail": "Invalid input", "errors": errors}, status_code=422)
         message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return render(request, "error.html", 422, title="Invalid input", message=message)
+
+    @app.exception_handler(Conflict)
+    @app.exception_handler(StaleDataError)
+    async def conflict(request: Request, exc: Exception) -> Response:
+        # Two requests changed the same record at once; the later one wrote nothing. A stale
+        # lock_version (StaleDataError) says nothing a user could act on, hence the message.
+        message = (
+            str(exc)
+            if isinstance(exc, Conflict)
+            else "Changed by someone else at the same moment; reload it and try again"
+        )
+        if wants_json(request):
+            return JSONResponse({"detail": message}, status_code=409)
+        return render(request, "error.html", 409, title="Changed meanwhile", message=message)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette's ServerErrorMiddleware calls this (then re-raises, so the traceback is
+        # still logged) outside every middleware: the security headers are applied here.
+        if wants_json(request):
+            response: Response = JSONResponse({"detail": "Internal Server Error"}, 500)
+        else:
+            response = PlainTextResponse("Internal Server Error", 500)
+        secure(response.headers, request.scope)
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -110,11 +140,24 @@ def install(app: FastAPI) -> None:
             )
         return render(request, "error.html", exc.status_code, title="Error", message=exc.detail)
 
-    from parley.web import views_admin, views_auth, views_process, views_records
+    from parley.web import (
+        views_admin,
+        views_auth,
+        views_process,
+        views_records,
+        views_security_keys,
+    )
 
     # Capability routers and views_records come before views_process, whose generic
     # /p/{key}/{slug} routes would otherwise answer (404) for their more specific paths.
-    for module in (views_auth, views_admin, *capability_modules(), views_records, views_process):
+    for module in (
+        views_auth,
+        views_security_keys,
+        views_admin,
+        *capability_modules(),
+        views_records,
+        views_process,
+    ):
         app.include_router(module.router)
 
 

@@ -1,10 +1,15 @@
-"""Security headers on every response: a strict Content-Security-Policy and friends."""
+"""Security headers on every response: a strict Content-Security-Policy and friends.
+
+A pure ASGI middleware rather than a ``BaseHTTPMiddleware``: it only rewrites the start of each
+response, so streamed and file responses pass through untouched. Starlette turns an unhandled
+exception into the 500 answer in ``ServerErrorMiddleware``, outside every user middleware, so the
+500 handler (parley.web.routes) applies the same headers itself through :func:`secure`.
+"""
 
 from __future__ import annotations
 
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # No inline scripts anywhere; Plotly needs inline styles for its SVG, hence style-src.
 CSP = (
@@ -22,14 +27,31 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 
+PRIVATE_PREFIXES = ("/api/", "/p/", "/admin", "/login")
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.scheme == "https":
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        if request.url.path.startswith(("/api/", "/p/", "/admin", "/login")):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+
+def secure(headers: MutableHeaders, scope: Scope) -> None:
+    """Add the security headers to one response's headers (those it set itself are kept)."""
+    for name, value in HEADERS.items():
+        headers.setdefault(name, value)
+    if scope.get("scheme") == "https":
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    if str(scope.get("path", "")).startswith(PRIVATE_PREFIXES):
+        headers["Cache-Control"] = "no-store"
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                secure(MutableHeaders(scope=message), scope)
+            await send(message)
+
+        await self.app(scope, receive, send_secured)

@@ -11,9 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from parley.auth.models import User
 from parley.auth.service import AccountError, add_user
 from parley.authz import Permission, require
-from parley.db.engine import write_session
 from parley.processes.models import Delegation, Membership, Party, Process
-from parley.web.deps import Csrf, Db, SignedIn
+from parley.web.deps import Csrf, Db, SignedIn, request_write_session
 from parley.web.pagination import Page
 from parley.web.templating import render
 
@@ -76,7 +75,7 @@ def create_user(
 ) -> Response:
     require(actor, Permission.ADMIN_USERS_MANAGE)
     try:
-        with write_session(request.app.state.engine) as session:
+        with request_write_session(request) as session:
             add_user(
                 session,
                 actor=actor,
@@ -100,11 +99,15 @@ def set_membership_form(
     role: Annotated[str, Form()],
     party: Annotated[str, Form()] = "",
 ) -> Response:
+    from parley.db.rls import SYSTEM, bind_spaces
     from parley.processes.service import MembershipError, set_membership
 
     require(actor, Permission.ADMIN_USERS_MANAGE)
     try:
-        with write_session(request.app.state.engine) as session:
+        with request_write_session(request) as session:
+            # Row-level security: an operator administers accounts across processes it does not
+            # belong to (authz allowed it just above), so this one change runs as the system.
+            bind_spaces(session, SYSTEM)
             set_membership(
                 session,
                 actor=actor,

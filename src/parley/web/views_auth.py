@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from parley.auth import second_factor
+from parley.auth import second_factor, security_keys
 from parley.auth.models import ApiToken, User, WebSession
 from parley.auth.passwords import verify_password
 from parley.auth.service import (
@@ -26,8 +26,16 @@ from parley.auth.service import (
 from parley.authz import Actor
 from parley.config import second_factor_roles
 from parley.db.base import utcnow
-from parley.db.engine import write_session
-from parley.web.deps import Auth, Csrf, CurrentAuth, Db, LoginRequired, SignedIn, cookie_name
+from parley.web.deps import (
+    Auth,
+    Csrf,
+    CurrentAuth,
+    Db,
+    LoginRequired,
+    SignedIn,
+    cookie_name,
+    request_write_session,
+)
 from parley.web.templating import render
 
 router = APIRouter()
@@ -60,7 +68,7 @@ def login(
     failure: AuthError | None = None
     # The failed attempt must be committed (it is what throttling counts), so the error is
     # caught inside the transaction rather than letting it roll back.
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         try:
             user = authenticate(
                 session,
@@ -73,7 +81,10 @@ def login(
         except AuthError as exc:
             failure = exc
         else:
-            has_factor = second_factor.enabled(session, user.id)
+            # A TOTP app or a security key: either one is the second factor.
+            has_factor = second_factor.enabled(session, user.id) or security_keys.has_keys(
+                session, user.id
+            )
             needs_factor = has_factor or second_factor.required_for(
                 actor_for(session, user), second_factor_roles(settings)
             )
@@ -103,7 +114,7 @@ def login(
 def logout(request: Request, auth: CurrentAuth) -> Response:
     token = request.cookies.get(cookie_name(request))
     if token:
-        with write_session(request.app.state.engine) as session:
+        with request_write_session(request) as session:
             end_session(session, token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(cookie_name(request), path="/")
@@ -124,7 +135,7 @@ def api_token(request: Request, body: TokenRequest) -> Response:
 
     settings = request.app.state.settings
     failure: AuthError | None = None
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         try:
             user = authenticate(
                 session,
@@ -181,7 +192,7 @@ def revoke_my_token(request: Request, token_id: str, actor: SignedIn) -> dict[st
         key = uuid.UUID(token_id)
     except ValueError:
         raise NotFound("token") from None
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         token = session.get(ApiToken, key)
         if token is None or token.user_id != actor.user_id:
             raise NotFound("token")
@@ -193,31 +204,48 @@ def revoke_my_token(request: Request, token_id: str, actor: SignedIn) -> dict[st
 
 
 def _mark_session(request: Request, session_key: str | None, *, factor_ok: bool) -> None:
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         web = session.get(WebSession, session_key)
         if web is not None:
             web.second_factor_ok = web.second_factor_ok or factor_ok
             web.reauthenticated_at = utcnow()
 
 
+def _factor_choices(request: Request, db: Any, user_id: Any) -> dict[str, bool]:
+    """What the user can answer with: a TOTP code, a security key (where offered)."""
+    from parley.web.views_security_keys import relying_party
+
+    return {
+        "has_code": second_factor.enabled(db, user_id),
+        "has_key": security_keys.has_keys(db, user_id) and relying_party(request) is not None,
+    }
+
+
 @router.get("/login/second-factor", include_in_schema=False)
-def second_factor_page(request: Request, auth: CurrentAuth, next: str = "/") -> Response:
+def second_factor_page(request: Request, auth: CurrentAuth, db: Db, next: str = "/") -> Response:
     if auth.via != "pending":
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "second_factor.html", next=_safe_next(next), error=None)
+    return render(
+        request,
+        "second_factor.html",
+        next=_safe_next(next),
+        error=None,
+        **_factor_choices(request, db, auth.user_id),
+    )
 
 
 @router.post("/login/second-factor", include_in_schema=False, dependencies=[Csrf])
 def second_factor_submit(
     request: Request,
     auth: CurrentAuth,
+    db: Db,
     code: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     if auth.via != "pending":
         return RedirectResponse("/login", status_code=303)
     settings = request.app.state.settings
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         ok = second_factor.check_code(
             session, user_id=auth.user_id, secret_key=settings.secret_key, code=code
         )
@@ -228,6 +256,7 @@ def second_factor_submit(
             401,
             next=_safe_next(next),
             error="Wrong or already used code.",
+            **_factor_choices(request, db, auth.user_id),
         )
     _mark_session(request, auth.session_key, factor_ok=True)
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -243,6 +272,9 @@ def _same_user(session: Any, user: User) -> User:
 
 def _enrolment_user(db: Db, auth: Auth) -> User:
     if auth.user_id is None or auth.via not in ("pending", "cookie"):
+        raise LoginRequired()
+    if auth.via == "pending" and security_keys.has_keys(db, auth.user_id):
+        # The account's factor is its security key: setting up TOTP must not route around it.
         raise LoginRequired()
     user = db.get(User, auth.user_id)
     if user is None:
@@ -261,13 +293,21 @@ def enrol_page(request: Request, auth: CurrentAuth, db: Db, next: str = "/") -> 
             remaining=second_factor.remaining_recovery_codes(db, user.id),
             codes=None,
         )
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         secret, uri = second_factor.begin_enrolment(
             session, _same_user(session, user), request.app.state.settings.secret_key
         )
     qr = segno.make(uri, error="m").svg_data_uri(scale=4)
+    from parley.web.views_security_keys import relying_party
+
     return render(
-        request, "second_factor_enrol.html", next=_safe_next(next), secret=secret, qr=qr, error=None
+        request,
+        "second_factor_enrol.html",
+        next=_safe_next(next),
+        secret=secret,
+        qr=qr,
+        error=None,
+        keys_offered=relying_party(request) is not None,
     )
 
 
@@ -281,7 +321,7 @@ def enrol_submit(
 ) -> Response:
     user = _enrolment_user(db, auth)
     try:
-        with write_session(request.app.state.engine) as session:
+        with request_write_session(request) as session:
             codes = second_factor.confirm_enrolment(
                 session,
                 actor=Actor(user_id=user.id, name=user.username),
@@ -319,6 +359,7 @@ def reauth_page(request: Request, auth: CurrentAuth, db: Db, next: str = "/") ->
         next=_safe_next(next),
         error=None,
         needs_code=second_factor.enabled(db, auth.user_id),
+        **_factor_choices(request, db, auth.user_id),
     )
 
 
@@ -335,9 +376,12 @@ def reauth_submit(
         raise LoginRequired()
     user = db.get(User, auth.user_id)
     needs_code = second_factor.enabled(db, auth.user_id)
+    choices = _factor_choices(request, db, auth.user_id)
     ok = user is not None and verify_password(user.password_hash, password)
+    if choices["has_key"] and not needs_code:
+        ok = False  # the account's second factor is its security key: the password alone is not
     if ok and needs_code:
-        with write_session(request.app.state.engine) as session:
+        with request_write_session(request) as session:
             ok = second_factor.check_code(
                 session,
                 user_id=auth.user_id,
@@ -351,7 +395,10 @@ def reauth_submit(
             401,
             next=_safe_next(next),
             needs_code=needs_code,
-            error="That did not match; try again.",
+            error="Confirm with your security key."
+            if choices["has_key"] and not needs_code
+            else "That did not match; try again.",
+            **choices,
         )
     _mark_session(request, auth.session_key, factor_ok=False)
     return RedirectResponse(_safe_next(next), status_code=303)

@@ -1,5 +1,5 @@
 """Process pages and their JSON twins: dashboard, record lists and details, positions,
-release, audit log, timeline and live updates. Every read is scoped through ``authz``."""
+release, audit log and live updates. Every read is scoped through ``authz``."""
 
 from __future__ import annotations
 
@@ -12,19 +12,29 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.audit.chain import jsonable
 from parley.audit.models import AuditEvent
 from parley.authz import NotFound, get_visible, visible
-from parley.authz.visibility import SCOPED, visible_processes
-from parley.db.engine import read_session, write_session
+from parley.authz.visibility import SCOPED, visible_processes, visible_provision_ids
+from parley.db.engine import read_session
+from parley.db.rls import bind_actor
 from parley.positions.models import Position, PositionRevision, Stance
 from parley.positions.service import PositionError, record_position, release
 from parley.processes.models import Party, Process
 from parley.texts.models import Bracket, BracketOption, Document, Provision, ProvisionText, Version
-from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, StepUp, process_by_key
+from parley.web.deps import (
+    Csrf,
+    CurrentActor,
+    Db,
+    SignedIn,
+    StepUp,
+    process_by_key,
+    request_write_session,
+)
 from parley.web.kinds import KINDS, Kind, page_of, scoped, serialise
 from parley.web.pagination import Page
 from parley.web.templating import render
@@ -186,11 +196,7 @@ def _choices(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, An
         sa.select(Provision.id, Provision.wid, Provision.document_id)
         .where(
             Provision.document_id.in_([d.id for d in docs]),
-            Provision.id.in_(
-                sa.select(ProvisionText.provision_id)
-                .join(Version, Version.id == ProvisionText.version_id)
-                .where(Version.process_id == process.id, visible(actor, Version))
-            ),
+            Provision.id.in_(visible_provision_ids(actor, process_id=process.id)),
         )
         .order_by(Provision.wid)
         .execution_options(**{SCOPED: True})
@@ -256,7 +262,7 @@ class PositionIn(BaseModel):
 
 
 def _save_position(request: Request, actor: Any, process: Process, body: PositionIn) -> Position:
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         return record_position(
             session,
             actor=actor,
@@ -373,7 +379,7 @@ class ReleaseIn(BaseModel):
 def _release(
     request: Request, actor: Any, process: Process, model: Any, object_id: str, space: str
 ) -> None:
-    with write_session(request.app.state.engine) as session:
+    with request_write_session(request) as session:
         obj = get_visible(session, actor, model, object_id)
         if obj.process_id != process.id:
             raise NotFound("record")
@@ -485,74 +491,6 @@ def audit_api(request: Request, key: str, db: Db, actor: SignedIn, page: int = 1
     return {"items": items, **pager.as_json()}
 
 
-# ---------------------------------------------------------------- timeline
-
-
-TIMELINE = (
-    ("sessions", "starts_at", "title"),
-    ("statements", "made_on", "title"),
-    ("versions", "dated", "label"),
-    ("commitments", "period_start", "title"),
-    ("fulfilment-events", "occurred_on", "kind"),
-    ("milestones", "on_date", "title"),
-    ("status-claims", "claimed_on", "status"),
-    ("sources", "published_on", "title"),
-)
-
-
-def _timeline(
-    db: Db, actor: Any, process: Process, kind_filter: str | None
-) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    for slug, field, label in TIMELINE:
-        if kind_filter and slug != kind_filter:
-            continue
-        model = KINDS[slug].model
-        column = getattr(model, field)
-        for row in db.scalars(scoped(actor, model, process.id).where(column.is_not(None))):
-            when = getattr(row, field)
-            day = when.date() if isinstance(when, datetime) else when
-            items.append(
-                {
-                    "date": day.isoformat(),
-                    "kind": slug,
-                    "id": str(row.id),
-                    "label": str(getattr(row, label) or slug),
-                    "space": row.space,
-                }
-            )
-    items.sort(key=lambda i: (i["date"], i["kind"], i["label"]))
-    return items
-
-
-@router.get("/p/{key}/timeline", include_in_schema=False)
-def timeline_page(
-    request: Request, key: str, db: Db, actor: CurrentActor, kind: str | None = None
-) -> Response:
-    process = process_by_key(db, actor, key)
-    items = _timeline(db, actor, process, kind)
-    days: dict[str, list[dict[str, Any]]] = {}
-    for item in items:
-        days.setdefault(item["date"], []).append(item)
-    return render(
-        request,
-        "timeline.html",
-        process=process,
-        days=days,
-        kind=kind,
-        kinds=[t[0] for t in TIMELINE],
-    )
-
-
-@router.get(API + "/{key}/timeline", tags=["timeline"])
-def timeline_api(
-    key: str, db: Db, actor: CurrentActor, kind: str | None = None
-) -> list[dict[str, Any]]:
-    """Every dated record the caller can see, oldest first."""
-    process = process_by_key(db, actor, key)
-    return _timeline(db, actor, process, kind)
-
-
 # ---------------------------------------------------------------- live updates
 
 
@@ -561,21 +499,26 @@ async def live_events(request: Request, key: str, db: Db, actor: SignedIn) -> Re
     """Server-sent events: one `change` per audit event in a space the user can see."""
     process = process_by_key(db, actor, key)
     engine = request.app.state.engine
+    db.commit()  # a stream lasts minutes: give the request's connection back to the pool now
 
-    def newest() -> datetime | None:
+    def newest_now() -> datetime | None:
         with read_session(engine) as s:
+            bind_actor(s, actor)  # row-level security: the stream's own session
             return s.scalar(
                 sa.select(sa.func.max(AuditEvent.at)).where(
                     AuditEvent.process_id == process.id, visible(actor, AuditEvent)
                 )
             )
 
+    async def newest() -> datetime | None:
+        return await run_in_threadpool(newest_now)  # never block the event loop on the database
+
     async def stream() -> AsyncIterator[str]:
-        last = newest()
+        last = await newest()
         yield "retry: 5000\n\n"
         while not await request.is_disconnected():
             await asyncio.sleep(2)
-            current = newest()
+            current = await newest()
             if current is not None and (last is None or current > last):
                 last = current
                 yield f"event: change\ndata: {json.dumps({'at': jsonable(current)})}\n\n"

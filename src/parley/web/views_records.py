@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 import uuid
@@ -11,16 +12,24 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from parley.audit.chain import jsonable
 from parley.authz import Actor, NotFound, get_visible
 from parley.authz.permissions import Permission, can
-from parley.db.engine import write_session
 from parley.processes.models import Party, Process
 from parley.records import WRITABLE, RecordError, Writable, create_record, update_record
-from parley.web.deps import Csrf, Db, SignedIn, process_by_key
+from parley.web.deps import (
+    Csrf,
+    Db,
+    FormFields,
+    RawBody,
+    SignedIn,
+    process_by_key,
+    request_write_session,
+)
 from parley.web.kinds import KINDS, scoped
 from parley.web.templating import render
 
@@ -134,35 +143,65 @@ def _error_text(exc: ValidationError) -> str:
 # ---------------------------------------------------------------- handlers
 
 
-async def _create_api(
-    request: Request, key: str, slug: str, db: Db, actor: Actor
+def _body_problem(message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("body",), "msg": message, "type": "json_invalid"}])
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """The request's JSON object; an empty, non-JSON or non-object body is invalid input (422)."""
+    if not raw.strip():
+        raise _body_problem("a JSON object is required")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes not UTF-8
+        raise _body_problem(f"not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise _body_problem(f"a JSON object is required, not {type(body).__name__}")
+    return body
+
+
+def _validated(schema: type[BaseModel], body: dict[str, Any]) -> Any:
+    """The body as the kind's schema, or invalid input naming each field (422)."""
+    try:
+        return schema.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
+def _body_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """The request body for the OpenAPI document (the handlers read and check it themselves,
+    after the process is found, so that a hidden process answers 404 whatever the body)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema.model_json_schema()}},
+        }
+    }
+
+
+def _create_api(
+    request: Request, key: str, slug: str, db: Db, actor: Actor, raw: bytes
 ) -> dict[str, Any]:
     process = process_by_key(db, actor, key)
     writable = _writable(slug)
+    data = _validated(writable.create, _json_object(raw))
     try:
-        data = writable.create.model_validate(await request.json())
-    except ValidationError as exc:
-        raise HTTPException(422, _error_text(exc)) from None
-    try:
-        with write_session(request.app.state.engine) as session:
+        with request_write_session(request) as session:
             obj = create_record(session, actor=actor, process=process, writable=writable, data=data)
             return {"id": str(obj.id), "space": obj.space}
     except RecordError as exc:
         raise HTTPException(422, str(exc)) from None
 
 
-async def _update_api(
-    request: Request, key: str, slug: str, object_id: str, db: Db, actor: Actor
+def _update_api(
+    request: Request, key: str, slug: str, object_id: str, db: Db, actor: Actor, raw: bytes
 ) -> dict[str, Any]:
     process = process_by_key(db, actor, key)
     writable = _writable(slug)
     assert writable.update is not None
+    data = _validated(writable.update, _json_object(raw))
     try:
-        data = writable.update.model_validate(await request.json())
-    except ValidationError as exc:
-        raise HTTPException(422, _error_text(exc)) from None
-    try:
-        with write_session(request.app.state.engine) as session:
+        with request_write_session(request) as session:
             obj = update_record(
                 session,
                 actor=actor,
@@ -194,13 +233,14 @@ def _new_page(request: Request, key: str, slug: str, db: Db, actor: Actor) -> Re
     )
 
 
-async def _create_form(request: Request, key: str, slug: str, db: Db, actor: Actor) -> Response:
+def _create_form(
+    request: Request, key: str, slug: str, db: Db, actor: Actor, form: dict[str, Any]
+) -> Response:
     process = process_by_key(db, actor, key)
     writable = _writable(slug)
-    form = dict(await request.form())
     try:
         data = writable.create.model_validate(_clean_form(form, writable.create))
-        with write_session(request.app.state.engine) as session:
+        with request_write_session(request) as session:
             obj = create_record(session, actor=actor, process=process, writable=writable, data=data)
             new_id = obj.id
     except (ValidationError, RecordError) as exc:
@@ -242,16 +282,21 @@ def _edit_page(
     )
 
 
-async def _edit_form(
-    request: Request, key: str, slug: str, object_id: str, db: Db, actor: Actor
+def _edit_form(
+    request: Request,
+    key: str,
+    slug: str,
+    object_id: str,
+    db: Db,
+    actor: Actor,
+    form: dict[str, Any],
 ) -> Response:
     process = process_by_key(db, actor, key)
     writable = _writable(slug)
     assert writable.update is not None
-    form = dict(await request.form())
     try:
         data = writable.update.model_validate(_clean_form(form, writable.update))
-        with write_session(request.app.state.engine) as session:
+        with request_write_session(request) as session:
             update_record(
                 session,
                 actor=actor,
@@ -280,11 +325,15 @@ async def _edit_form(
 # read routes registered after them.
 
 
-def _register(slug: str, editable: bool) -> None:
+def _register(slug: str) -> None:
     title = KINDS[slug].title.lower()
 
-    async def create_api(request: Request, key: str, db: Db, actor: SignedIn) -> dict[str, Any]:
-        return await _create_api(request, key, slug, db, actor)
+    # The handlers are plain functions, so FastAPI runs them in its thread pool: database work
+    # must never block the event loop. Only reading the body (RawBody, FormFields) is async.
+    def create_api(
+        request: Request, key: str, db: Db, actor: SignedIn, raw: RawBody
+    ) -> dict[str, Any]:
+        return _create_api(request, key, slug, db, actor, raw)
 
     create_api.__doc__ = f"Create one of the {title}; unknown fields are refused, naming the field."
     router.add_api_route(
@@ -295,6 +344,7 @@ def _register(slug: str, editable: bool) -> None:
         dependencies=[Csrf],
         status_code=201,
         name=f"create_{slug}",
+        openapi_extra=_body_schema(WRITABLE[slug].create),
     )
 
     def new_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
@@ -308,8 +358,10 @@ def _register(slug: str, editable: bool) -> None:
         name=f"new_{slug}",
     )
 
-    async def create_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
-        return await _create_form(request, key, slug, db, actor)
+    def create_form(
+        request: Request, key: str, db: Db, actor: SignedIn, form: FormFields
+    ) -> Response:
+        return _create_form(request, key, slug, db, actor, form)
 
     router.add_api_route(
         f"/p/{{key}}/{slug}",
@@ -319,13 +371,14 @@ def _register(slug: str, editable: bool) -> None:
         dependencies=[Csrf],
         name=f"create_{slug}_form",
     )
-    if not editable:
+    update = WRITABLE[slug].update
+    if update is None:
         return
 
-    async def update_api(
-        request: Request, key: str, object_id: str, db: Db, actor: SignedIn
+    def update_api(
+        request: Request, key: str, object_id: str, db: Db, actor: SignedIn, raw: RawBody
     ) -> dict[str, Any]:
-        return await _update_api(request, key, slug, object_id, db, actor)
+        return _update_api(request, key, slug, object_id, db, actor, raw)
 
     update_api.__doc__ = f"Change fields of one of the {title}; each change is audited old → new."
     router.add_api_route(
@@ -335,6 +388,7 @@ def _register(slug: str, editable: bool) -> None:
         tags=["records"],
         dependencies=[Csrf],
         name=f"update_{slug}",
+        openapi_extra=_body_schema(update),
     )
 
     def edit_page(request: Request, key: str, object_id: str, db: Db, actor: SignedIn) -> Response:
@@ -348,10 +402,10 @@ def _register(slug: str, editable: bool) -> None:
         name=f"edit_{slug}",
     )
 
-    async def edit_form(
-        request: Request, key: str, object_id: str, db: Db, actor: SignedIn
+    def edit_form(
+        request: Request, key: str, object_id: str, db: Db, actor: SignedIn, form: FormFields
     ) -> Response:
-        return await _edit_form(request, key, slug, object_id, db, actor)
+        return _edit_form(request, key, slug, object_id, db, actor, form)
 
     router.add_api_route(
         f"/p/{{key}}/{slug}/{{object_id}}/edit",
@@ -363,5 +417,5 @@ def _register(slug: str, editable: bool) -> None:
     )
 
 
-for _slug, _writable_kind in WRITABLE.items():
-    _register(_slug, _writable_kind.update is not None)
+for _slug in WRITABLE:
+    _register(_slug)

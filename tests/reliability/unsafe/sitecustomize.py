@@ -21,10 +21,10 @@ if _MODE in ("OFF", "NORMAL"):
 
     _original = _engine.create_db_engine
 
-    def _unsafe_engine(url: str, *, synchronous: str = "FULL") -> Any:
+    def _unsafe_engine(url: str, *, synchronous: str = "FULL", **options: Any) -> Any:
         marker = os.environ.get("PARLEY_UNSAFE_MARKER")
         if marker:
             Path(marker).write_text(f"synchronous={_MODE} for {url}\n")
-        return _original(url, synchronous=_MODE)
+        return _original(url, synchronous=_MODE, **options)
 
     _engine.create_db_engine = _unsafe_engine

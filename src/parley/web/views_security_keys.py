@@ -1,0 +1,254 @@
+"""Security keys (WebAuthn): the account page, and the JSON ceremonies behind static/webauthn.js.
+
+Three ceremonies, each a pair of POSTs (options, then the browser's answer), all with the
+session's CSRF token: adding a key (``/account/security-keys``), the second factor at sign-in
+(``/login/security-key``, for a session whose second factor is pending) and step-up
+(``/reauth/security-key``, password and key). Adding and removing a key need step-up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from parley.auth import second_factor, security_keys
+from parley.auth.models import User
+from parley.auth.passwords import verify_password
+from parley.authz import Actor, NotFound
+from parley.web.deps import (
+    Auth,
+    Csrf,
+    CurrentAuth,
+    Db,
+    LoginRequired,
+    StepUp,
+    request_write_session,
+)
+from parley.web.templating import render
+from parley.web.views_auth import _mark_session, _safe_next
+
+router = APIRouter(include_in_schema=False)
+
+UNAVAILABLE = (
+    "webauthn: security keys are not offered at this address (they need HTTPS, or "
+    "PARLEY_WEBAUTHN_RP_ID and PARLEY_WEBAUTHN_ORIGIN set for it)"
+)
+
+
+def relying_party(request: Request) -> security_keys.RelyingParty | None:
+    return security_keys.relying_party(
+        request.app.state.settings, request.url.scheme, request.url.netloc
+    )
+
+
+def _rp_or_409(request: Request) -> security_keys.RelyingParty | JSONResponse:
+    rp = relying_party(request)
+    if rp is None:
+        return JSONResponse({"detail": UNAVAILABLE}, status_code=409)
+    return rp
+
+
+def _refused(exc: security_keys.SecurityKeyError, status: int = 422) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+def _has_factor(db: Db, user_id: Any) -> bool:
+    return second_factor.enabled(db, user_id) or security_keys.has_keys(db, user_id)
+
+
+def _key_owner(db: Db, auth: Auth) -> User:
+    """The account that may manage keys: a full session, or a pending one with no factor yet
+    (a role that requires a second factor, at the first sign-in). A pending session of an
+    account that has a factor must give it first: adding a key must not route around it."""
+    if auth.user_id is None or auth.session_key is None:
+        raise LoginRequired()
+    if auth.via not in ("cookie", "pending"):
+        raise LoginRequired()
+    if auth.via == "pending" and _has_factor(db, auth.user_id):
+        raise LoginRequired()
+    user = db.get(User, auth.user_id)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+# ---------------------------------------------------------------- the account page
+
+
+@router.get("/account/security-keys")
+def keys_page(request: Request, auth: CurrentAuth, db: Db, next: str = "") -> Response:
+    if auth.via == "pending" and auth.user_id is not None and _has_factor(db, auth.user_id):
+        return RedirectResponse(f"/login/second-factor?next={_safe_next(next)}", status_code=303)
+    user = _key_owner(db, auth)
+    return render(
+        request,
+        "security_keys.html",
+        keys=security_keys.keys_of(db, user.id),
+        available=relying_party(request) is not None,
+        pending=auth.via == "pending",
+        next=_safe_next(next) if next else "/account/security-keys",
+        error=None,
+    )
+
+
+@router.post("/account/security-keys/options", dependencies=[Csrf, StepUp])
+def register_options(request: Request, auth: CurrentAuth, db: Db) -> Response:
+    user = _key_owner(db, auth)
+    rp = _rp_or_409(request)
+    if isinstance(rp, JSONResponse):
+        return rp
+    assert auth.session_key is not None
+    with request_write_session(request) as session:
+        options = security_keys.registration_options(
+            session, user=user, rp=rp, session_key=auth.session_key
+        )
+    return Response(options, media_type="application/json")
+
+
+class Registration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=200)
+    credential: dict[str, Any]
+    next: str = "/account/security-keys"
+
+
+@router.post("/account/security-keys", dependencies=[Csrf, StepUp])
+def register_finish(request: Request, auth: CurrentAuth, db: Db, body: Registration) -> Response:
+    user = _key_owner(db, auth)
+    rp = _rp_or_409(request)
+    if isinstance(rp, JSONResponse):
+        return rp
+    assert auth.session_key is not None
+    failure = None
+    # A refusal is caught inside the transaction: the spent challenge stays spent.
+    with request_write_session(request) as session:
+        try:
+            security_keys.finish_registration(
+                session,
+                actor=Actor(user_id=user.id, name=user.username),
+                user=session.get(User, user.id) or user,
+                rp=rp,
+                session_key=auth.session_key,
+                name=body.name,
+                credential=body.credential,
+            )
+        except security_keys.SecurityKeyError as exc:
+            failure = exc
+    if failure is not None:
+        return _refused(failure)
+    if auth.via == "pending":
+        # At a first sign-in that requires a second factor, the new key is that factor.
+        _mark_session(request, auth.session_key, factor_ok=True)
+    return JSONResponse({"redirect": _safe_next(body.next)}, status_code=201)
+
+
+@router.post("/account/security-keys/{key_id}/remove", dependencies=[Csrf, StepUp])
+def remove(request: Request, auth: CurrentAuth, key_id: str) -> Response:
+    if auth.via != "cookie":
+        raise LoginRequired()
+    try:
+        key = uuid.UUID(key_id)
+    except ValueError:
+        raise NotFound("securitykey") from None
+    with request_write_session(request) as session:
+        security_keys.remove_key(session, actor=auth.actor, key_id=key)
+    return RedirectResponse("/account/security-keys", status_code=303)
+
+
+# ---------------------------------------------------------------- sign-in and step-up
+
+
+class Assertion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    credential: dict[str, Any]
+    next: str = "/"
+    password: str = ""
+
+
+def _assertion_options(request: Request, auth: Auth, purpose: str) -> Response:
+    rp = _rp_or_409(request)
+    if isinstance(rp, JSONResponse):
+        return rp
+    assert auth.session_key is not None
+    failure = None
+    with request_write_session(request) as session:
+        try:
+            options = security_keys.authentication_options(
+                session, user_id=auth.user_id, rp=rp, session_key=auth.session_key, purpose=purpose
+            )
+        except security_keys.SecurityKeyError as exc:
+            failure = exc
+    if failure is not None:
+        return _refused(failure, 409)
+    return Response(options, media_type="application/json")
+
+
+def _check_assertion(
+    request: Request, auth: Auth, purpose: str, body: Assertion
+) -> security_keys.SecurityKeyError | JSONResponse | None:
+    rp = _rp_or_409(request)
+    if isinstance(rp, JSONResponse):
+        return rp
+    assert auth.session_key is not None
+    with request_write_session(request) as session:
+        try:
+            security_keys.finish_authentication(
+                session,
+                user_id=auth.user_id,
+                rp=rp,
+                session_key=auth.session_key,
+                purpose=purpose,
+                credential=body.credential,
+            )
+        except security_keys.SecurityKeyError as exc:
+            return exc  # the challenge is spent all the same (committed here)
+    return None
+
+
+@router.post("/login/security-key/options", dependencies=[Csrf])
+def login_options(request: Request, auth: CurrentAuth) -> Response:
+    if auth.via != "pending":
+        raise LoginRequired()
+    return _assertion_options(request, auth, "login")
+
+
+@router.post("/login/security-key", dependencies=[Csrf])
+def login_finish(request: Request, auth: CurrentAuth, body: Assertion) -> Response:
+    if auth.via != "pending":
+        raise LoginRequired()
+    refused = _check_assertion(request, auth, "login", body)
+    if isinstance(refused, JSONResponse):
+        return refused
+    if refused is not None:
+        return _refused(refused, 401)
+    _mark_session(request, auth.session_key, factor_ok=True)
+    return JSONResponse({"redirect": _safe_next(body.next)})
+
+
+@router.post("/reauth/security-key/options", dependencies=[Csrf])
+def reauth_options(request: Request, auth: CurrentAuth) -> Response:
+    if auth.via != "cookie":
+        raise LoginRequired()
+    return _assertion_options(request, auth, "reauth")
+
+
+@router.post("/reauth/security-key", dependencies=[Csrf])
+def reauth_finish(request: Request, auth: CurrentAuth, db: Db, body: Assertion) -> Response:
+    if auth.via != "cookie":
+        raise LoginRequired()
+    user = db.get(User, auth.user_id)
+    # The key first, so that its challenge is spent whatever happens next.
+    refused = _check_assertion(request, auth, "reauth", body)
+    if isinstance(refused, JSONResponse):
+        return refused
+    if refused is not None:
+        return _refused(refused, 401)
+    # Step-up is the password and the key, as it is the password and the code with TOTP.
+    if user is None or not verify_password(user.password_hash, body.password):
+        return JSONResponse({"detail": "password: that did not match"}, status_code=401)
+    _mark_session(request, auth.session_key, factor_ok=False)
+    return JSONResponse({"redirect": _safe_next(body.next)})
