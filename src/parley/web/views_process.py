@@ -84,22 +84,29 @@ def processes_api(db: Db, actor: CurrentActor) -> list[dict[str, Any]]:
     return [_process_json(p) for p in _processes(db, actor)]
 
 
+COUNTED = (
+    "documents",
+    "versions",
+    "sessions",
+    "statements",
+    "commitments",
+    "steps",
+    "sticking-points",
+    "sources",
+)
+
+
 def _counts(db: Db, actor: CurrentActor, process: Process) -> dict[str, int]:
-    counts = {}
-    for slug in (
-        "documents",
-        "versions",
-        "sessions",
-        "statements",
-        "commitments",
-        "steps",
-        "sticking-points",
-        "sources",
-    ):
-        kind = KINDS[slug]
-        query = scoped(actor, kind.model, process.id).subquery()
-        counts[slug] = db.scalar(sa.select(sa.func.count()).select_from(query)) or 0
-    return counts
+    # One statement for every count: the dashboard is the most visited page.
+    columns = [
+        sa.select(sa.func.count())
+        .select_from(scoped(actor, KINDS[slug].model, process.id).subquery())
+        .scalar_subquery()
+        .label(slug.replace("-", "_"))
+        for slug in COUNTED
+    ]
+    row = db.execute(sa.select(*columns)).one()
+    return {slug: value or 0 for slug, value in zip(COUNTED, row, strict=True)}
 
 
 @router.get("/p/{key}", include_in_schema=False)
