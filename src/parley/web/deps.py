@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,8 +31,13 @@ def cookie_name(request: Request) -> str:
     return SECURE_SESSION_COOKIE if request.url.scheme == "https" else SESSION_COOKIE
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """A read session for the request; unscoped reads of confidential models raise."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A read session for the request; unscoped reads of confidential models raise.
+
+    Async on purpose: its clean-up (giving the connection back) then runs on the event loop.
+    Run in the thread pool, the clean-up would need a free thread while the threads could all be
+    waiting for a connection held by requests waiting to clean up: a deadlock under load.
+    """
     factory = sessionmaker(bind=request.app.state.engine, expire_on_commit=False)
     with factory() as session:
         guard_scoped_reads(session)
@@ -77,6 +82,9 @@ class Auth:
 
 def get_auth(request: Request, db: Db) -> Auth:
     auth = _authenticate(request, db)
+    # Give the connection back while the request waits for its handler's thread; the loaded
+    # objects stay usable (expire_on_commit=False), and the next read takes a connection again.
+    db.commit()
     bind_actor(db, auth.actor)  # row-level security: this request sees the actor's spaces
     return auth
 
