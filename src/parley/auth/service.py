@@ -189,14 +189,15 @@ def revoke_token(session: Session, *, actor: Actor, token_id: uuid.UUID) -> ApiT
     return token
 
 
-def token_user(session: Session, token: str) -> User | None:
+def token_user(session: Session, token: str) -> tuple[User, ApiToken] | None:
+    """The active user of a valid token, with the token's row (as ``session_user`` does)."""
     row = session.scalars(
         sa.select(ApiToken).where(ApiToken.token_hash == token_hash(token))
     ).first()
     if row is None or row.revoked_at is not None:
         return None
     user = session.get(User, row.user_id)
-    return user if user is not None and user.is_active else None
+    return (user, row) if user is not None and user.is_active else None
 
 
 @dataclass(frozen=True)

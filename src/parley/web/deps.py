@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
 from parley.auth.models import ApiToken, User
-from parley.auth.service import actor_for, session_user, token_hash, token_user
+from parley.auth.service import actor_for, session_user, token_user
 from parley.authz import Actor, NotFound
 from parley.authz.visibility import guard_scoped_reads, visible_processes
 from parley.db.base import utcnow
@@ -93,10 +93,11 @@ def _authenticate(request: Request, db: Session) -> Auth:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         token = header[7:].strip()
-        user = token_user(db, token)
-        if user is None:
+        owned = token_user(db, token)
+        if owned is None:
             raise HTTPException(401, "Invalid or revoked token", {"WWW-Authenticate": "Bearer"})
-        _note_token_use(request, db, token)
+        user, row = owned
+        _note_token_use(request, row)
         auth = Auth(actor_for(db, user), None, "token", user_id=user.id)
         request.state.auth = auth
         return auth
@@ -134,18 +135,15 @@ def _authenticate(request: Request, db: Session) -> Auth:
 TOKEN_USE_PRECISION = timedelta(minutes=1)
 
 
-def _note_token_use(request: Request, db: Session, token: str) -> None:
+def _note_token_use(request: Request, row: ApiToken) -> None:
     now = utcnow()
-    last = db.scalar(
-        sa.select(ApiToken.last_used_at).where(ApiToken.token_hash == token_hash(token))
-    )
-    if last is not None and last >= now - TOKEN_USE_PRECISION:
-        return
+    if row.last_used_at is not None and row.last_used_at >= now - TOKEN_USE_PRECISION:
+        return  # the row was just read by token_user: no second query
     with request_write_session(request) as w:
         w.execute(
             sa.update(ApiToken)
             .where(
-                ApiToken.token_hash == token_hash(token),
+                ApiToken.id == row.id,
                 sa.or_(
                     ApiToken.last_used_at.is_(None),
                     ApiToken.last_used_at < now - TOKEN_USE_PRECISION,
