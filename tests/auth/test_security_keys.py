@@ -346,6 +346,24 @@ def test_a_key_only_head_signs_in_with_the_key(
     assert other.get("/api/v1/processes/small/positions").status_code == 200
 
 
+def test_a_refused_answer_spends_its_challenge(keyed: tuple[TestClient, SoftKey]) -> None:
+    client, key = keyed
+    other = TestClient(client.app, base_url=ORIGIN, follow_redirects=False)
+    _login(other, "alpha", "alpha-password")
+    csrf = {"X-CSRF-Token": _csrf(other.get("/login/second-factor").text)}
+    options = other.post("/login/security-key/options", headers=csrf).json()
+    wrong = other.post(
+        "/login/security-key", headers=csrf, json={"credential": SoftKey().assert_(options, ORIGIN)}
+    )
+    assert wrong.status_code == 401 and wrong.json()["detail"].startswith("credential:")
+    # The refusal was committed with the spent challenge: the right key cannot answer it now.
+    late = other.post(
+        "/login/security-key", headers=csrf, json={"credential": key.assert_(options, ORIGIN)}
+    )
+    assert late.status_code == 401
+    assert late.json()["detail"] == "challenge: none pending; start again"
+
+
 def test_step_up_with_the_key_needs_the_password_too(keyed: tuple[TestClient, SoftKey]) -> None:
     client, key = keyed
     page = client.get("/reauth").text

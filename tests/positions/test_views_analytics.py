@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
+from parley.auth.models import WebSession
+from parley.db.base import utcnow
+from parley.db.engine import write_session
 from positions.conftest import KEY, Miami
 from positions.test_service_optimizer import _private_position, share_all
 
@@ -327,6 +332,29 @@ def test_an_unacceptable_package_is_refused_with_a_reason(miami: Miami) -> None:
     assert page.status_code == 422 and "package: choose a package to release" in page.text
 
 
+def test_releasing_a_package_needs_a_fresh_sign_in_when_step_up_is_on(miami: Miami) -> None:
+    """Releasing widens who sees the mediator's package: a step-up action (PARLEY_STEP_UP)."""
+    share_all(miami)
+    settings = miami.app.state.settings
+    miami.app.state.settings = settings.model_copy(update={"step_up": True})
+    with write_session(miami.engine) as session:  # signed in an hour ago
+        session.execute(
+            sa.update(WebSession).values(reauthenticated_at=utcnow() - timedelta(hours=1))
+        )
+    body = {"package": PACKAGE, "title": "Needs a fresh sign-in"}
+    refused = post(miami, "mediator", API + "/optimizer/release", json=body)
+    assert refused.status_code == 403 and "Step-up" in refused.json()["detail"]
+    fields = {"package": json.dumps(PACKAGE), "title": "Needs a fresh sign-in"}
+    page = form(miami, "mediator", PAGE + "/optimizer/release", fields)
+    assert page.status_code == 303 and page.headers["location"].startswith("/reauth")
+    assert miami.client("mediator").get(API + "/optimizer").json()["released"] == []
+
+    with write_session(miami.engine) as session:  # as if the mediator had just confirmed
+        session.execute(sa.update(WebSession).values(reauthenticated_at=utcnow()))
+    released = post(miami, "mediator", API + "/optimizer/release", json=body)
+    assert released.status_code == 201, released.text
+
+
 # ---------------------------------------------------------------- privacy
 
 
@@ -401,6 +429,6 @@ def test_the_release_form_of_a_result_carries_the_whole_request(miami: Miami) ->
     mediators = record["shares"][-1]["detail"]
     assert mediators["request"]["linkages"].splitlines() == linkages.splitlines()
     assert mediators["request"]["reservation"] == {"UA": 3000}
-    assert mediators["proof"].startswith("HiGHS optimal")  # the certified Nash package
+    assert mediators["proof"].startswith("optimal by exact branch-and-bound")  # certified Nash
     package = {r["provision"]: r["option"] for r in record["package"]}
     assert (package["plan20/p6"] != "b") or package["plan20/p13"] == "b"  # the linkage holds

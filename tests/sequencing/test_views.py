@@ -307,6 +307,39 @@ def test_milestones_are_added_and_dated_from_the_forms_and_the_api(miami: Miami)
     assert {m["key"]: m for m in client.get(f"{API}/plan").json()["milestones"]}[
         "signing-ceremony"
     ]["earliest"] == 29
+    edited = client.post(
+        f"{PAGE}/milestones/{ceremony['id']}/edit",
+        data=miami.form("mediator", title="Signing ceremony, moved", on_date="2026-01-25"),
+    )
+    assert edited.status_code == 303 and edited.headers["location"] == f"{PAGE}/plan"
+    moved = {m["key"]: m for m in client.get(f"{API}/plan").json()["milestones"]}
+    assert moved["signing-ceremony"]["earliest"] == 34
+
+
+def test_a_refused_form_comes_back_with_what_was_typed(miami: Miami) -> None:
+    client = miami.client("mediator")
+    bad_date = client.post(
+        f"{PAGE}/milestones",
+        data=miami.form(
+            "mediator", key="vote", title="Referendum typed here", on_date="someday", space="public"
+        ),
+    )
+    assert bad_date.status_code == 422
+    assert 'value="Referendum typed here"' in bad_date.text and "on_date" in bad_date.text
+    with read_session(miami.engine) as session:
+        cid = session.scalar(
+            sa.select(TemporalConstraint.id).where(TemporalConstraint.key == "signing-elections")
+        )
+    same_event = client.post(
+        f"{PAGE}/constraints/{cid}/edit",
+        data=miami.form(
+            "mediator", from_ref="signing", to_ref="signing", explanation="Kept after the error."
+        ),
+    )
+    assert same_event.status_code == 422
+    assert "to: the same event as from" in same_event.text
+    assert "Kept after the error." in same_event.text
+    assert f'action="{PAGE}/constraints/{cid}/edit"' in same_event.text
 
 
 # --------------------------------------------------------------------------- what-if

@@ -248,6 +248,80 @@ def test_amend_bracket_resolve_freeze_and_sign_through_the_web(canary: Canary) -
     assert "<w:ins " in body
 
 
+def _form(canary: Canary, persona: str, path: str, data: dict[str, object]) -> object:
+    token = canary.csrf(persona)["X-CSRF-Token"]
+    return canary.client(persona).post(path, data={**data, "csrf_token": token})
+
+
+def test_the_forms_write_what_their_json_twins_write(canary: Canary) -> None:
+    # An empty field is an absent one: a required one answers 422 and writes nothing.
+    base = "1. CANARY-PARTS-PROVISION-TEXT\n2. CANARY-PARTS-PROVISION-TWO\n"
+    fields = {"text": base, "kind": "mediator_text", "parent": "v1", "space": "participants"}
+    unnamed = _form(canary, "mediator", f"{PAGE}/plan/versions", {**fields, "label": ""})
+    assert unnamed.status_code == 422 and "label: Field required" in unnamed.text
+    a_file = canary.client("mediator").post(
+        f"{PAGE}/plan/versions",
+        data={"label": "med-x", "csrf_token": canary.csrf("mediator")["X-CSRF-Token"]},
+        files={"text": ("plan.txt", base.encode())},
+    )
+    assert a_file.status_code == 422 and "text: Input should be a valid string" in a_file.text
+    made = _form(canary, "mediator", f"{PAGE}/plan/versions", {**fields, "label": "med-f"})
+    assert made.status_code == 303 and made.headers["location"] == f"{PAGE}/plan/v/med-f"
+    matched = _form(
+        canary, "mediator", f"{PAGE}/plan/match", {"old": "v1", "new": "med-f", "confirm_all": "on"}
+    )
+    assert matched.headers["location"] == f"{PAGE}/plan/match?old=v1&new=med-f"
+    links = canary.client("mediator").get(f"{API}/plan/match", params={"old": "v1", "new": "med-f"})
+    assert links.json()["links"] and all(link["confirmed"] for link in links.json()["links"])
+
+    # The bracket's label and its options, one a line, "AAA:" naming the proposer.
+    bracketed = _form(
+        canary,
+        "mediator",
+        f"{PAGE}/plan/v/med-f/brackets",
+        {"provision": "p1", "bracket_label": "CANARY-LABEL", "options": "AAA: One way\nAnother"},
+    )
+    assert bracketed.headers["location"] == f"{PAGE}/plan/v/med-f/brackets"
+    (bracket,) = canary.client("mediator").get(f"{API}/plan/v/med-f/brackets").json()["brackets"]
+    assert bracket["label"] == "CANARY-LABEL"
+    assert [(o["text"], o["proposer"]) for o in bracket["options"]] == [
+        ("One way", "AAA"),
+        ("Another", None),
+    ]
+    added = _form(
+        canary,
+        "mediator",
+        f"{PAGE}/plan/brackets/{bracket['key']}/option",
+        {"text": "A third way", "proposer": "", "return_to": "https://elsewhere.example/"},
+    )
+    assert added.headers["location"] == f"{PAGE}/plan"  # never a redirect off the texts pages
+
+    # A split's parts are paragraphs; empty optional fields are the model's defaults.
+    drafted = _form(
+        canary,
+        "aaa-head",
+        f"{PAGE}/plan/amendments",
+        {"base": "med-f", "kind": "split", "provision": "p2", "after": "", "parts": "A.\n\nB."},
+    )
+    assert drafted.headers["location"] == f"{PAGE}/plan/amendments"
+    listed = canary.client("aaa-head").get(f"{API}/plan/amendments").json()["amendments"]
+    (mine,) = [a for a in listed if a["base"] == "med-f"]
+    assert mine["parts"] == ["A.", "B."] and mine["after"] is None and mine["heading"] == ""
+    submitted = _form(
+        canary, "aaa-head", f"{PAGE}/plan/amendments/{mine['key']}/submit", {"to": "mediator"}
+    )
+    assert submitted.status_code == 303
+    listed = canary.client("mediator").get(f"{API}/plan/amendments").json()["amendments"]
+    assert [a["space"] for a in listed if a["key"] == mine["key"]] == ["party:AAA+mediator"]
+
+    none_chosen = _form(canary, "mediator", f"{PAGE}/plan/accept", {"label": "med-g"})
+    assert none_chosen.status_code == 422 and "choose at least one" in none_chosen.text
+    accepted = _form(
+        canary, "mediator", f"{PAGE}/plan/accept", {"amendment": [mine["key"]], "label": "med-g"}
+    )
+    assert accepted.headers["location"] == f"{PAGE}/plan/v/med-g", accepted.text
+
+
 # ---------------------------------------------------------------- the crawl
 
 

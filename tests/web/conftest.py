@@ -18,7 +18,15 @@ from fastapi import FastAPI
 from parley.app import create_app
 from web.support import Canary, CanaryTemplates, Template, make_settings
 
-BACKENDS = ["sqlite", "postgresql"]
+# "postgresql-rls": PostgreSQL with the app connected as a role that owns nothing, so every web
+# test also runs behind row-level security (parley.db.rls), the second wall behind authz.
+BACKENDS = ["sqlite", "postgresql", "postgresql-rls"]
+
+
+def _open(param: str, templates: CanaryTemplates, directory: Path) -> tuple[str, Template, bool]:
+    backend, _, wall = param.partition("-")
+    url, template = templates.copy(backend, directory)
+    return url, template, wall == "rls"
 
 
 @pytest.fixture(scope="session")
@@ -33,10 +41,10 @@ def canary(
     request: pytest.FixtureRequest, canary_templates: CanaryTemplates, tmp_path: Path
 ) -> Iterator[Canary]:
     """The canary scenario in a fresh database of its own, with personas ready."""
-    url, template = canary_templates.copy(request.param, tmp_path)
+    url, template, rls = _open(request.param, canary_templates, tmp_path)
     app = None
     try:
-        app = create_app(make_settings(url))
+        app = create_app(make_settings(url, rls=rls))
         with ExitStack() as stack:
             yield Canary(url, app, template, stack)
     finally:
@@ -49,10 +57,10 @@ def _shared_database(
     canary_templates: CanaryTemplates,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, FastAPI, Template]]:
-    url, template = canary_templates.copy(request.param, tmp_path_factory.mktemp("shared"))
+    url, template, rls = _open(request.param, canary_templates, tmp_path_factory.mktemp("shared"))
     app = None
     try:
-        app = create_app(make_settings(url))
+        app = create_app(make_settings(url, rls=rls))
         yield url, app, template
     finally:
         canary_templates.drop(url, app.state.engine if app else None)

@@ -342,8 +342,10 @@ def _behind_the_wall(url: str) -> str:
     return make_url(url).set(username=RLS_ROLE, password=None).render_as_string(False)
 
 
-def make_settings(url: str, **overrides: Any) -> Settings:
-    if os.environ.get("PARLEY_TEST_RLS") == "1" and url.startswith("postgresql"):
+def make_settings(url: str, *, rls: bool = False, **overrides: Any) -> Settings:
+    """Settings for a test app on ``url``; with ``rls`` (or PARLEY_TEST_RLS=1 for every web test)
+    the app connects to PostgreSQL as a role that owns nothing, behind row-level security."""
+    if (rls or os.environ.get("PARLEY_TEST_RLS") == "1") and url.startswith("postgresql"):
         overrides.setdefault("database_app_url", _behind_the_wall(url))
     return Settings(database_url=url, environment="development", **overrides)
 

@@ -87,5 +87,21 @@ def record(
     return event
 
 
+def record_account(
+    session: Session, *, actor: Actor, user_id: Any, action: str, changes: dict[str, Any]
+) -> AuditEvent:
+    """An event about one user's account (its sign-in factors): the system chain, no process."""
+    return record(
+        session,
+        actor=actor,
+        process_id=None,
+        space="system",
+        action=action,
+        object_type="users",
+        object_id=user_id,
+        changes=changes,
+    )
+
+
 def new_id() -> uuid.UUID:
     return uuid.uuid4()

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 
-from parley.audit.service import record
+from parley.audit.service import record_account
 from parley.auth.models import SecondFactor, User
 from parley.authz import Actor
 from parley.db.base import utcnow
@@ -117,14 +117,11 @@ def confirm_enrolment(
     codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES)]
     factor.recovery_hashes = [_hash_code(c) for c in codes]
     factor.enabled_at = utcnow()
-    record(
+    record_account(
         session,
         actor=actor,
-        process_id=None,
-        space="system",
+        user_id=user.id,
         action="auth:second-factor:enable",
-        object_type="users",
-        object_id=user.id,
         changes={"second_factor": [None, "totp"]},
     )
     return codes

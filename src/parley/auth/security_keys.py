@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -41,7 +42,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from parley.audit.service import record
+from parley.audit.service import record_account
 from parley.auth.models import SecurityKey, User, WebAuthnChallenge
 from parley.authz import Actor
 from parley.authz.accounts import get_own
@@ -52,6 +53,7 @@ CHALLENGE_SECONDS = 180
 TIMEOUT_MS = 120_000
 NAME_MAX = 100
 PURPOSES = ("register", "login", "reauth")
+T = TypeVar("T")
 
 
 class SecurityKeyError(ValueError):
@@ -130,6 +132,30 @@ def _spend_challenge(session: Session, session_key: str, purpose: str) -> bytes:
     return base64url_to_bytes(challenge)
 
 
+def _verified(verify: Callable[..., T], rp: RelyingParty, challenge: bytes, **answer: Any) -> T:
+    """The library's check of a key's answer to ``challenge``; a refusal is a SecurityKeyError."""
+    try:
+        return verify(
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=list(rp.origins),
+            **answer,
+        )
+    except (
+        InvalidRegistrationResponse,
+        InvalidAuthenticationResponse,
+        InvalidJSONStructure,
+        ValueError,
+        KeyError,
+    ) as exc:
+        if "sign count" in str(exc):  # only an assertion has a counter
+            raise SecurityKeyError(
+                "credential: the key's signature counter went backwards, as when a key has "
+                "been copied; refused"
+            ) from None
+        raise SecurityKeyError(f"credential: the key's answer was refused ({exc})") from None
+
+
 def _descriptor(key: SecurityKey) -> PublicKeyCredentialDescriptor:
     transports = []
     for value in key.transports or []:
@@ -188,16 +214,12 @@ def finish_registration(
 ) -> SecurityKey:
     """Check the authenticator's answer and keep the new key (audited like the TOTP set-up)."""
     name = clean_name(name)
-    challenge = _spend_challenge(session, session_key, "register")
-    try:
-        verified = verify_registration_response(
-            credential=credential,
-            expected_challenge=challenge,
-            expected_rp_id=rp.id,
-            expected_origin=list(rp.origins),
-        )
-    except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, KeyError) as exc:
-        raise SecurityKeyError(f"credential: the key's answer was refused ({exc})") from None
+    verified = _verified(
+        verify_registration_response,
+        rp,
+        _spend_challenge(session, session_key, "register"),
+        credential=credential,
+    )
     credential_id = bytes_to_base64url(verified.credential_id)
     taken = session.scalars(
         sa.select(SecurityKey.id).where(SecurityKey.credential_id == credential_id)
@@ -216,14 +238,11 @@ def finish_registration(
     )
     session.add(key)
     session.flush()
-    record(
+    record_account(
         session,
         actor=actor,
-        process_id=None,
-        space="system",
+        user_id=user.id,
         action="auth:security-key:add",
-        object_type="users",
-        object_id=user.id,
         changes={"security_key": [None, name], "security_key_id": [None, str(key.id)]},
     )
     return key
@@ -285,22 +304,14 @@ def finish_authentication(
         ).first()
     if key is None:
         raise SecurityKeyError("credential: not a security key of this account")
-    try:
-        verified = verify_authentication_response(
-            credential=data,
-            expected_challenge=challenge,
-            expected_rp_id=rp.id,
-            expected_origin=list(rp.origins),
-            credential_public_key=key.public_key,
-            credential_current_sign_count=key.sign_count,
-        )
-    except (InvalidAuthenticationResponse, InvalidJSONStructure, ValueError, KeyError) as exc:
-        if "sign count" in str(exc):
-            raise SecurityKeyError(
-                "credential: the key's signature counter went backwards, as when a key has "
-                "been copied; refused"
-            ) from None
-        raise SecurityKeyError(f"credential: the key's answer was refused ({exc})") from None
+    verified = _verified(
+        verify_authentication_response,
+        rp,
+        challenge,
+        credential=data,
+        credential_public_key=key.public_key,
+        credential_current_sign_count=key.sign_count,
+    )
     key.sign_count = verified.new_sign_count
     key.last_used_at = utcnow()
     return key
@@ -314,14 +325,11 @@ def remove_key(session: Session, *, actor: Actor, key_id: uuid.UUID) -> None:
     key = get_own(session, actor, SecurityKey, key_id)
     name = key.name
     session.delete(key)
-    record(
+    record_account(
         session,
         actor=actor,
-        process_id=None,
-        space="system",
+        user_id=key.user_id,
         action="auth:security-key:remove",
-        object_type="users",
-        object_id=key.user_id,
         changes={"security_key": [name, None], "security_key_id": [str(key_id), None]},
     )
 

@@ -33,10 +33,11 @@ from parley.processes.models import Process
 from parley.sequencing.queries import process_plan, visible_provisions
 from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key, request_write_session
 from parley.web.pagination import Page
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 from parley.web.views_records import writable_spaces
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 STAGE_COLORS = {"pledged": "#9db7d9", "allocated": "#1f5fa8", "delivered": "#216e39"}
 

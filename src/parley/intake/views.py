@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from parley.authz import Actor
 from parley.authz.permissions import Forbidden
@@ -44,11 +43,12 @@ from parley.intake.service import (
     store_intake,
 )
 from parley.processes.models import Process
-from parley.web.deps import Csrf, Db, SignedIn, process_by_key, request_write_session
+from parley.web.deps import Csrf, Db, Form, SignedIn, process_by_key, request_write_session
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 from parley.web.views_records import writable_spaces
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 
 
@@ -74,6 +74,14 @@ def _filter(status: str | None, kind: str | None, source: str | None) -> q.Queue
 
 def _error(exc: Exception) -> HTTPException:
     return HTTPException(409 if isinstance(exc, AlreadyReviewed) else 422, str(exc))
+
+
+def _writer_process(db: Any, actor: Actor, key: str) -> Process:
+    """The process, for a caller who may write in at least one of its spaces."""
+    process = process_by_key(db, actor, key)
+    if not writable_spaces(db, actor, process):
+        raise Forbidden("read only")
+    return process
 
 
 # ---------------------------------------------------------------- the queue
@@ -202,35 +210,28 @@ class BulkIn(BaseModel):
 @router.post(API + "/{key}/review/bulk", tags=["intake"], dependencies=[Csrf])
 def bulk_api(request: Request, key: str, body: BulkIn, db: Db, actor: SignedIn) -> dict[str, Any]:
     """Accept or reject many proposals; each succeeds or fails on its own (see `results`)."""
-    process = process_by_key(db, actor, key)
-    if not writable_spaces(db, actor, process):
-        raise Forbidden("read only")
+    process = _writer_process(db, actor, key)
+    return {"results": _bulk(request, actor, process, body.ids, body.action)}
+
+
+def _bulk(
+    request: Request,
+    actor: Actor,
+    process: Process,
+    ids: list[str],
+    action: Literal["accept", "reject"],
+) -> list[dict[str, Any]]:
     with request_write_session(request) as session:
-        results = bulk_review(
-            session, actor=actor, process=process, proposal_ids=body.ids, action=body.action
-        )
-    return {"results": results}
+        return bulk_review(session, actor=actor, process=process, proposal_ids=ids, action=action)
 
 
 @router.post("/p/{key}/review/bulk", include_in_schema=False, dependencies=[Csrf])
-async def bulk_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
-    process = process_by_key(db, actor, key)
-    if not writable_spaces(db, actor, process):
-        raise Forbidden("read only")
-    form = await request.form()
+def bulk_form(request: Request, key: str, db: Db, actor: SignedIn, form: Form) -> Response:
+    process = _writer_process(db, actor, key)
     action: Literal["accept", "reject"] = "accept" if form.get("action") == "accept" else "reject"
     if form.get("action") not in ("accept", "reject"):
         raise HTTPException(422, "action: expected accept or reject")
-    ids = [str(v) for v in form.getlist("ids")]
-
-    def run() -> list[dict[str, Any]]:
-        with request_write_session(request) as session:
-            return bulk_review(
-                session, actor=actor, process=process, proposal_ids=ids, action=action
-            )
-
-    # Async (to read the form), so the database work goes to the thread pool.
-    results = await run_in_threadpool(run)
+    results = _bulk(request, actor, process, [str(v) for v in form.getlist("ids")], action)
     return render(
         request, "intake/review_bulk.html", process=process, results=results, action=action
     )
@@ -337,69 +338,56 @@ def _form_action(
     return RedirectResponse(_back(key, back), status_code=303)
 
 
-@router.post("/p/{key}/review/{proposal_id}/accept", include_in_schema=False, dependencies=[Csrf])
-def accept_form(
+def _review_form(
     request: Request,
+    db: Any,
+    actor: Actor,
     key: str,
     proposal_id: str,
-    db: Db,
-    actor: SignedIn,
-    next: Annotated[str, Form()] = "",
+    form: FormData,
+    call: Any,
+    **kwargs: Any,
 ) -> Response:
+    """Review one proposal from its page (``call``), then back to the form's ``next``."""
     return _form_action(
         request,
         db,
         actor,
         key,
         proposal_id,
-        lambda p: _act(request, accept_proposal, actor=actor, process=p, proposal_id=proposal_id),
-        next,
+        lambda p: _act(request, call, actor=actor, process=p, proposal_id=proposal_id, **kwargs),
+        str(form.get("next", "")),
     )
+
+
+@router.post("/p/{key}/review/{proposal_id}/accept", include_in_schema=False, dependencies=[Csrf])
+def accept_form(
+    request: Request, key: str, proposal_id: str, db: Db, actor: SignedIn, form: Form
+) -> Response:
+    return _review_form(request, db, actor, key, proposal_id, form, accept_proposal)
 
 
 @router.post("/p/{key}/review/{proposal_id}/reject", include_in_schema=False, dependencies=[Csrf])
 def reject_form(
-    request: Request,
-    key: str,
-    proposal_id: str,
-    db: Db,
-    actor: SignedIn,
-    next: Annotated[str, Form()] = "",
+    request: Request, key: str, proposal_id: str, db: Db, actor: SignedIn, form: Form
 ) -> Response:
-    return _form_action(
-        request,
-        db,
-        actor,
-        key,
-        proposal_id,
-        lambda p: _act(request, reject_proposal, actor=actor, process=p, proposal_id=proposal_id),
-        next,
-    )
+    return _review_form(request, db, actor, key, proposal_id, form, reject_proposal)
+
+
+def _merge_chosen(session: Any, *, record_id: str, **kwargs: Any) -> Any:
+    if not record_id:
+        raise ReviewError("record_id: choose a record to merge into")
+    return merge_proposal(session, record_id=record_id, **kwargs)
 
 
 @router.post("/p/{key}/review/{proposal_id}/merge", include_in_schema=False, dependencies=[Csrf])
 def merge_form(
-    request: Request,
-    key: str,
-    proposal_id: str,
-    db: Db,
-    actor: SignedIn,
-    record_id: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "",
+    request: Request, key: str, proposal_id: str, db: Db, actor: SignedIn, form: Form
 ) -> Response:
-    def run(process: Process) -> None:
-        if not record_id:
-            raise ReviewError("record_id: choose a record to merge into")
-        _act(
-            request,
-            merge_proposal,
-            actor=actor,
-            process=process,
-            proposal_id=proposal_id,
-            record_id=record_id,
-        )
-
-    return _form_action(request, db, actor, key, proposal_id, run, next)
+    record_id = str(form.get("record_id", ""))
+    return _review_form(
+        request, db, actor, key, proposal_id, form, _merge_chosen, record_id=record_id
+    )
 
 
 def _form_changes(kind: str, form: Any) -> dict[str, Any]:
@@ -417,18 +405,16 @@ def _form_changes(kind: str, form: Any) -> dict[str, Any]:
 
 
 @router.post("/p/{key}/review/{proposal_id}/edit", include_in_schema=False, dependencies=[Csrf])
-async def edit_form(
-    request: Request, key: str, proposal_id: str, db: Db, actor: SignedIn
+def edit_form(
+    request: Request, key: str, proposal_id: str, db: Db, actor: SignedIn, form: Form
 ) -> Response:
     process = process_by_key(db, actor, key)
-    form = await request.form()
     proposal, _source, _item = q.proposal_detail(
         db, actor=actor, process=process, proposal_id=proposal_id
     )
     changes = _form_changes(proposal.kind, form)
     accept = form.get("then") == "accept"
-    return await run_in_threadpool(
-        _form_action,
+    return _form_action(
         request,
         db,
         actor,
@@ -475,9 +461,7 @@ def intake_api(
     """Take a report in (pasted `text` or `html`, or a `url`): store it once in `space`
     (default: public for the mediator, the delegation's own space otherwise) and queue the
     records it proposes for review."""
-    process = process_by_key(db, actor, key)
-    if not writable_spaces(db, actor, process):
-        raise Forbidden("read only")
+    process = _writer_process(db, actor, key)
     try:
         sources = read_submission(
             text=body.text,
@@ -524,11 +508,8 @@ def intake_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response
 
 
 @router.post("/p/{key}/intake", include_in_schema=False, dependencies=[Csrf])
-async def intake_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
-    process = process_by_key(db, actor, key)
-    if not writable_spaces(db, actor, process):
-        raise Forbidden("read only")
-    form = await request.form()
+def intake_form(request: Request, key: str, db: Db, actor: SignedIn, form: Form) -> Response:
+    process = _writer_process(db, actor, key)
     values = {
         k: str(form.get(k, "")).strip()
         for k in ("text", "url", "title", "outlet", "published", "space")
@@ -543,7 +524,7 @@ async def intake_form(request: Request, key: str, db: Db, actor: SignedIn) -> Re
     try:
         file_part = None
         if isinstance(upload, UploadFile) and upload.filename:
-            raw = await upload.read()
+            raw = upload.file.read()  # a blocking read is fine: this runs in the thread pool
             if raw:
                 file_part = (upload.filename, raw)
         sources = read_submission(
@@ -554,10 +535,7 @@ async def intake_form(request: Request, key: str, db: Db, actor: SignedIn) -> Re
             outlet=values["outlet"] or None,
             published=published,
         )
-        # Extraction takes a moment: keep it off the event loop.
-        outcomes = await run_in_threadpool(
-            _take_in, request, actor, process, sources, values["space"] or None
-        )
+        outcomes = _take_in(request, actor, process, sources, values["space"] or None)
     except IntakeError as exc:
         return _intake_form_page(request, db, actor, process, str(exc), values, 422)
     first = next((o for o in outcomes if o["source_id"] or o["duplicate_of"]), None)

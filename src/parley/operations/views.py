@@ -27,8 +27,9 @@ from parley.operations.checkpoints import (
 )
 from parley.processes.models import Process
 from parley.web.deps import Csrf, Db, SignedIn, process_by_key, request_write_session
+from parley.web.routing import ReleasingRoute
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 
 # This package's templates first, then the shared ones (base.html and its includes).

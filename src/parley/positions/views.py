@@ -28,10 +28,19 @@ from parley.positions.service import (
     run_optimizer,
 )
 from parley.processes.models import Process
-from parley.web.deps import Csrf, Db, Form, SignedIn, process_by_key, request_write_session
+from parley.web.deps import (
+    Csrf,
+    Db,
+    Form,
+    SignedIn,
+    StepUp,
+    process_by_key,
+    request_write_session,
+)
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 
 STANCE_COLOURS = ("#b3261e", "#d98e04", "#9bd3a6", "#216e39")  # red line → accept
@@ -527,7 +536,10 @@ def _release(
 
 
 @router.post(
-    API + "/{key}/optimizer/release", tags=["positions"], dependencies=[Csrf], status_code=201
+    API + "/{key}/optimizer/release",
+    tags=["positions"],
+    dependencies=[Csrf, StepUp],
+    status_code=201,
 )
 def optimizer_release_api(
     request: Request, key: str, body: ReleaseIn, db: Db, actor: SignedIn
@@ -556,7 +568,7 @@ def _package_from_form(form: FormData) -> dict[str, Any]:
     return package
 
 
-@router.post("/p/{key}/optimizer/release", include_in_schema=False, dependencies=[Csrf])
+@router.post("/p/{key}/optimizer/release", include_in_schema=False, dependencies=[Csrf, StepUp])
 def optimizer_release_form(
     request: Request, key: str, db: Db, actor: SignedIn, form: Form
 ) -> Response:

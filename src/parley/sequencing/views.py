@@ -8,11 +8,14 @@ the check well under one, so a cache would save little and could only go stale.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from parley.authz import Actor
 from parley.authz.permissions import Forbidden, Permission, can
@@ -42,12 +45,21 @@ from parley.sequencing.service import (
     update_milestone,
 )
 from parley.sequencing.whatif import what_if
-from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key, request_write_session
+from parley.web.deps import (
+    Csrf,
+    CurrentActor,
+    Db,
+    Form,
+    SignedIn,
+    process_by_key,
+    request_write_session,
+)
 from parley.web.pagination import Page
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 from parley.web.views_records import writable_spaces
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 MAX_SLIP = 365
 
@@ -333,7 +345,7 @@ def _error_text(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
-def _clean(form: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+def _clean(form: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """Form values for pydantic: empty fields are left out (a blank bound means none)."""
     return {name: form[name] for name in fields if str(form.get(name, "")).strip() != ""}
 
@@ -346,6 +358,71 @@ def _require_writer(db: Any, actor: Actor, process: Process) -> None:
 def _save(request: Request, action: Any, **kwargs: Any) -> Any:
     with request_write_session(request) as session:
         return action(session, **kwargs)
+
+
+@dataclass(frozen=True)
+class _FormPage:
+    """A constraint or milestone form as shown: its values, where it posts, what it edits."""
+
+    kind: str  # "constraint" | "milestone": names the template
+    action: str
+    values: Mapping[str, Any]
+    editing: Any = None
+
+    def show(
+        self,
+        request: Request,
+        db: Any,
+        actor: Actor,
+        process: Process,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        # Only the constraint form lists the plan's events, which costs loading the plan.
+        context: dict[str, Any] = (
+            {"form": _form_context(db, actor, process)}
+            if self.kind == "constraint"
+            else {"spaces": writable_spaces(db, actor, process)}
+        )
+        return render(
+            request,
+            f"sequencing/{self.kind}_form.html",
+            status,
+            process=process,
+            values=dict(self.values),
+            error=error,
+            action=self.action,
+            editing=self.editing,
+            **context,
+        )
+
+
+def _submit(
+    request: Request,
+    db: Any,
+    actor: Actor,
+    process: Process,
+    page: _FormPage,
+    *,
+    parse: Callable[[], BaseModel],
+    save: Callable[..., Any],
+    done: Callable[[Any], str],
+) -> Response:
+    """Validate a posted form and save it (``save(session, data=...)``), then go to
+    ``done(result)``; a problem shows the form again (422) as posted, with the message."""
+    try:
+        data = parse()
+        result = _save(request, save, data=data)
+    except (ValidationError, SequencingError) as exc:
+        message = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
+        return page.show(request, db, actor, process, message, 422)
+    return RedirectResponse(done(result), status_code=303)
+
+
+def _plan_after(key: str, edit: PlanEdit) -> str:
+    """The plan after a constraint change: at the conflict if it made one."""
+    anchor = "conflict" if not edit.result.consistent else "constraints"
+    return f"/p/{key}/plan?added={edit.record.key}#{anchor}"
 
 
 @router.post(API + "/{key}/constraints", tags=["sequencing"], dependencies=[Csrf], status_code=201)
@@ -406,40 +483,24 @@ CONSTRAINT_FIELDS = ("key", "from_ref", "to_ref", "min_days", "max_days", "expla
 def new_constraint_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
     process = process_by_key(db, actor, key)
     _require_writer(db, actor, process)
-    return render(
-        request,
-        "sequencing/constraint_form.html",
-        process=process,
-        form=_form_context(db, actor, process),
-        values={},
-        error=None,
-        action=f"/p/{key}/constraints",
-        editing=None,
-    )
+    return _FormPage("constraint", f"/p/{key}/constraints", {}).show(request, db, actor, process)
 
 
 @router.post("/p/{key}/constraints", include_in_schema=False, dependencies=[Csrf])
-async def create_constraint_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+def create_constraint_form(
+    request: Request, key: str, db: Db, actor: SignedIn, form: Form
+) -> Response:
     process = process_by_key(db, actor, key)
-    form = dict(await request.form())
-    try:
-        data = ConstraintIn.model_validate(_clean(form, CONSTRAINT_FIELDS))
-        edit: PlanEdit = _save(request, add_constraint, actor=actor, process=process, data=data)
-    except (ValidationError, SequencingError) as exc:
-        message = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
-        return render(
-            request,
-            "sequencing/constraint_form.html",
-            422,
-            process=process,
-            form=_form_context(db, actor, process),
-            values=form,
-            error=message,
-            action=f"/p/{key}/constraints",
-            editing=None,
-        )
-    anchor = "conflict" if not edit.result.consistent else "constraints"
-    return RedirectResponse(f"/p/{key}/plan?added={edit.record.key}#{anchor}", status_code=303)
+    return _submit(
+        request,
+        db,
+        actor,
+        process,
+        _FormPage("constraint", f"/p/{key}/constraints", form),
+        parse=lambda: ConstraintIn.model_validate(_clean(form, CONSTRAINT_FIELDS)),
+        save=partial(add_constraint, actor=actor, process=process),
+        done=partial(_plan_after, key),
+    )
 
 
 def _constraint_values(obj: Any) -> dict[str, Any]:
@@ -462,25 +523,18 @@ def edit_constraint_page(
     obj = get_constraint(db, actor, process, object_id)
     if not can(actor, Permission.PROCESS_RECORD_WRITE, obj):
         raise Forbidden("read only")
-    return render(
-        request,
-        "sequencing/constraint_form.html",
-        process=process,
-        form=_form_context(db, actor, process),
-        values=_constraint_values(obj),
-        error=None,
-        action=f"/p/{key}/constraints/{object_id}/edit",
-        editing=obj,
+    page = _FormPage(
+        "constraint", f"/p/{key}/constraints/{object_id}/edit", _constraint_values(obj), obj
     )
+    return page.show(request, db, actor, process)
 
 
 @router.post("/p/{key}/constraints/{object_id}/edit", include_in_schema=False, dependencies=[Csrf])
-async def edit_constraint_form(
-    request: Request, key: str, object_id: str, db: Db, actor: SignedIn
+def edit_constraint_form(
+    request: Request, key: str, object_id: str, db: Db, actor: SignedIn, form: Form
 ) -> Response:
     process = process_by_key(db, actor, key)
     obj = get_constraint(db, actor, process, object_id)
-    form = dict(await request.form())
     # Every field of the edit form is sent: a bound left blank means "no bound".
     fields = {
         "from_ref": form.get("from_ref") or obj.from_ref,
@@ -489,31 +543,21 @@ async def edit_constraint_form(
         "max_days": form.get("max_days") or None,
         "explanation": form.get("explanation", ""),
     }
-    try:
-        data = ConstraintUpdate.model_validate(fields)
-        edit: PlanEdit = _save(
-            request,
-            update_constraint,
-            actor=actor,
-            process=process,
-            constraint_id=object_id,
-            data=data,
-        )
-    except (ValidationError, SequencingError) as exc:
-        message = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
-        return render(
-            request,
-            "sequencing/constraint_form.html",
-            422,
-            process=process,
-            form=_form_context(db, actor, process),
-            values={**_constraint_values(obj), **form},
-            error=message,
-            action=f"/p/{key}/constraints/{object_id}/edit",
-            editing=obj,
-        )
-    anchor = "conflict" if not edit.result.consistent else "constraints"
-    return RedirectResponse(f"/p/{key}/plan?added={edit.record.key}#{anchor}", status_code=303)
+    return _submit(
+        request,
+        db,
+        actor,
+        process,
+        _FormPage(
+            "constraint",
+            f"/p/{key}/constraints/{object_id}/edit",
+            {**_constraint_values(obj), **form},
+            obj,
+        ),
+        parse=lambda: ConstraintUpdate.model_validate(fields),
+        save=partial(update_constraint, actor=actor, process=process, constraint_id=object_id),
+        done=partial(_plan_after, key),
+    )
 
 
 @router.post(
@@ -562,61 +606,28 @@ def update_milestone_api(
     return {"id": str(obj.id), "key": obj.key, "space": obj.space}
 
 
-def _milestone_form(
-    request: Request,
-    process: Process,
-    db: Any,
-    actor: Actor,
-    *,
-    values: dict[str, Any],
-    action: str,
-    editing: Any,
-    error: str | None = None,
-    status: int = 200,
-) -> Response:
-    return render(
-        request,
-        "sequencing/milestone_form.html",
-        status,
-        process=process,
-        spaces=writable_spaces(db, actor, process),
-        values=values,
-        error=error,
-        action=action,
-        editing=editing,
-    )
-
-
 @router.get("/p/{key}/milestones/new", include_in_schema=False)
 def new_milestone_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
     process = process_by_key(db, actor, key)
     _require_writer(db, actor, process)
-    return _milestone_form(
-        request, process, db, actor, values={}, action=f"/p/{key}/milestones", editing=None
-    )
+    return _FormPage("milestone", f"/p/{key}/milestones", {}).show(request, db, actor, process)
 
 
 @router.post("/p/{key}/milestones", include_in_schema=False, dependencies=[Csrf])
-async def create_milestone_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+def create_milestone_form(
+    request: Request, key: str, db: Db, actor: SignedIn, form: Form
+) -> Response:
     process = process_by_key(db, actor, key)
-    form = dict(await request.form())
-    try:
-        data = MilestoneIn.model_validate(_clean(form, MILESTONE_FIELDS))
-        _save(request, add_milestone, actor=actor, process=process, data=data)
-    except (ValidationError, SequencingError) as exc:
-        message = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
-        return _milestone_form(
-            request,
-            process,
-            db,
-            actor,
-            values=form,
-            action=f"/p/{key}/milestones",
-            editing=None,
-            error=message,
-            status=422,
-        )
-    return RedirectResponse(f"/p/{key}/plan", status_code=303)
+    return _submit(
+        request,
+        db,
+        actor,
+        process,
+        _FormPage("milestone", f"/p/{key}/milestones", form),
+        parse=lambda: MilestoneIn.model_validate(_clean(form, MILESTONE_FIELDS)),
+        save=partial(add_milestone, actor=actor, process=process),
+        done=lambda _: f"/p/{key}/plan",
+    )
 
 
 @router.get("/p/{key}/milestones/{object_id}/edit", include_in_schema=False)
@@ -628,50 +639,27 @@ def edit_milestone_page(
     if not can(actor, Permission.PROCESS_RECORD_WRITE, obj):
         raise Forbidden("read only")
     values = {"title": obj.title, "on_date": obj.on_date.isoformat() if obj.on_date else ""}
-    return _milestone_form(
-        request,
-        process,
-        db,
-        actor,
-        values=values,
-        action=f"/p/{key}/milestones/{object_id}/edit",
-        editing=obj,
-    )
+    page = _FormPage("milestone", f"/p/{key}/milestones/{object_id}/edit", values, obj)
+    return page.show(request, db, actor, process)
 
 
 @router.post("/p/{key}/milestones/{object_id}/edit", include_in_schema=False, dependencies=[Csrf])
-async def edit_milestone_form(
-    request: Request, key: str, object_id: str, db: Db, actor: SignedIn
+def edit_milestone_form(
+    request: Request, key: str, object_id: str, db: Db, actor: SignedIn, form: Form
 ) -> Response:
     process = process_by_key(db, actor, key)
     obj = get_milestone(db, actor, process, object_id)
-    form = dict(await request.form())
-    try:
-        data = MilestoneUpdate.model_validate(
-            {"title": form.get("title") or obj.title, "on_date": form.get("on_date") or None}
-        )
-        _save(
-            request,
-            update_milestone,
-            actor=actor,
-            process=process,
-            milestone_id=object_id,
-            data=data,
-        )
-    except (ValidationError, SequencingError) as exc:
-        message = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
-        return _milestone_form(
-            request,
-            process,
-            db,
-            actor,
-            values=form,
-            action=f"/p/{key}/milestones/{object_id}/edit",
-            editing=obj,
-            error=message,
-            status=422,
-        )
-    return RedirectResponse(f"/p/{key}/plan", status_code=303)
+    fields = {"title": form.get("title") or obj.title, "on_date": form.get("on_date") or None}
+    return _submit(
+        request,
+        db,
+        actor,
+        process,
+        _FormPage("milestone", f"/p/{key}/milestones/{object_id}/edit", form, obj),
+        parse=lambda: MilestoneUpdate.model_validate(fields),
+        save=partial(update_milestone, actor=actor, process=process, milestone_id=object_id),
+        done=lambda _: f"/p/{key}/plan",
+    )
 
 
 # --------------------------------------------------------------------------- status board

@@ -48,9 +48,11 @@ from parley.web.deps import (
     process_by_key,
     request_write_session,
 )
+from parley.web.deps import Form as PostedForm  # the whole form; fastapi's Form is one field
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 MINUTES_ACTIONS = ("circulate", "amend", "approve")
 STATEMENT_ACTIONS = ("approve", "revise", "publish")
@@ -387,9 +389,10 @@ def joint_list_api(key: str, db: Db, actor: CurrentActor) -> dict[str, Any]:
 
 
 @router.post("/p/{key}/joint-statements", include_in_schema=False, dependencies=[Csrf])
-async def joint_draft_form(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+def joint_draft_form(
+    request: Request, key: str, db: Db, actor: SignedIn, form: PostedForm
+) -> Response:
     process = process_by_key(db, actor, key)
-    form = await request.form()
     try:
         body = JointDraftIn(
             key=str(form.get("key", "")),

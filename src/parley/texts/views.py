@@ -44,6 +44,7 @@ from parley.texts.view_support import (
     doc_of,
     document_json,
     download,
+    form_body,
     form_error,
     form_write,
     membership,
@@ -53,9 +54,11 @@ from parley.texts.view_support import (
     write,
 )
 from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, StepUp, process_by_key
+from parley.web.deps import Form as PostedForm
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 
 
 # ---------------------------------------------------------------- documents
@@ -209,21 +212,10 @@ def import_api(
 
 @router.post(PAGE + "/{doc_key}/versions", include_in_schema=False, dependencies=[Csrf])
 def import_form(
-    request: Request,
-    key: str,
-    doc_key: str,
-    actor: SignedIn,
-    label: Annotated[str, Form()],
-    text: Annotated[str, Form()],
-    kind: Annotated[str, Form()] = "party_draft",
-    space: Annotated[str, Form()] = "",
-    parent: Annotated[str, Form()] = "",
+    request: Request, key: str, doc_key: str, actor: SignedIn, form: PostedForm
 ) -> Response:
     try:
-        body = ImportIn(
-            label=label, text=text, kind=kind, space=space or None, parent=parent or None
-        )
-        result = _import(request, actor, key, doc_key, body)
+        result = _import(request, actor, key, doc_key, form_body(ImportIn, form))
     except svc.TextError as exc:
         return form_error(request, exc)
     except ValueError as exc:
@@ -754,26 +746,11 @@ def match_write_api(
 
 @router.post(PAGE + "/{doc_key}/match", include_in_schema=False, dependencies=[Csrf])
 def match_form(
-    request: Request,
-    key: str,
-    doc_key: str,
-    actor: SignedIn,
-    old: Annotated[str, Form()],
-    new: Annotated[str, Form()],
-    confirm_all: Annotated[str, Form()] = "",
-    new_wid: Annotated[str, Form()] = "",
-    old_wid: Annotated[str, Form()] = "",
-    kind: Annotated[str, Form()] = "changed",
+    request: Request, key: str, doc_key: str, actor: SignedIn, form: PostedForm
 ) -> Response:
-    body = MatchIn(
-        old=old,
-        new=new,
-        confirm_all=bool(confirm_all),
-        new_wid=new_wid or None,
-        old_wid=old_wid or None,
-        kind=kind,
-    )
-    then = f"/p/{key}/texts/{doc_key}/match?old={old}&new={new}"
+    # Any value ticks the box, as a checkbox's presence does.
+    body = form_body(MatchIn, form, confirm_all=bool(form.get("confirm_all")))
+    then = f"/p/{key}/texts/{doc_key}/match?old={body.old}&new={body.new}"
     return form_write(request, then, _match_write, request, actor, key, doc_key, body)
 
 

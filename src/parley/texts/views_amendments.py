@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from parley.audit.chain import jsonable
 from parley.authz import Actor, NotFound
@@ -24,6 +25,7 @@ from parley.texts.view_support import (
     back,
     bracket_json,
     doc_of,
+    form_body,
     form_error,
     form_write,
     membership,
@@ -31,10 +33,11 @@ from parley.texts.view_support import (
     version_of,
     write,
 )
-from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key
+from parley.web.deps import Csrf, CurrentActor, Db, Form, SignedIn, process_by_key
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 
 
 # ---------------------------------------------------------------- amendments
@@ -178,39 +181,19 @@ def amendment_create_api(
 
 @router.post(PAGE + "/{doc_key}/amendments", include_in_schema=False, dependencies=[Csrf])
 def amendment_create_form(
-    request: Request,
-    key: str,
-    doc_key: str,
-    actor: SignedIn,
-    base: Annotated[str, Form()],
-    kind: Annotated[str, Form()],
-    provision: Annotated[str, Form()] = "",
-    after: Annotated[str, Form()] = "",
-    text: Annotated[str, Form()] = "",
-    heading: Annotated[str, Form()] = "",
-    number: Annotated[str, Form()] = "",
-    parts: Annotated[str, Form()] = "",
-    justification: Annotated[str, Form()] = "",
+    request: Request, key: str, doc_key: str, actor: SignedIn, form: Form
 ) -> Response:
-    body = AmendmentIn(
-        base=base,
-        kind=kind,
-        provision=provision or None,
-        after=after or None,
-        text=text,
-        heading=heading,
-        number=number,
-        parts=[
-            p.strip()
-            for p in parts.replace("\r", "").split("\n\n" if kind == "split" else "\n")
-            if p.strip()
-        ]
-        if kind == "split"
-        else [p.strip() for p in parts.replace(",", " ").split() if p.strip()],
-        justification=justification,
-    )
+    body = form_body(AmendmentIn, form, parts=_parts(form))
     then = f"/p/{key}/texts/{doc_key}/amendments"
     return form_write(request, then, _create_amendment, request, actor, key, doc_key, body)
+
+
+def _parts(form: FormData) -> list[str]:
+    # A split's new texts are paragraphs; a merge names its provisions, by commas or spaces.
+    parts = str(form.get("parts") or "")
+    if form.get("kind") == "split":
+        return [p.strip() for p in parts.replace("\r", "").split("\n\n") if p.strip()]
+    return [p.strip() for p in parts.replace(",", " ").split() if p.strip()]
 
 
 class DecisionIn(BaseModel):
@@ -287,10 +270,9 @@ def amendment_action_form(
     amendment_key: str,
     action: str,
     actor: SignedIn,
-    to: Annotated[str, Form()] = "participants",
-    bracket: Annotated[str, Form()] = "",
+    form: Form,
 ) -> Response:
-    body = DecisionIn(to=to, bracket=bracket or None)
+    body = form_body(DecisionIn, form)
     then = f"/p/{key}/texts/{doc_key}/amendments"
     return form_write(
         request, then, _decide, request, actor, key, doc_key, amendment_key, action, body
@@ -328,8 +310,7 @@ def accept_api(
 
 
 @router.post(PAGE + "/{doc_key}/accept", include_in_schema=False, dependencies=[Csrf])
-async def accept_form(request: Request, key: str, doc_key: str, actor: SignedIn) -> Response:
-    form = await request.form()
+def accept_form(request: Request, key: str, doc_key: str, actor: SignedIn, form: Form) -> Response:
     keys = [str(k) for k in form.getlist("amendment") if str(k)]
     try:
         body = AcceptIn(
@@ -463,15 +444,17 @@ def bracket_create_form(
     label: str,
     db: Db,
     actor: SignedIn,
-    provision: Annotated[str, Form()],
-    options: Annotated[str, Form()] = "",
-    bracket_label: Annotated[str, Form()] = "",
+    form: Form,
 ) -> Response:
     process = process_by_key(db, actor, key)
     parties = {p.key for p in q.parties(db, process.id).values()}
     try:
-        body = BracketIn(
-            provision=provision, label=bracket_label, options=parse_option_lines(options, parties)
+        body = form_body(
+            BracketIn,
+            form,
+            # The path's "label" is the version's, so the form names the bracket's otherwise.
+            label=str(form.get("bracket_label") or ""),
+            options=parse_option_lines(str(form.get("options") or ""), parties),
         )
         _create_bracket(request, actor, key, doc_key, label, body)
     except svc.TextError as exc:
@@ -576,20 +559,10 @@ def bracket_action_form(
     bracket_key: str,
     action: str,
     actor: SignedIn,
-    option: Annotated[str, Form()] = "",
-    text: Annotated[str, Form()] = "",
-    proposer: Annotated[str, Form()] = "",
-    party: Annotated[str, Form()] = "",
-    stance: Annotated[str, Form()] = "",
-    return_to: Annotated[str, Form()] = "",
+    form: Form,
 ) -> Response:
-    body = BracketActionIn(
-        option=option or None,
-        text=text,
-        proposer=proposer or None,
-        party=party or None,
-        stance=stance or None,
-    )
+    body = form_body(BracketActionIn, form)
+    return_to = str(form.get("return_to") or "")
     target = return_to if return_to.startswith(f"/p/{key}/texts/") else f"/p/{key}/texts/{doc_key}"
     return form_write(
         request, target, _bracket_action, request, actor, key, doc_key, bracket_key, action, body

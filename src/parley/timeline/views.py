@@ -19,9 +19,10 @@ from parley.timeline.queries import KINDS, Filters, activity_figure, party_keys,
 from parley.web.deps import CurrentActor, Db, process_by_key
 from parley.web.kinds import scoped
 from parley.web.pagination import Page
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 
 

@@ -22,6 +22,7 @@ from parley.db.base import utcnow
 from parley.db.engine import write_session
 from parley.db.rls import NOTHING, bind_actor, bind_spaces
 from parley.processes.models import Process
+from parley.web.routing import current_read_session
 
 SESSION_COOKIE = "parley_session"
 SECURE_SESSION_COOKIE = "__Host-parley_session"
@@ -43,6 +44,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         guard_scoped_reads(session)
         bind_spaces(session, NOTHING)  # row-level security: nothing until get_auth binds the actor
         request.state.db = session
+        current_read_session.set(session)
         yield session
 
 
@@ -198,15 +200,11 @@ async def read_form_data(request: Request) -> FormData:
     return await request.form()
 
 
-async def read_form(request: Request) -> dict[str, Any]:
-    return dict(await request.form())
-
-
 # Reading the body is the only async part of a change; with these, the handler itself can be a
-# plain function that FastAPI runs in its thread pool, off the event loop.
+# plain function that FastAPI runs in its thread pool, off the event loop. A form is read as
+# FormData: ``form.get(name)`` gives a field's last value, ``form.getlist(name)`` every value.
 RawBody = Annotated[bytes, Depends(read_body)]
-FormFields = Annotated[dict[str, Any], Depends(read_form)]
-Form = Annotated[FormData, Depends(read_form_data)]  # when a field repeats (getlist)
+Form = Annotated[FormData, Depends(read_form_data)]
 
 
 class StepUpRequired(Exception):

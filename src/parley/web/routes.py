@@ -17,6 +17,7 @@ from parley.authz import NotFound
 from parley.authz.permissions import Forbidden
 from parley.db.conflict import Conflict
 from parley.web.deps import LoginRequired, StepUpRequired
+from parley.web.routing import ReleasingRoute
 from parley.web.security import secure
 from parley.web.templating import render
 
@@ -28,6 +29,7 @@ def wants_json(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
+    app.router.route_class = ReleasingRoute  # see parley.web.routing
     app.mount(
         "/static", StaticFiles(directory=str(files("parley") / "web" / "static")), name="static"
     )

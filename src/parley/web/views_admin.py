@@ -14,9 +14,10 @@ from parley.authz import Permission, require
 from parley.processes.models import Delegation, Membership, Party, Process
 from parley.web.deps import Csrf, Db, SignedIn, request_write_session
 from parley.web.pagination import Page
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 
 
 def _users(db: Db, page: int, size: int) -> tuple[list[dict[str, object]], Page]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import segno
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
 
 from parley.auth import second_factor, security_keys
 from parley.auth.models import ApiToken, User, WebSession
@@ -36,9 +38,11 @@ from parley.web.deps import (
     cookie_name,
     request_write_session,
 )
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
+T = TypeVar("T")
 
 
 def _address(request: Request) -> str:
@@ -50,6 +54,30 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
     return "/"
+
+
+def _password_sign_in(
+    request: Request, username: str, password: str, then: Callable[[Session, User], T]
+) -> T | AuthError:
+    """Check a password (throttled); if it matches, run ``then`` in the same transaction.
+
+    A failed attempt is returned, not raised: it must be committed, since it is what throttling
+    counts, rather than rolled back with the error.
+    """
+    settings = request.app.state.settings
+    with request_write_session(request) as session:
+        try:
+            user = authenticate(
+                session,
+                username=username,
+                password=password,
+                address=_address(request),
+                max_failures=settings.login_max_failures,
+                window_seconds=settings.login_window_seconds,
+            )
+        except AuthError as exc:
+            return exc
+        return then(session, user)
 
 
 @router.get("/login", include_in_schema=False)
@@ -65,34 +93,24 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     settings = request.app.state.settings
-    failure: AuthError | None = None
-    # The failed attempt must be committed (it is what throttling counts), so the error is
-    # caught inside the transaction rather than letting it roll back.
-    with request_write_session(request) as session:
-        try:
-            user = authenticate(
-                session,
-                username=username,
-                password=password,
-                address=_address(request),
-                max_failures=settings.login_max_failures,
-                window_seconds=settings.login_window_seconds,
-            )
-        except AuthError as exc:
-            failure = exc
-        else:
-            # A TOTP app or a security key: either one is the second factor.
-            has_factor = second_factor.enabled(session, user.id) or security_keys.has_keys(
-                session, user.id
-            )
-            needs_factor = has_factor or second_factor.required_for(
-                actor_for(session, user), second_factor_roles(settings)
-            )
-            token, _ = start_session(
-                session, user, settings.session_hours, second_factor_ok=not needs_factor
-            )
-    if failure is not None:
-        return render(request, "login.html", 401, next=_safe_next(next), error=str(failure))
+
+    def start(session: Session, user: User) -> tuple[str, bool, bool]:
+        # A TOTP app or a security key: either one is the second factor.
+        has_factor = second_factor.enabled(session, user.id) or security_keys.has_keys(
+            session, user.id
+        )
+        needs_factor = has_factor or second_factor.required_for(
+            actor_for(session, user), second_factor_roles(settings)
+        )
+        token, _ = start_session(
+            session, user, settings.session_hours, second_factor_ok=not needs_factor
+        )
+        return token, has_factor, needs_factor
+
+    started = _password_sign_in(request, username, password, start)
+    if isinstance(started, AuthError):
+        return render(request, "login.html", 401, next=_safe_next(next), error=str(started))
+    token, has_factor, needs_factor = started
     target = _safe_next(next)
     if needs_factor:
         page = "/login/second-factor" if has_factor else "/account/second-factor"
@@ -133,29 +151,19 @@ def api_token(request: Request, body: TokenRequest) -> Response:
     """Exchange a username and password for an opaque API token (send as `Bearer`)."""
     from fastapi.responses import JSONResponse
 
-    settings = request.app.state.settings
-    failure: AuthError | None = None
-    with request_write_session(request) as session:
-        try:
-            user = authenticate(
-                session,
-                username=body.username,
-                password=body.password,
-                address=_address(request),
-                max_failures=settings.login_max_failures,
-                window_seconds=settings.login_window_seconds,
-            )
-        except AuthError as exc:
-            failure = exc  # committed with the failed attempt, for throttling
-        else:
-            token = create_token(
-                session,
-                actor=Actor(user_id=user.id, name=user.username),
-                user=user,
-                name=body.name or "api",
-            )
-    if failure is not None:
-        return JSONResponse({"detail": str(failure)}, status_code=401)
+    token = _password_sign_in(
+        request,
+        body.username,
+        body.password,
+        lambda session, user: create_token(
+            session,
+            actor=Actor(user_id=user.id, name=user.username),
+            user=user,
+            name=body.name or "api",
+        ),
+    )
+    if isinstance(token, AuthError):
+        return JSONResponse({"detail": str(token)}, status_code=401)
     return JSONResponse({"token": token})
 
 

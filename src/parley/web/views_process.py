@@ -37,9 +37,10 @@ from parley.web.deps import (
 )
 from parley.web.kinds import KINDS, Kind, page_of, scoped, serialise
 from parley.web.pagination import Page
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 
 

@@ -6,6 +6,7 @@ import json
 import types
 import typing
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,16 +25,17 @@ from parley.records import WRITABLE, RecordError, Writable, create_record, updat
 from parley.web.deps import (
     Csrf,
     Db,
-    FormFields,
+    Form,
     RawBody,
     SignedIn,
     process_by_key,
     request_write_session,
 )
 from parley.web.kinds import KINDS, scoped
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 
 REFERENCE_KINDS = {
@@ -94,7 +96,7 @@ def _field_kind(annotation: Any) -> tuple[str, list[str]]:
 
 
 def _form_fields(
-    db: Db, actor: Actor, process: Process, schema: Any, values: dict[str, Any]
+    db: Db, actor: Actor, process: Process, schema: Any, values: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     fields = []
     for name, info in schema.model_fields.items():
@@ -124,7 +126,7 @@ def _form_fields(
     return fields
 
 
-def _clean_form(form: dict[str, Any], schema: Any) -> dict[str, Any]:
+def _clean_form(form: Mapping[str, Any], schema: Any) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name, info in schema.model_fields.items():
         kind, _ = _field_kind(info.annotation)
@@ -234,7 +236,7 @@ def _new_page(request: Request, key: str, slug: str, db: Db, actor: Actor) -> Re
 
 
 def _create_form(
-    request: Request, key: str, slug: str, db: Db, actor: Actor, form: dict[str, Any]
+    request: Request, key: str, slug: str, db: Db, actor: Actor, form: Mapping[str, Any]
 ) -> Response:
     process = process_by_key(db, actor, key)
     writable = _writable(slug)
@@ -289,7 +291,7 @@ def _edit_form(
     object_id: str,
     db: Db,
     actor: Actor,
-    form: dict[str, Any],
+    form: Mapping[str, Any],
 ) -> Response:
     process = process_by_key(db, actor, key)
     writable = _writable(slug)
@@ -329,7 +331,7 @@ def _register(slug: str) -> None:
     title = KINDS[slug].title.lower()
 
     # The handlers are plain functions, so FastAPI runs them in its thread pool: database work
-    # must never block the event loop. Only reading the body (RawBody, FormFields) is async.
+    # must never block the event loop. Only reading the body (RawBody, Form) is async.
     def create_api(
         request: Request, key: str, db: Db, actor: SignedIn, raw: RawBody
     ) -> dict[str, Any]:
@@ -358,9 +360,7 @@ def _register(slug: str) -> None:
         name=f"new_{slug}",
     )
 
-    def create_form(
-        request: Request, key: str, db: Db, actor: SignedIn, form: FormFields
-    ) -> Response:
+    def create_form(request: Request, key: str, db: Db, actor: SignedIn, form: Form) -> Response:
         return _create_form(request, key, slug, db, actor, form)
 
     router.add_api_route(
@@ -403,7 +403,7 @@ def _register(slug: str) -> None:
     )
 
     def edit_form(
-        request: Request, key: str, object_id: str, db: Db, actor: SignedIn, form: FormFields
+        request: Request, key: str, object_id: str, db: Db, actor: SignedIn, form: Form
     ) -> Response:
         return _edit_form(request, key, slug, object_id, db, actor, form)
 

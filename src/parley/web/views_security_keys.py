@@ -9,14 +9,16 @@ session's CSRF token: adding a key (``/account/security-keys``), the second fact
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from parley.auth import second_factor, security_keys
-from parley.auth.models import User
+from parley.auth.models import SecurityKey, User
 from parley.auth.passwords import verify_password
 from parley.authz import Actor, NotFound
 from parley.web.deps import (
@@ -28,10 +30,12 @@ from parley.web.deps import (
     StepUp,
     request_write_session,
 )
+from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 from parley.web.views_auth import _mark_session, _safe_next
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ReleasingRoute)
+T = TypeVar("T")
 
 UNAVAILABLE = (
     "webauthn: security keys are not offered at this address (they need HTTPS, or "
@@ -45,15 +49,24 @@ def relying_party(request: Request) -> security_keys.RelyingParty | None:
     )
 
 
-def _rp_or_409(request: Request) -> security_keys.RelyingParty | JSONResponse:
+def _ceremony(
+    request: Request,
+    auth: Auth,
+    refused: int,
+    step: Callable[[Session, security_keys.RelyingParty, str], T],
+) -> T | JSONResponse:
+    """One step of a ceremony, in its own transaction: 409 where keys are not offered, and a
+    refusal answers ``refused`` after the commit, so that a spent challenge stays spent."""
     rp = relying_party(request)
     if rp is None:
         return JSONResponse({"detail": UNAVAILABLE}, status_code=409)
-    return rp
-
-
-def _refused(exc: security_keys.SecurityKeyError, status: int = 422) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=status)
+    assert auth.session_key is not None
+    with request_write_session(request) as session:
+        try:
+            return step(session, rp, auth.session_key)
+        except security_keys.SecurityKeyError as exc:
+            failure = exc
+    return JSONResponse({"detail": str(failure)}, status_code=refused)
 
 
 def _has_factor(db: Db, user_id: Any) -> bool:
@@ -98,14 +111,16 @@ def keys_page(request: Request, auth: CurrentAuth, db: Db, next: str = "") -> Re
 @router.post("/account/security-keys/options", dependencies=[Csrf, StepUp])
 def register_options(request: Request, auth: CurrentAuth, db: Db) -> Response:
     user = _key_owner(db, auth)
-    rp = _rp_or_409(request)
-    if isinstance(rp, JSONResponse):
-        return rp
-    assert auth.session_key is not None
-    with request_write_session(request) as session:
-        options = security_keys.registration_options(
-            session, user=user, rp=rp, session_key=auth.session_key
-        )
+    options = _ceremony(
+        request,
+        auth,
+        422,
+        lambda session, rp, session_key: security_keys.registration_options(
+            session, user=user, rp=rp, session_key=session_key
+        ),
+    )
+    if isinstance(options, JSONResponse):
+        return options
     return Response(options, media_type="application/json")
 
 
@@ -119,27 +134,22 @@ class Registration(BaseModel):
 @router.post("/account/security-keys", dependencies=[Csrf, StepUp])
 def register_finish(request: Request, auth: CurrentAuth, db: Db, body: Registration) -> Response:
     user = _key_owner(db, auth)
-    rp = _rp_or_409(request)
-    if isinstance(rp, JSONResponse):
-        return rp
+
+    def add(session: Session, rp: security_keys.RelyingParty, session_key: str) -> SecurityKey:
+        return security_keys.finish_registration(
+            session,
+            actor=Actor(user_id=user.id, name=user.username),
+            user=session.get(User, user.id) or user,
+            rp=rp,
+            session_key=session_key,
+            name=body.name,
+            credential=body.credential,
+        )
+
+    added = _ceremony(request, auth, 422, add)
+    if isinstance(added, JSONResponse):
+        return added
     assert auth.session_key is not None
-    failure = None
-    # A refusal is caught inside the transaction: the spent challenge stays spent.
-    with request_write_session(request) as session:
-        try:
-            security_keys.finish_registration(
-                session,
-                actor=Actor(user_id=user.id, name=user.username),
-                user=session.get(User, user.id) or user,
-                rp=rp,
-                session_key=auth.session_key,
-                name=body.name,
-                credential=body.credential,
-            )
-        except security_keys.SecurityKeyError as exc:
-            failure = exc
-    if failure is not None:
-        return _refused(failure)
     if auth.via == "pending":
         # At a first sign-in that requires a second factor, the new key is that factor.
         _mark_session(request, auth.session_key, factor_ok=True)
@@ -170,43 +180,37 @@ class Assertion(BaseModel):
 
 
 def _assertion_options(request: Request, auth: Auth, purpose: str) -> Response:
-    rp = _rp_or_409(request)
-    if isinstance(rp, JSONResponse):
-        return rp
-    assert auth.session_key is not None
-    failure = None
-    with request_write_session(request) as session:
-        try:
-            options = security_keys.authentication_options(
-                session, user_id=auth.user_id, rp=rp, session_key=auth.session_key, purpose=purpose
-            )
-        except security_keys.SecurityKeyError as exc:
-            failure = exc
-    if failure is not None:
-        return _refused(failure, 409)
+    options = _ceremony(
+        request,
+        auth,
+        409,
+        lambda session, rp, session_key: security_keys.authentication_options(
+            session, user_id=auth.user_id, rp=rp, session_key=session_key, purpose=purpose
+        ),
+    )
+    if isinstance(options, JSONResponse):
+        return options
     return Response(options, media_type="application/json")
 
 
 def _check_assertion(
     request: Request, auth: Auth, purpose: str, body: Assertion
-) -> security_keys.SecurityKeyError | JSONResponse | None:
-    rp = _rp_or_409(request)
-    if isinstance(rp, JSONResponse):
-        return rp
-    assert auth.session_key is not None
-    with request_write_session(request) as session:
-        try:
-            security_keys.finish_authentication(
-                session,
-                user_id=auth.user_id,
-                rp=rp,
-                session_key=auth.session_key,
-                purpose=purpose,
-                credential=body.credential,
-            )
-        except security_keys.SecurityKeyError as exc:
-            return exc  # the challenge is spent all the same (committed here)
-    return None
+) -> JSONResponse | None:
+    """None when one of the user's keys answered the challenge; otherwise the refusal."""
+    checked = _ceremony(
+        request,
+        auth,
+        401,
+        lambda session, rp, session_key: security_keys.finish_authentication(
+            session,
+            user_id=auth.user_id,
+            rp=rp,
+            session_key=session_key,
+            purpose=purpose,
+            credential=body.credential,
+        ),
+    )
+    return checked if isinstance(checked, JSONResponse) else None
 
 
 @router.post("/login/security-key/options", dependencies=[Csrf])
@@ -221,10 +225,8 @@ def login_finish(request: Request, auth: CurrentAuth, body: Assertion) -> Respon
     if auth.via != "pending":
         raise LoginRequired()
     refused = _check_assertion(request, auth, "login", body)
-    if isinstance(refused, JSONResponse):
-        return refused
     if refused is not None:
-        return _refused(refused, 401)
+        return refused
     _mark_session(request, auth.session_key, factor_ok=True)
     return JSONResponse({"redirect": _safe_next(body.next)})
 
@@ -243,10 +245,8 @@ def reauth_finish(request: Request, auth: CurrentAuth, db: Db, body: Assertion) 
     user = db.get(User, auth.user_id)
     # The key first, so that its challenge is spent whatever happens next.
     refused = _check_assertion(request, auth, "reauth", body)
-    if isinstance(refused, JSONResponse):
-        return refused
     if refused is not None:
-        return _refused(refused, 401)
+        return refused
     # Step-up is the password and the key, as it is the password and the code with TOTP.
     if user is None or not verify_password(user.password_hash, body.password):
         return JSONResponse({"detail": "password: that did not match"}, status_code=401)
