@@ -85,7 +85,7 @@ def test_nash_reports_the_product_of_gains(app: typer.Typer, tmp_path: Path) -> 
     out = json.loads(result.stdout)
     assert out["package"] == {"p7": "b", "p9": "c"}
     assert out["objective"] == 5400 * 5800 * 6900
-    assert out["proof"].startswith("HiGHS optimal")
+    assert out["proof"].startswith("optimal by exact branch-and-bound dynamic programme")
 
 
 def test_acceptable_lists_and_counts(app: typer.Typer, tmp_path: Path) -> None:

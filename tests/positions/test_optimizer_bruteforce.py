@@ -3,7 +3,9 @@
 Every answer (max-min/leximin, Nash, Pareto frontier, acceptable count and list, concessions) is
 compared with a direct enumeration of all packages written independently of the engine.
 Utilities are often drawn from {0, 50, 100} to force ties; red lines, linkages and reservation
-levels often make the problem infeasible, and single-party problems are included.
+levels often make the problem infeasible, and single-party problems are included. Max-min and
+Nash are checked on the exact programmes (linked provisions merged into compound ones) and again
+on the solvers they fall back to.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from parley.positions import optimizer
 from parley.positions.optimizer import concessions, solve
-from parley.positions.problem import Linkage, Option, Problem, Provision
+from parley.positions.problem import Linkage, Option, Problem, Provision, compile_problem
 
 SETTINGS = settings(
     max_examples=500,
@@ -36,7 +40,11 @@ def splits(draw: st.DrawFn, parts: int) -> list[int]:
 
 @st.composite
 def problems(
-    draw: st.DrawFn, max_parties: int = 3, max_provisions: int = 4, max_options: int = 3
+    draw: st.DrawFn,
+    max_parties: int = 3,
+    max_provisions: int = 4,
+    max_options: int = 3,
+    linkages_per_problem: tuple[int, ...] = (0, 0, 1, 2, 3),
 ) -> Problem:
     parties = [f"P{i}" for i in range(draw(st.integers(1, max_parties)))]
     # Hypothesis favours small draws; repeat the larger sizes so most problems have many packages.
@@ -56,7 +64,7 @@ def problems(
         priority = {p: priorities[p][j] for p in parties if priorities[p][j]}
         provisions.append(Provision(id=f"j{j}", priority=priority, options=tuple(options)))
     linkages = []
-    for _ in range(draw(st.sampled_from([0, 0, 1, 2, 3]))):
+    for _ in range(draw(st.sampled_from(linkages_per_problem))):
         a = draw(st.sampled_from(provisions))
         c = draw(st.sampled_from(provisions))
         linkages.append(
@@ -130,11 +138,28 @@ def utilities_of(result_utilities: dict[str, int], problem: Problem) -> tuple[in
     return tuple(result_utilities[p] for p in problem.parties)
 
 
+def method_of(proof: str) -> str:
+    """Which part of the engine the proof credits."""
+    if proof.startswith("infeasible proven:"):
+        return "compilation"  # red lines and linkages propagated before any search
+    if "CP-SAT" in proof or "HiGHS" in proof:
+        return "solver"
+    assert "dynamic programm" in proof or "enumeration of linked provisions" in proof, proof
+    return "programme"
+
+
 @SETTINGS
 @given(problems())
 def test_maxmin_is_the_leximin_optimum(problem: Problem) -> None:
+    check_maxmin(problem)
+
+
+def check_maxmin(problem: Problem, method: str = "programme") -> None:
     acceptable = enumerate_acceptable(problem)
     result = solve(problem, "maxmin")
+    assert method_of(result.proof) in (method, "compilation")
+    if method == "programme" and result.status == "optimal" and compile_problem(problem).links:
+        assert "compound" in result.proof  # linked provisions merged, not handed to a solver
     if not acceptable:
         assert result.status == "infeasible"
         assert result.package is None
@@ -148,7 +173,7 @@ def test_maxmin_is_the_leximin_optimum(problem: Problem) -> None:
     assert any(s.package == result.package and s.utilities == mine for s in acceptable)
 
 
-def check_nash(problem: Problem) -> None:
+def check_nash(problem: Problem, method: str = "programme") -> None:
     acceptable = enumerate_acceptable(problem)
     d = [problem.disagreement.get(p, 0) for p in problem.parties]
     products = [
@@ -157,6 +182,9 @@ def check_nash(problem: Problem) -> None:
         if all(u > dp for u, dp in zip(s.utilities, d, strict=True))
     ]
     result = solve(problem, "nash")
+    assert method_of(result.proof) in (method, "compilation")
+    if method == "programme" and result.status == "optimal" and compile_problem(problem).links:
+        assert "compound" in result.proof
     if not products:
         assert result.status == "infeasible"
         assert ("disagreement" in result.proof) == bool(acceptable)
@@ -180,6 +208,24 @@ def test_nash_maximises_the_product_of_strict_gains(problem: Problem) -> None:
 def test_nash_with_many_parties_and_products_beyond_float_precision(problem: Problem) -> None:
     # Products reach 10^24 here, where log-space tolerances alone could not separate near-ties.
     check_nash(problem)
+
+
+@settings(SETTINGS, max_examples=400)
+@given(problems(max_provisions=5, linkages_per_problem=(2, 3, 4, 6)))
+def test_heavily_linked_problems_through_compound_provisions(problem: Problem) -> None:
+    # Chains and cycles of linkages: compounds of several provisions, often no combination left.
+    check_maxmin(problem)
+    check_nash(problem)
+
+
+@settings(SETTINGS, max_examples=300)
+@given(problems())
+def test_solver_fallbacks_match_enumeration(problem: Problem) -> None:
+    # As when linked provisions combine into too many options: CP-SAT (max-min), HiGHS (Nash).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(optimizer, "_compound", lambda compiled, objective: None)
+        check_maxmin(problem, "solver")
+        check_nash(problem, "solver")
 
 
 @SETTINGS

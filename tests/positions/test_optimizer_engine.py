@@ -399,9 +399,34 @@ def test_max_min_falls_back_to_cp_sat_beyond_the_state_budget(
     assert sorted(result.utilities.values()) == brute_leximin(problem)
 
 
-def test_max_min_with_linkages_uses_cp_sat() -> None:
+def test_max_min_with_linkages_runs_the_programme_over_compound_provisions() -> None:
+    result = solve(parse_problem(ISSUE_EXAMPLE), "maxmin")
+    assert "threshold dynamic programming" in result.proof
+    assert "1 of them compound" in result.proof
+    assert result.package == {"p7": "b", "p9": "c"}  # the linkage holds
+
+
+def test_max_min_with_linked_provisions_beyond_the_compound_cap_uses_cp_sat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(optimizer, "COMPOUND_MAX_OPTIONS", 0)
     result = solve(parse_problem(ISSUE_EXAMPLE), "maxmin")
     assert result.proof.startswith("CP-SAT OPTIMAL")
+    assert result.package == {"p7": "b", "p9": "c"}
+
+
+def test_linkages_that_no_combination_meets_are_proven_infeasible_by_enumeration() -> None:
+    data = json.loads(json.dumps(ISSUE_EXAMPLE))
+    data["provisions"][0]["options"][0]["red_line"] = []
+    data["linkages"] = [  # a cycle through both provisions that every combination breaks
+        {"if": ["p7", "a"], "then": ["p9", "c"]},
+        {"if": ["p9", "c"], "then": ["p7", "b"]},
+        {"if": ["p7", "b"], "then": ["p9", "b"]},
+        {"if": ["p9", "b"], "then": ["p7", "a"]},
+    ]
+    result = solve(parse_problem(data), "maxmin")
+    assert result.status == "infeasible"
+    assert "exhaustive enumeration of linked provisions" in result.proof
 
 
 def test_large_max_min_is_answered_by_the_threshold_programme() -> None:
@@ -409,3 +434,30 @@ def test_large_max_min_is_answered_by_the_threshold_programme() -> None:
     assert result.status == "optimal"
     assert "threshold dynamic programming" in result.proof
     assert result.utilities is not None and min(result.utilities.values()) == result.objective
+
+
+# --- Nash by the exact programme -------------------------------------------------------------
+
+
+def test_large_nash_is_answered_by_the_programme_and_agrees_with_highs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    problem = random_problem(30, 4, 5, seed=3)
+    by_programme = solve(problem, "nash")
+    assert "branch-and-bound dynamic programme over 30 provisions" in by_programme.proof
+    monkeypatch.setattr(optimizer, "NASH_MAX_STATES", 0)  # past the budget: HiGHS instead
+    by_highs = solve(problem, "nash")
+    assert by_highs.proof.startswith("HiGHS optimal")
+    assert by_highs.objective == by_programme.objective
+
+
+def test_linked_nash_beyond_the_compound_cap_uses_highs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(optimizer, "COMPOUND_MAX_OPTIONS", 0)
+    result = solve(parse_problem(ISSUE_EXAMPLE), "nash")
+    assert result.proof.startswith("HiGHS optimal")
+    assert result.package == {"p7": "b", "p9": "c"}
+
+
+def test_nash_time_limit_raises_rather_than_answer_uncertified() -> None:
+    with pytest.raises(OptimizerTimeout):
+        solve(random_problem(50, 6, 6, seed=0), "nash", time_limit=1e-6)

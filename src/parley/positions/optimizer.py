@@ -2,22 +2,26 @@
 
 Every answer carries a ``proof`` saying why it is optimal (or why nothing is acceptable):
 
-* **maxmin** -- without linkages, an exact threshold dynamic programme (see
-  :mod:`parley.positions.optimizer_dp`): stage ``s`` finds the largest ``T`` such that some
-  package's sorted utilities reach ``(y1, ..., y_{s-1}, T, ..., T)``, proving ``T + 1`` out of
-  reach by exhausting every partial package that LP-dual bounds cannot rule out; integer
-  arithmetic throughout. With linkages, or past the programme's state budget, CP-SAT maximises
-  the smallest party utility, then, keeping that, the sum of the two smallest, the three
-  smallest, ... (Ogryczak's ordered formulation); each stage must end CP-SAT OPTIMAL. Either
-  way ties are broken by leximin.
-* **nash** -- HiGHS maximises the sum over parties of ``log(u_p - d_p)`` by outer approximation:
-  each log is bounded above by secant lines through consecutive integers, which are exact at
-  integer gains, and the MILP is re-solved with new lines at the incumbent's gains until its bound
-  meets the exact value of the best package found. Packages whose bound comes within 1e-7 of the
-  optimum are then compared by their exact integer products, so floating point cannot pick a
-  worse package than a near-tie (see :mod:`parley.positions.optimizer_nash`). Only packages
-  giving *every* party strictly more than its disagreement value qualify (the Nash product
-  is meaningless otherwise); if there is none the answer is ``infeasible``, and the proof says
+Max-min and Nash first merge linked provisions: each connected component of the linkage graph
+becomes one compound provision whose options are the combinations that keep every linkage
+(:func:`parley.positions.optimizer_dp.merge_linked`), so the exact programmes below need no
+linkage logic. Past ``COMPOUND_MAX_OPTIONS`` combinations, or past a programme's state budget,
+the solvers take over.
+
+* **maxmin** -- an exact threshold dynamic programme (see :mod:`parley.positions.optimizer_dp`):
+  stage ``s`` finds the largest ``T`` such that some package's sorted utilities reach
+  ``(y1, ..., y_{s-1}, T, ..., T)``, proving ``T + 1`` out of reach by exhausting every partial
+  package that LP-dual bounds cannot rule out; integer arithmetic throughout. The fallback:
+  CP-SAT maximises the smallest party utility, then, keeping that, the sum of the two smallest,
+  the three smallest, ... (Ogryczak's ordered formulation); each stage must end CP-SAT OPTIMAL.
+  Either way ties are broken by leximin.
+* **nash** -- an exact branch-and-bound dynamic programme (see
+  :mod:`parley.positions.optimizer_nash`): partial packages are dropped when tangent lines of
+  the log bound their best sum of log-gains below a package already found, and the survivors'
+  integer products decide. The fallback: HiGHS maximises the sum of ``log(u_p - d_p)`` by outer
+  approximation with secant cuts, near-ties compared by exact products. Only packages giving
+  *every* party strictly more than its disagreement value qualify (the Nash product is
+  meaningless otherwise); if there is none the answer is ``infeasible``, and the proof says
   whether any acceptable package exists at all.
 * **pareto** -- up to 3 parties, the exact frontier by dynamic programming with dominance pruning
   (see :mod:`parley.positions.optimizer_dp`); from 4 parties, or if the exact frontier is too big
@@ -43,12 +47,14 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from parley.positions.optimizer_dp import (
+    Merged,
     StateBudgetExceeded,
     count_acceptable_dp,
     leximin_dp,
+    merge_linked,
     pareto_frontier_dp,
 )
-from parley.positions.optimizer_nash import nash_package
+from parley.positions.optimizer_nash import nash_dp, nash_package
 from parley.positions.problem import (
     Compiled,
     IntArray,
@@ -76,6 +82,8 @@ MAX_REPRESENTATIVE = 100
 FRONTIER_MAX_STATES = 400_000
 COUNT_MAX_STATES = 2_000_000
 LEXIMIN_MAX_STATES = 300_000  # per provision; beyond it max-min falls back to CP-SAT
+NASH_MAX_STATES = 300_000  # per provision; beyond it Nash falls back to HiGHS
+COMPOUND_MAX_OPTIONS = 1_000  # combined options of linked provisions; beyond it CP-SAT / HiGHS
 CP_WORKERS = 1  # one worker: deterministic answers, and the machine is shared
 
 
@@ -434,20 +442,60 @@ def leximin_levels(
     return choice, levels
 
 
+def _over(merged: Merged) -> str:
+    """Which provisions a dynamic programme ran over, for the proof."""
+    n = merged.compiled.num_provisions
+    over = f"over {_count(n, 'provision')}"
+    if not merged.compound_count:
+        return over
+    linked = sum(len(m) for m in merged.members if len(m) > 1)
+    return (
+        f"{over}, {merged.compound_count} of them compound ({linked} linked provisions merged "
+        f"into combinations that keep every linkage, at most {_count(merged.largest, 'option')} "
+        "each)"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _compound(compiled: Compiled, objective: Objective) -> Merged | Result | None:
+    """The compound copy for a programme; an infeasible answer when some compound has no
+    combination that keeps its linkages; None when a compound is too big (use a solver).
+    """
+    merged = merge_linked(compiled, reduced_options(compiled), COMPOUND_MAX_OPTIONS)
+    if merged is None:
+        return None
+    for members, combos in zip(merged.members, merged.combos, strict=True):
+        if not combos:
+            ids = ", ".join(compiled.problem.provisions[j].id for j in members)
+            return _infeasible(
+                objective,
+                f"infeasible proven (exhaustive enumeration of linked provisions): no "
+                f"combination of options of {ids} satisfies their red lines and linkages",
+            )
+    return merged
+
+
 def _maxmin_dp(compiled: Compiled, leximin: bool, time_limit: float | None) -> Result | None:
     """Max-min/leximin by threshold dynamic programming; None when it is not applicable."""
-    if compiled.links:
-        return None
+    merged = _compound(compiled, Objective.MAXMIN)
+    if not isinstance(merged, Merged):
+        return merged
     try:
         found = leximin_dp(
-            compiled, reduced_options(compiled), leximin, LEXIMIN_MAX_STATES, time_limit
+            merged.compiled, merged.compiled.allowed, leximin, LEXIMIN_MAX_STATES, time_limit
         )
     except StateBudgetExceeded:
         return None
-    method = "exhaustive threshold dynamic programming with LP-dual bounds"
+    method = f"exhaustive threshold dynamic programming with LP-dual bounds {_over(merged)}"
     if found is None:
         return _infeasible(Objective.MAXMIN, f"infeasible proven ({method}): {_NO_PACKAGE}")
-    choice, sorted_values, runs = found
+    compound_choice, sorted_values, runs = found
+    choice = merged.expand(compound_choice)
+    if not compiled.is_acceptable(choice):
+        raise RuntimeError("the compound package breaks a hard constraint")
     stages = len(sorted_values)
     detail = f"max-min then {stages - 1} leximin stages" if stages > 1 else "max-min"
     proof = (
@@ -476,17 +524,50 @@ def _solve_maxmin(compiled: Compiled, leximin: bool, time_limit: float | None) -
 
 
 # ---------------------------------------------------------------------------------------------
-# Nash bargaining (the outer approximation lives in optimizer_nash)
+# Nash bargaining (the programme and the outer approximation live in optimizer_nash)
+
+
+def _nash_by_dp(compiled: Compiled, time_limit: float | None) -> Result | None:
+    """Nash by the exact programme over compound provisions; None when it is not applicable."""
+    merged = _compound(compiled, Objective.NASH)
+    if not isinstance(merged, Merged):
+        return merged
+    try:
+        found = nash_dp(merged.compiled, merged.compiled.allowed, NASH_MAX_STATES, time_limit)
+    except StateBudgetExceeded:
+        return None
+    method = f"exact branch-and-bound dynamic programme {_over(merged)}"
+    if found is None:
+        return _nash_infeasible(compiled, method, time_limit)
+    compound_choice, product, states = found
+    choice = merged.expand(compound_choice)
+    if not compiled.is_acceptable(choice):
+        raise RuntimeError("the compound package breaks a hard constraint")
+    proof = (
+        f"optimal by {method}: a partial package was dropped only when it could no longer give "
+        "every party a strict gain and its reservation level, or when a tangent-line upper bound "
+        "on its best sum of log-gains fell below a package already found "
+        f"({_count(states, 'partial package')} kept); the survivors' exact integer products "
+        "decide"
+    )
+    return _optimal(compiled, Objective.NASH, choice, product, proof)
+
+
+def _nash_infeasible(compiled: Compiled, method: str, time_limit: float | None) -> Result:
+    if _feasible_cp(compiled, compiled.reservation, time_limit):
+        why = "no acceptable package gives every party more than its disagreement value"
+    else:
+        why = _NO_PACKAGE
+    return _infeasible(Objective.NASH, f"infeasible proven ({method}): {why}")
 
 
 def _solve_nash(compiled: Compiled, time_limit: float | None) -> Result:
+    by_dp = _nash_by_dp(compiled, time_limit)
+    if by_dp is not None:
+        return by_dp
     found = nash_package(compiled, time_limit)
     if found is None:
-        if _feasible_cp(compiled, compiled.reservation, time_limit):
-            why = "no acceptable package gives every party more than its disagreement value"
-        else:
-            why = _NO_PACKAGE
-        return _infeasible(Objective.NASH, f"infeasible proven (HiGHS): {why}")
+        return _nash_infeasible(compiled, "HiGHS", time_limit)
     choice, product, proof = found
     return _optimal(compiled, Objective.NASH, choice, product, proof)
 

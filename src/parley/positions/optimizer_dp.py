@@ -18,6 +18,9 @@ Both give up (return None) beyond ``max_states`` partial packages rather than ru
 * Max-min and leximin (problems without linkages): :class:`ThresholdProgramme` decides whether
   some package's sorted utilities reach a threshold vector, keeping only partial packages that
   LP-dual bounds cannot rule out; :func:`leximin_dp` searches the thresholds stage by stage.
+* :func:`merge_linked` turns a problem with linkages into one without, by merging each
+  connected group of linked provisions into a compound provision, so that the max-min and Nash
+  programmes apply to it.
 """
 
 from __future__ import annotations
@@ -321,6 +324,7 @@ BEAM_WIDTH = 150
 BEAM_ROUNDS = 3
 UPWARD_PROBES = 2
 TILTS = (30, 100, 300, 1000, -100, -300)  # added to one party's dual weight (of WEIGHT_SCALE)
+CANDIDATE_FACTOR = 8  # extensions per step allowed: a compound provision can have 1,000 options
 WEIGHT_SCALE = 1000  # LP duals are rounded to integers out of this, so every bound is exact
 
 
@@ -364,6 +368,37 @@ def _dual_weights(tables: Sequence[IntArray], offset: IntArray) -> tuple[IntArra
     return np.rint(duals * WEIGHT_SCALE).astype(np.int64), int(math.floor(-res.fun + 1e-6))
 
 
+def split_fixed(
+    compiled: Compiled, options: Sequence[Sequence[int]]
+) -> tuple[dict[int, int], IntArray, list[int]]:
+    """Provisions with one option (and that option), what they add, and the other provisions."""
+    fixed = {j: opts[0] for j, opts in enumerate(options) if len(opts) == 1}
+    offset = np.zeros(compiled.num_parties, dtype=np.int64)
+    for j, o in fixed.items():
+        offset += compiled.contrib[j][o]
+    return fixed, offset, [j for j, opts in enumerate(options) if len(opts) > 1]
+
+
+def trace_back(
+    compiled: Compiled,
+    fixed: dict[int, int],
+    order: Sequence[int],
+    options: Sequence[IntArray],
+    trail: Sequence[tuple[IntArray, IntArray]],
+    row: int,
+) -> list[int]:
+    """The package (option per provision) of final state ``row``, following (parent, option)
+    back through ``trail``, one entry per provision of ``order``."""
+    choice = [0] * compiled.num_provisions
+    for j, o in fixed.items():
+        choice[j] = o
+    for i in range(len(trail) - 1, -1, -1):
+        parent, option = trail[i]
+        choice[order[i]] = int(options[i][option[row]])
+        row = int(parent[row])
+    return choice
+
+
 class ThresholdProgramme:
     """Is there a package whose utilities ``u`` satisfy ``u >= reservation`` and, sorted
     ascending, ``sorted(u) >= t`` componentwise for a sorted threshold vector ``t``?
@@ -396,15 +431,7 @@ class ThresholdProgramme:
         self.max_states = max_states
         self.deadline = deadline
         self.reservation = compiled.reservation.astype(np.int64)
-        self.fixed: dict[int, int] = {}
-        offset = np.zeros(k, dtype=np.int64)
-        free = []
-        for j, opts in enumerate(options):
-            if len(opts) == 1:
-                self.fixed[j] = opts[0]
-                offset += compiled.contrib[j][opts[0]]
-            else:
-                free.append(j)
+        self.fixed, offset, free = split_fixed(compiled, options)
         self.offset = offset
         tables = [compiled.contrib[j][list(options[j])] for j in free]
         if tables:
@@ -486,6 +513,8 @@ class ThresholdProgramme:
                 raise OptimizerTimeout("the threshold programme hit the time limit")
             table = self.tables[i]
             m = table.shape[0]
+            if len(states) * m > CANDIDATE_FACTOR * self.max_states:  # compound provisions
+                raise StateBudgetExceeded(f"more than {self.max_states} partial packages")
             cand = (states[:, None, :] + table[None, :, :]).reshape(-1, k)
             if beam is None:
                 np.minimum(cand, need - self.worst_rest[i + 1], out=cand)
@@ -501,7 +530,7 @@ class ThresholdProgramme:
             index, cand, slack = index[ok], cand[ok], slack[ok]
             if not len(index):
                 return None
-            keep = _distinct_rows(cand)
+            keep = distinct_rows(cand)
             if beam is not None and len(keep) > beam:
                 score = (slack[keep] / w.sum(axis=0)).min(axis=1)
                 keep = np.sort(keep[np.argpartition(-score, beam)[:beam]])
@@ -511,21 +540,14 @@ class ThresholdProgramme:
             if len(states) > self.max_states:
                 raise StateBudgetExceeded(f"more than {self.max_states} partial packages")
             trail.append((index // m, index % m))
-        choice = [0] * self.compiled.num_provisions
-        for j, o in self.fixed.items():
-            choice[j] = o
         s = 0
         if beam is not None:
             ranked = np.sort(states, axis=1)
             s = int(np.lexsort(ranked.T[::-1])[-1])
-        for i in range(n - 1, -1, -1):
-            parent, option = trail[i]
-            choice[self.order[i]] = int(self.options[i][option[s]])
-            s = int(parent[s])
-        return choice
+        return trace_back(self.compiled, self.fixed, self.order, self.options, trail, s)
 
 
-def _distinct_rows(rows: IntArray) -> IntArray:
+def distinct_rows(rows: IntArray) -> IntArray:
     """Indices of the first occurrence of each distinct row."""
     low = rows.min(axis=0)
     span = rows.max(axis=0) - low + 1
@@ -599,3 +621,154 @@ def leximin_dp(
         levels.append(known)
     assert choice is not None
     return choice, levels, runs
+
+
+# ---------------------------------------------------------------------------------------------
+# Linked provisions as compound provisions
+
+
+@dataclass(frozen=True)
+class Merged:
+    """A linkage-free copy of a problem: each connected component of the linkage graph is one
+    *compound* provision whose options are the combinations of its members' options that break
+    no linkage, worth the sum of their contributions. Every package of the original maps to one
+    of the copy with the same utilities and back, so optimal values and packages carry over.
+    """
+
+    compiled: Compiled  # no links; options of compound i are range(len(combos[i]))
+    members: tuple[tuple[int, ...], ...]  # original provisions in each compound
+    combos: tuple[tuple[tuple[int, ...], ...], ...]  # per compound option: original options
+
+    @property
+    def compound_count(self) -> int:
+        return sum(len(m) > 1 for m in self.members)
+
+    @property
+    def largest(self) -> int:
+        sizes = [len(c) for c, m in zip(self.combos, self.members, strict=True) if len(m) > 1]
+        return max(sizes, default=0)
+
+    def expand(self, choice: Sequence[int]) -> list[int]:
+        """A package of the copy as option indices of the original provisions."""
+        out = [0] * sum(len(m) for m in self.members)
+        for members, combos, c in zip(self.members, self.combos, choice, strict=True):
+            for j, o in zip(members, combos[c], strict=True):
+                out[j] = o
+        return out
+
+
+def _undominated(table: IntArray) -> list[int]:
+    """Rows not weakly dominated by another row (of equal rows, the first is kept).
+
+    In order of decreasing sum (then index) a row can only be dominated by an earlier one, so
+    blocks are compared with the rows kept before them and within themselves.
+    """
+    order = np.lexsort((np.arange(len(table)), -table.sum(axis=1)))
+    kept: list[int] = []
+    for start in range(0, len(order), 256):
+        block = order[start : start + 256]
+        rows = table[block]
+        ge = np.all(rows[:, None, :] >= rows[None, :, :], axis=2)
+        out = np.triu(ge, 1).any(axis=0)
+        if kept:
+            out |= np.all(table[kept][:, None, :] >= rows[None, :, :], axis=2).any(axis=0)
+        kept.extend(block[~out].tolist())
+    return sorted(kept)
+
+
+def _linked_order(members: Sequence[int], neighbours: Sequence[set[int]]) -> list[int]:
+    """Breadth-first from the best-connected member, so that members close early."""
+    start = max(members, key=lambda j: (len(neighbours[j]), -j))
+    order, queue = [start], [start]
+    while queue:
+        for t in sorted(neighbours[queue.pop(0)]):
+            if t not in order:
+                order.append(t)
+                queue.append(t)
+    return order
+
+
+def merge_linked(
+    compiled: Compiled, options: Sequence[Sequence[int]], max_options: int
+) -> Merged | None:
+    """The compound-provision copy over ``options`` (which must keep every linked option), or
+    None when some component keeps more than ``max_options`` combinations along the way.
+
+    A component's members are combined one at a time. Of the partial combinations that agree
+    on every member still linked to one not yet placed (so they have the same completions),
+    those worth no more to every party than another are dropped; at the end that is every
+    weakly dominated combination, since no linkage leaves a compound. A compound with no
+    combination at all means the linkages cannot be met together.
+    """
+    n = compiled.num_provisions
+    root = list(range(n))
+
+    def find(j: int) -> int:
+        while root[j] != j:
+            root[j] = root[root[j]]
+            j = root[j]
+        return j
+
+    neighbours: list[set[int]] = [set() for _ in range(n)]
+    for j, _a, t, _c in compiled.links:
+        root[find(j)] = find(t)
+        neighbours[j].add(t)
+        neighbours[t].add(j)
+    groups: dict[int, list[int]] = {}
+    for j in range(n):
+        groups.setdefault(find(j), []).append(j)
+    members_out: list[tuple[int, ...]] = []
+    combos_out: list[tuple[tuple[int, ...], ...]] = []
+    contrib_out: list[IntArray] = []
+    for members in groups.values():
+        if len(members) == 1:
+            j = members[0]
+            members_out.append((j,))
+            combos_out.append(tuple((o,) for o in options[j]))
+            contrib_out.append(compiled.contrib[j][list(options[j])])
+            continue
+        members = _linked_order(members, neighbours)
+        links = [link for link in compiled.links if link[0] in members]
+        combos: list[tuple[int, ...]] = [()]
+        table = np.zeros((1, compiled.num_parties), dtype=np.int64)
+        for depth, j in enumerate(members):
+            placed = {p: i for i, p in enumerate(members[: depth + 1])}
+            checks = [
+                (placed[a_j], a, placed[t], c)
+                for a_j, a, t, c in links
+                if j in (a_j, t) and a_j in placed and t in placed
+            ]
+            grown = [
+                (row, combo)
+                for row, prefix in enumerate(combos)
+                for combo in ((*prefix, o) for o in options[j])
+                if not any(combo[x] == a and combo[y] != c for x, a, y, c in checks)
+            ]
+            parents = np.array([row for row, _ in grown], dtype=np.int64)
+            picks = np.array([combo[-1] for _, combo in grown], dtype=np.int64)
+            table = table[parents] + compiled.contrib[j][picks] if grown else table[:0]
+            combos = [combo for _, combo in grown]
+            # Prefixes agreeing on every member still linked to an unplaced one have the same
+            # completions, so among them a dominated prefix can be dropped.
+            open_at = [i for i, p in enumerate(members[: depth + 1]) if neighbours[p] - set(placed)]
+            by_open: dict[tuple[int, ...], list[int]] = {}
+            for row, combo in enumerate(combos):
+                by_open.setdefault(tuple(combo[i] for i in open_at), []).append(row)
+            keep = sorted(rows[i] for rows in by_open.values() for i in _undominated(table[rows]))
+            combos, table = [combos[i] for i in keep], table[keep]
+            if len(combos) > max_options:
+                return None
+        members_out.append(tuple(members))
+        combos_out.append(tuple(combos))
+        contrib_out.append(table)
+    merged = Compiled(
+        problem=compiled.problem,
+        parties=compiled.parties,
+        contrib=tuple(contrib_out),
+        allowed=tuple(tuple(range(len(c))) for c in combos_out),
+        links=(),
+        reservation=compiled.reservation,
+        disagreement=compiled.disagreement,
+        infeasible_reason=None,
+    )
+    return Merged(merged, tuple(members_out), tuple(combos_out))

@@ -1,4 +1,8 @@
-"""Nash bargaining package: maximise the product of gains by outer approximation with HiGHS.
+"""Nash bargaining package: maximise the product of gains, exactly.
+
+:class:`NashProgramme` (used first, on linkage-free problems, compound provisions included) is a
+branch and bound over the provisions; see its docstring. The fallback, :func:`nash_package`,
+uses outer approximation with HiGHS:
 
 The product ``prod_p (u_p - d_p)`` is maximised as ``sum_p log(u_p - d_p)`` over acceptable
 packages in which every party gains strictly. Each log is bounded above by secant lines through
@@ -13,13 +17,22 @@ no-good cuts) and compared by its exact integer product.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import highspy
 import numpy as np
+import numpy.typing as npt
 
-from parley.positions.problem import Compiled, OptimizerTimeout, reduced_options
+from parley.positions.optimizer_dp import (
+    CANDIDATE_FACTOR,
+    StateBudgetExceeded,
+    distinct_rows,
+    split_fixed,
+    trace_back,
+)
+from parley.positions.problem import Compiled, IntArray, OptimizerTimeout, reduced_options
 
 NASH_TOLERANCE = 1e-9  # bound - value in the sum of logs at which the outer approximation stops
 NASH_TIE_WINDOW = 1e-7  # packages this close (in sum of logs) to the best are compared exactly
@@ -254,3 +267,179 @@ def nash_package(
             "in the sum of logs"
         )
     return best, best_product, proof
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact Nash by dynamic programming over a linkage-free problem (compound provisions allowed)
+
+NASH_BEAM_WIDTH = 400
+FRANK_WOLFE_STEPS = 80
+NASH_PRUNE_MARGIN = 1e-9  # sum of logs; far above rounding error, so nothing as good is lost
+
+
+class NashProgramme:
+    """Branch and bound over the provisions, one at a time, for the largest product of gains.
+
+    Every partial package (partial utility vector ``v``; equal vectors merge) whose best
+    completion cannot reach the best product found so far is dropped. The bound: log is concave,
+    so ``log g <= log a - 1 + g / a`` for any ``a > 0``, and summing over parties gives a bound
+    linear in the gains, whose maximum over the remaining provisions is separable. The tangent
+    points ``a`` come from a Frank-Wolfe solve of the continuous relaxation, which makes the
+    bound close to the relaxation's optimum. A partial package must also leave every party able
+    to reach its reservation level and a strict gain. Bounds are compared in floating point with a
+    margin of ``NASH_PRUNE_MARGIN``, and the survivors' products exactly in integers.
+    """
+
+    def __init__(
+        self,
+        compiled: Compiled,
+        options: Sequence[Sequence[int]],
+        max_states: int,
+        deadline: float | None = None,
+    ) -> None:
+        k = compiled.num_parties
+        self.compiled = compiled
+        self.max_states = max_states
+        self.deadline = deadline
+        self.fixed, self.offset, free = split_fixed(compiled, options)
+        tables = [compiled.contrib[j][list(options[j])] for j in free]
+        self.need = np.maximum(compiled.reservation, compiled.disagreement + 1)
+        weights = self._tangent_weights(tables)
+        spread = [float(np.ptp(t @ weights[:, 0])) for t in tables]
+        rank = sorted(range(len(free)), key=lambda i: -spread[i])  # decisive provisions first
+        self.order = [free[i] for i in rank]
+        self.options = [np.array(options[j], dtype=np.int64) for j in self.order]
+        self.tables = [tables[i] for i in rank]
+        self.weights = weights  # (k, L): 1 / tangent point, one column per bound
+        d = compiled.disagreement.astype(np.float64)
+        # bound_l(v) = constant_l + w_l . v + weighted_rest_l
+        self.constant = (np.log(1.0 / weights) - 1.0).sum(axis=0) - d @ weights
+        n = len(self.tables)
+        self.best_rest = np.zeros((n + 1, k), dtype=np.int64)
+        self.weighted_rest = np.zeros((n + 1, weights.shape[1]))
+        for i in range(n - 1, -1, -1):
+            t = self.tables[i]
+            self.best_rest[i] = self.best_rest[i + 1] + t.max(axis=0)
+            self.weighted_rest[i] = self.weighted_rest[i + 1] + (t @ weights).max(axis=0)
+        self.states_seen = 0
+
+    def _tangent_weights(self, tables: Sequence[IntArray]) -> npt.NDArray[np.float64]:
+        """Columns ``1 / a`` for tangent points ``a``: the relaxation's best dual and its primal."""
+        k = self.compiled.num_parties
+        base = (self.offset - self.compiled.disagreement).astype(np.float64)
+        top = base + sum((t.max(axis=0) for t in tables), np.zeros(k))
+        fallback = np.maximum(top, 1.0)[:, None]  # valid, weak: the tangent at each best
+        if not tables:
+            return 1.0 / fallback
+        stacked = np.concatenate(tables).astype(np.float64)
+        sizes = np.array([len(t) for t in tables])
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        group = np.repeat(np.arange(len(tables)), sizes)
+
+        def vertex(w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+            score = stacked @ w
+            pick = np.lexsort((-score, group))[starts]  # the best option of each provision
+            return np.asarray(base + stacked[pick].sum(axis=0))
+
+        g = base + np.array([t.mean(axis=0) for t in tables]).sum(axis=0)
+        if np.any(g <= 0):
+            g = np.mean([vertex(np.eye(k)[p]) for p in range(k)], axis=0)
+        if np.any(g <= 0):
+            return 1.0 / fallback
+        best_w, best_bound = 1.0 / g, math.inf
+        for _ in range(FRANK_WOLFE_STEPS):
+            w = 1.0 / g
+            s = vertex(w)
+            bound = float(np.log(g).sum() - k + w @ s)
+            if bound < best_bound:
+                best_w, best_bound = w, bound
+            if bound - float(np.log(g).sum()) < 1e-7:
+                break
+            direction = s - g
+            shrinking = direction < 0
+            high = 1.0
+            if np.any(shrinking):  # stay where every gain is positive
+                high = min(1.0, 0.999 * float(np.min(g[shrinking] / -direction[shrinking])))
+            low = 0.0
+            for _ in range(40):  # bisection on the derivative of the concave line search
+                mid = (low + high) / 2
+                if float(np.sum(direction / (g + mid * direction))) > 0:
+                    low = mid
+                else:
+                    high = mid
+            g = g + low * direction
+        return np.stack([best_w, 1.0 / g], axis=1)
+
+    def _bound(self, cand: IntArray, i: int) -> npt.NDArray[np.float64]:
+        """Upper bound on the sum of log-gains of any completion of each partial package."""
+        values = cand @ self.weights + self.constant + self.weighted_rest[i + 1]
+        return np.asarray(values.min(axis=1))
+
+    def run(self, floor: float, beam: int | None = None) -> tuple[list[int], list[int], int] | None:
+        """(package, gains, exact product) of the best package whose bound reaches ``floor``.
+
+        Exact when ``beam`` is None: any package with a sum of log-gains at least ``floor`` is
+        never dropped, so the best survivor is optimal. With ``beam``, a heuristic: only the
+        ``beam`` partial packages with the highest bounds are kept. None when none survives.
+        """
+        k = self.compiled.num_parties
+        states = self.offset[None, :].copy()
+        trail: list[tuple[IntArray, IntArray]] = []
+        for i, table in enumerate(self.tables):
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise OptimizerTimeout("the Nash programme hit the time limit")
+            m = table.shape[0]
+            if len(states) * m > CANDIDATE_FACTOR * self.max_states:
+                raise StateBudgetExceeded(f"more than {self.max_states} partial packages")
+            cand = (states[:, None, :] + table[None, :, :]).reshape(-1, k)
+            ok = np.all(cand + self.best_rest[i + 1] >= self.need, axis=1)
+            index = np.flatnonzero(ok)
+            bound = self._bound(cand[index], i)
+            ok = bound >= floor - NASH_PRUNE_MARGIN
+            index, bound = index[ok], bound[ok]
+            if not len(index):
+                return None
+            keep = distinct_rows(cand[index])
+            if beam is not None and len(keep) > beam:
+                keep = np.sort(keep[np.argpartition(-bound[keep], beam)[:beam]])
+            index = index[keep]
+            states = cand[index]
+            self.states_seen += len(states)
+            if len(states) > self.max_states:
+                raise StateBudgetExceeded(f"more than {self.max_states} partial packages")
+            trail.append((index // m, index % m))
+        if not np.all(states >= self.need):  # only when every provision has one option
+            return None
+        gains = states - self.compiled.disagreement
+        logs = np.log(gains.astype(np.float64)).sum(axis=1)
+        near = np.flatnonzero(logs >= logs.max() - NASH_TIE_WINDOW)
+        products = [math.prod(int(v) for v in gains[s]) for s in near.tolist()]
+        best = int(near[products.index(max(products))])  # exact among near-ties; first wins
+        choice = trace_back(self.compiled, self.fixed, self.order, self.options, trail, best)
+        return choice, [int(v) for v in gains[best]], max(products)
+
+
+def nash_dp(
+    compiled: Compiled,
+    options: Sequence[Sequence[int]],
+    max_states: int,
+    time_limit: float | None = None,
+) -> tuple[list[int], int, int] | None:
+    """(package, exact product of gains, partial packages kept) of the Nash package over a
+    linkage-free problem, or None when no package gives every party a gain.
+
+    A beam run finds a good package first; the exact run then keeps only the partial packages
+    whose bound reaches its sum of log-gains. Raises :class:`StateBudgetExceeded` past
+    ``max_states`` partial packages at one provision.
+    """
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    programme = NashProgramme(compiled, options, max_states, deadline)
+    found = programme.run(-math.inf, beam=NASH_BEAM_WIDTH)
+    floor = -math.inf if found is None else _log_value(found[1])
+    exact = programme.run(floor)
+    if exact is None:
+        if found is not None:
+            raise RuntimeError("the exact Nash programme lost the beam's package")
+        return None
+    choice, _, product = exact
+    return choice, product, programme.states_seen
