@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -65,7 +66,9 @@ def test_the_watch_sees_a_query_made_on_the_event_loop(
         with shared_canary.app.state.engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
 
-    asyncio.run(query())
+    # A thread of its own: where a browser test ran, Playwright's loop occupies this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, query()).result()
     assert "SELECT 1" in loop_queries
 
 
