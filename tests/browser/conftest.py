@@ -301,6 +301,9 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
+CANCELLABLE = ("xhr", "fetch", "image", "other")  # resource types a navigation may cancel
+
+
 @dataclass
 class ConsoleWatch:
     """Console errors, uncaught exceptions, CSP violations and failed requests of one page."""
@@ -337,9 +340,12 @@ class ConsoleWatch:
         # The live-update stream is cut on every navigation; that is not a failure.
         if request.url.endswith("/events"):
             return
-        # Chromium cancels a pending favicon load when the page navigates again; the icon's
-        # own status is still checked by _response whenever it does arrive.
-        if request.url.endswith("/favicon.svg") and "ERR_ABORTED" in str(request.failure):
+        # A navigation cancels what the old page still had in flight (the favicon, an htmx
+        # request fired on load such as the plan's what-if), and htmx cancels a request that a
+        # newer one replaces: Chromium reports those as ERR_ABORTED. They are not failures;
+        # scripts and stylesheets still count, and every response's status is checked by
+        # _response whenever one arrives.
+        if "ERR_ABORTED" in str(request.failure) and request.resource_type in CANCELLABLE:
             return
         self.errors.append(f"request failed: {request.url} ({request.failure})")
 
