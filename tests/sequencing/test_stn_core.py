@@ -14,6 +14,7 @@ from parley.sequencing.stn import (
     DistanceGraph,
     Solution,
     constraint_edges,
+    edge_order,
     max_side,
     min_side,
     solve,
@@ -196,3 +197,16 @@ def test_constraint_edges_label_each_side() -> None:
         (1, 2, 7, int(max_side(k)[1])),
         (1, 0, -3, int(min_side(k)[0])),
     }
+
+
+@pytest.mark.parametrize("n", [1, 7, 1 << 16, (1 << 16) + 1, 200_000])
+def test_edges_are_ordered_by_destination_then_source_on_either_path(n: int) -> None:
+    """The radix path (up to 2^16 nodes) and the comparison sort put edges in the same order."""
+    rng = np.random.default_rng(n)
+    src = rng.integers(0, n, 5_000, dtype=np.int64)
+    dst = rng.integers(0, n, 5_000, dtype=np.int64)
+    dst[:3] = n - 1  # the largest id, which 16 bits must still hold at exactly 2^16 nodes
+    key = dst * n + src
+    order = edge_order(n, src, dst, key)
+    assert sorted(order.tolist()) == list(range(5_000))  # a permutation
+    assert np.array_equal(key[order], np.sort(key))

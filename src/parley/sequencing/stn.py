@@ -103,7 +103,7 @@ class DistanceGraph:
             empty = np.zeros(0, dtype=np.int64)
             return cls(n, empty, empty, empty, empty)
         key = dst.astype(np.int64) * n + src
-        order = np.argsort(key)
+        order = edge_order(n, src, dst, key)
         key_s = key[order]
         fresh = np.r_[True, key_s[1:] != key_s[:-1]]
         w_min = int(weight.min())
@@ -119,6 +119,22 @@ class DistanceGraph:
             key_s = key_s[starts]
         # Decoding beats gathering: these arrays are long and the gathers random.
         return cls(n, key_s % n, key_s // n, rank // span + w_min, rank % span)
+
+
+def edge_order(n: int, src: IntArray, dst: IntArray, key: IntArray) -> IntArray:
+    """An order of the edges by destination, then source (``key = dst * n + src``).
+
+    Up to 2^16 nodes, two stable passes on 16-bit ids, which NumPy sorts by radix, are about
+    four times faster than a comparison sort of the key (2 against 8.5 ms for 142,000 edges):
+    a fifth of a full check at 10^4 events.
+    """
+    if n <= RADIX_NODES:
+        by_src = np.argsort(src.astype(np.uint16), kind="stable")
+        return by_src[np.argsort(dst.astype(np.uint16)[by_src], kind="stable")]
+    return np.argsort(key)
+
+
+RADIX_NODES = 1 << 16
 
 
 @dataclass(frozen=True)
