@@ -6,13 +6,11 @@ copy: a file copy for SQLite, ``CREATE DATABASE ... TEMPLATE`` for PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -20,51 +18,25 @@ from parley.authz import Actor
 from parley.db import migrate
 from parley.db.engine import create_db_engine, write_session
 from parley.scenario.loader import load_scenario, read_scenario
-from support.databases import MiamiDatabases, miami_databases
+from support.databases import (
+    PG_ADMIN,
+    PG_PROBLEM,
+    MiamiDatabases,
+    miami_databases,
+    pg_exec,
+    pg_url,
+    require_backend,
+    worker,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_SCENARIO = ROOT / "tests" / "scenario" / "small.yaml"
-MIAMI_SCENARIO = ROOT / "examples" / "miami" / "scenario.yaml"
-PG_ADMIN = os.environ.get("PARLEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _postgres_available() -> str | None:
-    try:
-        with psycopg.connect(PG_ADMIN, connect_timeout=3):
-            return None
-    except psycopg.Error as exc:
-        return str(exc).strip()
-
-
-_PG_PROBLEM = _postgres_available()
 
 
 def pytest_report_header() -> list[str]:
-    if _PG_PROBLEM:
-        return [f"!!! PostgreSQL tests SKIPPED: no server at {PG_ADMIN}: {_PG_PROBLEM}"]
+    if PG_PROBLEM:
+        return [f"!!! PostgreSQL tests SKIPPED: no server at {PG_ADMIN}: {PG_PROBLEM}"]
     return [f"PostgreSQL: {PG_ADMIN}"]
-
-
-def require_postgres() -> None:
-    if _PG_PROBLEM is None:
-        return
-    message = f"PostgreSQL not available at {PG_ADMIN}: {_PG_PROBLEM}"
-    if os.environ.get("PARLEY_REQUIRE_POSTGRES") == "1":
-        pytest.fail(message + " (PARLEY_REQUIRE_POSTGRES=1)")
-    pytest.skip(message)
-
-
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
-def _pg_exec(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
-
-
-def _pg_url(name: str) -> str:
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 
 
 class Databases:
@@ -96,29 +68,29 @@ class Databases:
         return f"sqlite:///{dest}"
 
     def postgres(self, content: str) -> str:
-        require_postgres()
+        require_backend("postgresql")
         if content not in self.pg_templates:
-            name = f"parley_tpl_{content}_{_worker()}_{self.run}"
-            _pg_exec(f'DROP DATABASE IF EXISTS "{name}"')
-            _pg_exec(f'CREATE DATABASE "{name}"')
-            engine = create_db_engine(_pg_url(name))
+            name = f"parley_tpl_{content}_{worker()}_{self.run}"
+            pg_exec(f'DROP DATABASE IF EXISTS "{name}"')
+            pg_exec(f'CREATE DATABASE "{name}"')
+            engine = create_db_engine(pg_url(name))
             self._fill(engine, content)
             engine.dispose()
             self.pg_templates[content] = name
-        name = f"parley_test_{_worker()}_{uuid.uuid4().hex[:10]}"
-        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.pg_templates[content]}"')
-        return _pg_url(name)
+        name = f"parley_test_{worker()}_{uuid.uuid4().hex[:10]}"
+        pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.pg_templates[content]}"')
+        return pg_url(name)
 
     def cleanup(self) -> None:
         for name in self.pg_templates.values():
-            _pg_exec(f'DROP DATABASE IF EXISTS "{name}"')
+            pg_exec(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     dbs = Databases(tmp_path_factory.mktemp("templates"))
     yield dbs
-    if _PG_PROBLEM is None:
+    if PG_PROBLEM is None:
         dbs.cleanup()
 
 
@@ -134,7 +106,7 @@ def _database(
     from parley.db.engine import dispose_engines
 
     dispose_engines()
-    _pg_exec(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    pg_exec(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -28,10 +28,11 @@ from typing import Any
 
 import pytest
 
+from support.databases import PG_PROBLEM, pg_exec, pg_url, require_backend
+
 ROOT = Path(__file__).resolve().parents[2]
 MIAMI_SCENARIO = ROOT / "examples" / "miami" / "scenario.yaml"
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-PG_ADMIN = os.environ.get("PARLEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -87,33 +88,6 @@ def browser() -> Iterator[Any]:
 
 
 # ---------------------------------------------------------------- live servers
-
-
-def _postgres_problem() -> str | None:
-    import psycopg
-
-    try:
-        with psycopg.connect(PG_ADMIN, connect_timeout=3):
-            return None
-    except psycopg.Error as exc:
-        return str(exc).strip()
-
-
-def _require_postgres() -> None:
-    problem = _postgres_problem()
-    if problem is None:
-        return
-    message = f"PostgreSQL not available at {PG_ADMIN}: {problem}"
-    if os.environ.get("PARLEY_REQUIRE_POSTGRES") == "1":
-        pytest.fail(message + " (PARLEY_REQUIRE_POSTGRES=1)")
-    pytest.skip(message)
-
-
-def _pg_exec(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _load_miami(url: str) -> None:
@@ -204,8 +178,8 @@ class Launch:
             url = f"sqlite:///{self.tmp / 'miami.db'}"
         else:
             self.pg_name = f"parley_browser_{uuid.uuid4().hex[:10]}"
-            _pg_exec(f'CREATE DATABASE "{self.pg_name}"')
-            url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.pg_name
+            pg_exec(f'CREATE DATABASE "{self.pg_name}"')
+            url = pg_url(self.pg_name)
         _load_miami(url)
         port = _free_port()
         log = self.tmp / "server.log"
@@ -237,7 +211,7 @@ class Launch:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
         if self.pg_name is not None:
-            _pg_exec(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+            pg_exec(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
             self.pg_name = None
 
 
@@ -276,13 +250,13 @@ def live_server(request: pytest.FixtureRequest, launches: Launches) -> Iterator[
     backend = request.param
     _require_browser()  # no point loading a scenario for nothing
     if backend == "postgresql":
-        _require_postgres()
+        require_backend("postgresql")
     launch = launches.launches[backend]
     try:
         server = launch.server()
         # Alembic is not thread-safe: prepare PostgreSQL only once the SQLite schema is done.
         wanted = _backends_wanted(request.session)
-        if backend == "sqlite" and "postgresql" in wanted and _postgres_problem() is None:
+        if backend == "sqlite" and "postgresql" in wanted and PG_PROBLEM is None:
             launches.launches["postgresql"].start_in_background(launches.pool)
         yield server
     finally:
