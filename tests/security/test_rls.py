@@ -22,7 +22,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from conftest import require_postgres
 from parley.app import create_app
 from parley.auth.models import User
 from parley.auth.service import actor_for
@@ -47,7 +46,7 @@ from parley.positions.models import Position
 from parley.processes.models import Process
 from parley.texts.models import Provision, ProvisionText, Version
 from positions.conftest import KEY, USERS
-from support.databases import MiamiDatabases
+from support.databases import MiamiDatabases, require_backend
 from web.support import route_keys
 
 PG_ADMIN = os.environ.get("PARLEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -91,7 +90,7 @@ class Walled:
 def walled(
     tmp_path_factory: pytest.TempPathFactory, miami_templates: MiamiDatabases
 ) -> Iterator[Walled]:
-    require_postgres()
+    require_backend("postgresql")
     url, sessions = miami_templates.copy("postgresql", tmp_path_factory.mktemp("rls-db"))
     role = f"parley_rls_test_{uuid.uuid4().hex[:8]}"
     owner = create_db_engine(url)
@@ -390,7 +389,7 @@ def test_the_app_engine_binds_nothing_by_default_and_sees_nothing(walled: Walled
 
 
 def test_the_migration_downgrades_and_upgrades_again(tmp_path: Path) -> None:
-    require_postgres()
+    require_backend("postgresql")
     name = f"parley_rls_mig_{uuid.uuid4().hex[:8]}"
     _admin(f'CREATE DATABASE "{name}"')
     engine = create_db_engine(PG_ADMIN.rsplit("/", 1)[0] + "/" + name)
