@@ -226,6 +226,7 @@ def actor_for(session: Session, user: User) -> Actor:
             party_id=row[2],
             party_key=row[3],
             is_mediator=row[4] == PartyKind.MEDIATOR,
+            party_kind=None if row[4] is None else str(row[4]),
         )
         for row in rows
     }

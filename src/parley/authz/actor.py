@@ -14,6 +14,7 @@ class Membership:
     party_id: uuid.UUID | None = None
     party_key: str | None = None
     is_mediator: bool = False
+    party_kind: str | None = None  # party | mediator | guarantor | observer
 
     @property
     def can_write(self) -> bool:

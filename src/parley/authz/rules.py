@@ -1,0 +1,250 @@
+"""Who may do what to which record: the one table of ownership and role rules.
+
+Reading is decided by spaces (:mod:`parley.authz.visibility`). Changing is decided here: each
+kind of record has actions (``create``, ``update``, ``close``, ``approve``, ...), and each action
+names who may take it and in which states of the record. Services call :func:`require_action`
+before they write; views call :func:`permits` to show only the actions a user may take. The
+table is rendered into ``docs/security.md`` and the permission tests are generated from it, so a
+new kind or action without a rule fails the suite.
+
+Who is who, for one record in one process:
+
+* ``mediator`` — a head or member of the mediator's delegation (the convener of the process);
+* ``owner`` / ``owner head`` — a head or member (or only the head) of a delegation that owns the
+  record: the party of a position, the donor of a pledge, the author of an amendment;
+* ``signatory`` / ``signatory head`` — a head or member (or only the head) of a delegation named
+  as a signatory of a joint statement, or as a party to minutes;
+* ``participant`` — a head or member of any delegation of the process, the mediator's included;
+* ``monitor`` — a head or member of a guarantor's or observer's delegation (neutral assessments);
+* ``operator`` — the server's operator (accounts, first heads of delegations; never content).
+
+Viewers and observers never change anything. The operator's command line on the server (the
+system actor) passes every rule: it loads scenarios and imports bundles.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from parley.authz.actor import Actor, Membership
+from parley.authz.permissions import Forbidden
+
+
+class Who(enum.StrEnum):
+    MEDIATOR = "mediator"
+    OWNER = "owner"
+    OWNER_HEAD = "owner head"
+    SIGNATORY = "signatory"
+    SIGNATORY_HEAD = "signatory head"
+    PARTICIPANT = "participant"
+    MONITOR = "monitor"
+    OPERATOR = "operator"
+
+
+class NotInState(Exception):
+    """The actor may take the action, but not in the record's current state (answers 409).
+
+    The message names the state, e.g. "status: a closed meeting cannot be closed again"."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    action: str
+    who: frozenset[Who]
+    # The states in which the action is allowed; empty means any state.
+    states: frozenset[str] = frozenset()
+    step_up: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the rules need to know about one record (or, for ``create``, the record to be)."""
+
+    process_id: uuid.UUID
+    state: str | None = None
+    owners: frozenset[str] = field(default_factory=frozenset)  # party keys
+    signatories: frozenset[str] = field(default_factory=frozenset)  # party keys
+
+
+M, OWN, OH, S, SH, P, MON, OP = (
+    Who.MEDIATOR,
+    Who.OWNER,
+    Who.OWNER_HEAD,
+    Who.SIGNATORY,
+    Who.SIGNATORY_HEAD,
+    Who.PARTICIPANT,
+    Who.MONITOR,
+    Who.OPERATOR,
+)
+
+
+def _r(
+    kind: str,
+    action: str,
+    *who: Who,
+    states: Iterable[str] = (),
+    step_up: bool = False,
+    note: str = "",
+) -> Rule:
+    return Rule(kind, action, frozenset(who), frozenset(states), step_up, note)
+
+
+RULES: tuple[Rule, ...] = (
+    # --- set-up -------------------------------------------------------------------------------
+    _r("process", "update", M, note="title, status, time zone"),
+    _r("process", "publish", M, step_up=True),
+    _r("party", "create", M),
+    _r("party", "update", M),
+    _r("person", "create", P),
+    _r("person", "update", M, OWN, note="owner: the delegation whose space holds the person"),
+    _r("delegation-member", "add", OH, OP, note="operator: only a delegation's first head"),
+    _r("delegation-member", "remove", OH),
+    _r("note", "create", P),
+    _r("note", "update", OWN, note="owner: the delegation whose space holds the note"),
+    # --- texts --------------------------------------------------------------------------------
+    _r("document", "create", P),
+    _r("version", "import", OWN, M, note="owner: the authoring party"),
+    _r("version", "freeze", M, states=("draft",)),
+    _r("version", "sign", SH, states=("frozen",), step_up=True),
+    _r("amendment", "draft", P),
+    _r("amendment", "update", OWN, states=("draft",)),
+    _r("amendment", "submit", OWN, states=("draft",)),
+    _r("amendment", "withdraw", OWN, states=("draft", "submitted")),
+    _r("amendment", "decide", M, states=("submitted",), note="accept, reject or bracket"),
+    _r("bracket", "support", P, states=("open",)),
+    _r("bracket", "resolve", M, states=("open",)),
+    _r("bracket", "reopen", M, states=("resolved",), note="undo a resolution"),
+    # --- positions ----------------------------------------------------------------------------
+    _r("position", "record", OWN, note="owner: the party whose stance it is"),
+    _r("position", "release", OH, M, step_up=True),
+    _r("sticking-point", "create", M),
+    _r("sticking-point", "update", M),
+    _r("package", "compute", M),
+    _r("package", "release", M, step_up=True),
+    # --- meetings -----------------------------------------------------------------------------
+    _r("meeting", "schedule", M),
+    _r("meeting", "update", M, states=("planned", "held"), note="time, place, outcome, agenda"),
+    _r("meeting", "hold", M, states=("planned",)),
+    _r("meeting", "close", M, states=("planned", "held")),
+    _r("room", "open", M, states=("planned", "held"), note="state: the meeting's"),
+    _r("minutes", "draft", M, OWN, note="owner: the delegation of the room"),
+    _r("minutes", "amend", M, OWN, states=("draft", "circulated", "amended")),
+    _r("minutes", "circulate", M, OWN, states=("draft", "amended")),
+    _r("minutes", "approve", SH, M, states=("circulated",)),
+    _r("passage", "carry", M),
+    # --- statements ---------------------------------------------------------------------------
+    _r("statement", "record", P, note="unilateral and press statements: the speaker's party"),
+    _r("statement", "update", OWN, M, states=("draft",)),
+    _r("joint-statement", "draft", M, SH),
+    _r("joint-statement", "revise", M, SH, states=("draft",), note="voids every approval"),
+    _r("joint-statement", "approve", SH, states=("draft",)),
+    _r("joint-statement", "sign", SH, states=("draft",), step_up=True),
+    _r("joint-statement", "publish", M, SH, states=("draft",), note="once every signatory signed"),
+    # --- commitments --------------------------------------------------------------------------
+    _r("commitment", "record", OWN, M, note="owner: the donor's delegation"),
+    _r("commitment", "update", OWN, M, states=("pledged",)),
+    _r("fulfilment", "record", OWN, M, note="allocations and deliveries; owner: the donor"),
+    _r("fulfilment", "assess", MON, M, note="honoured or breached: a neutral assessment"),
+    # --- sequencing ---------------------------------------------------------------------------
+    _r("step", "create", M),
+    _r("step", "update", M),
+    _r("milestone", "create", M),
+    _r("milestone", "update", M),
+    _r("constraint", "create", M),
+    _r("constraint", "update", M),
+    _r("status-claim", "claim", OWN, note="a party's own claim about a step; owner: the claimant"),
+    _r("status-claim", "assess", MON, M, note="the neutral assessment"),
+    # --- record and intake --------------------------------------------------------------------
+    _r("source", "add", P),
+    _r("proposal", "review", P, note="accept, merge or reject, in the reviewer's spaces"),
+    _r("checkpoint", "take", P),
+)
+
+_BY_KEY: dict[tuple[str, str], Rule] = {(r.kind, r.action): r for r in RULES}
+assert len(_BY_KEY) == len(RULES), "two rules for one kind and action"
+
+
+def rule(kind: str, action: str) -> Rule:
+    """The rule for ``kind`` and ``action``; a missing rule is a programming error."""
+    try:
+        return _BY_KEY[(kind, action)]
+    except KeyError:
+        raise LookupError(f"no rule for {kind}:{action} in parley.authz.rules") from None
+
+
+def _holds(who: Who, actor: Actor, membership: Membership | None, subject: Subject) -> bool:
+    if who is Who.OPERATOR:
+        return actor.is_operator
+    if membership is None or not membership.can_write or membership.party_key is None:
+        return False
+    key = membership.party_key
+    head = membership.role == "head"
+    if who is Who.MEDIATOR:
+        return membership.is_mediator
+    if who is Who.PARTICIPANT:
+        return True
+    if who is Who.MONITOR:
+        return membership.party_kind in ("guarantor", "observer")
+    if who is Who.OWNER:
+        return key in subject.owners
+    if who is Who.OWNER_HEAD:
+        return head and key in subject.owners
+    if who is Who.SIGNATORY:
+        return key in subject.signatories
+    if who is Who.SIGNATORY_HEAD:
+        return head and key in subject.signatories
+    raise AssertionError(who)
+
+
+def allowed_by(actor: Actor, kind: str, action: str, subject: Subject) -> frozenset[Who]:
+    """The roles through which ``actor`` may take the action (empty when it may not)."""
+    found = rule(kind, action)
+    membership = actor.membership(subject.process_id)
+    return frozenset(w for w in found.who if _holds(w, actor, membership, subject))
+
+
+def permits(actor: Actor, kind: str, action: str, subject: Subject) -> bool:
+    """Whether ``actor`` may take ``action`` on the record now (role and state both)."""
+    if actor.is_system:
+        return True
+    found = rule(kind, action)
+    if found.states and subject.state not in found.states:
+        return False
+    return bool(allowed_by(actor, kind, action, subject))
+
+
+def require_action(actor: Actor, kind: str, action: str, subject: Subject) -> Rule:
+    """Raise :class:`Forbidden` (403) unless the actor may, :class:`NotInState` (409) when
+    it may but not in this state. Returns the rule (its ``step_up`` says whether the caller's
+    door must have asked for the password again)."""
+    found = rule(kind, action)
+    if actor.is_system:
+        return found
+    if not allowed_by(actor, kind, action, subject):
+        raise Forbidden(f"not allowed: {kind}:{action}")
+    if found.states and subject.state not in found.states:
+        raise NotInState(
+            f"status: cannot {action} a {kind.replace('-', ' ')} that is {subject.state}"
+        )
+    return found
+
+
+def rules_table_markdown() -> str:
+    """The rules as the Markdown table in docs/security.md."""
+    lines = [
+        "| record | action | who | in state | step-up | note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in RULES:
+        who = ", ".join(sorted(w.value for w in r.who))
+        states = ", ".join(sorted(r.states)) or "any"
+        lines.append(
+            f"| {r.kind} | {r.action} | {who} | {states} | {'yes' if r.step_up else ''} "
+            f"| {r.note} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,143 @@
+"""One actor in one process: its delegation, the spaces it may write, the records it may reach.
+
+These are the only helpers that look at an actor's membership; domain code asks them instead
+of reading roles itself (a test fails on ``.membership(`` or ``is_mediator`` outside authz).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from parley.authz.actor import Actor
+from parley.authz.permissions import Forbidden
+from parley.authz.spaces import SpaceError, parse_space
+from parley.authz.visibility import INTERNAL, NotFound, get_visible
+from parley.errors import InputError
+
+M = TypeVar("M")
+
+
+def acts_as_mediator(actor: Actor, process_id: object) -> bool:
+    """A head or member of the mediator's delegation (who may write), or the system."""
+    if actor.is_system:
+        return True
+    m = actor.membership(process_id)
+    return m is not None and m.is_mediator and m.can_write
+
+
+def require_mediator(actor: Actor, process_id: object) -> None:
+    if not acts_as_mediator(actor, process_id):
+        raise Forbidden("only the mediator's team may do this")
+
+
+def reads_as_mediator(actor: Actor, process_id: object) -> bool:
+    """Sees what the mediator sees (viewers of the mediator's delegation included)."""
+    m = actor.membership(process_id)
+    return actor.is_system or (m is not None and m.is_mediator)
+
+
+def actor_party(actor: Actor, process_id: object) -> str | None:
+    """The key of the party whose delegation the actor belongs to in the process."""
+    m = actor.membership(process_id)
+    return None if m is None else m.party_key
+
+
+def actor_party_id(actor: Actor, process_id: object) -> uuid.UUID | None:
+    m = actor.membership(process_id)
+    return None if m is None else m.party_id
+
+
+def actor_role(actor: Actor, process_id: object) -> str | None:
+    """head, member, viewer or observer; None for someone outside the process."""
+    m = actor.membership(process_id)
+    return None if m is None else m.role
+
+
+def is_member(actor: Actor, process_id: object) -> bool:
+    return actor.membership(process_id) is not None
+
+
+def can_write_in(actor: Actor, process_id: object) -> bool:
+    """A head or member of some delegation of the process."""
+    m = actor.membership(process_id)
+    return actor.is_system or (m is not None and m.can_write and m.party_key is not None)
+
+
+def writable_spaces(session: Session, actor: Actor, process_id: uuid.UUID) -> list[str]:
+    """The spaces the actor may write in, narrowest first (offered in forms)."""
+    from parley.processes.models import Party
+
+    m = actor.membership(process_id)
+    if actor.is_system:
+        keys = session.scalars(
+            sa.select(Party.key)
+            .where(Party.process_id == process_id)
+            .order_by(Party.key)
+            .execution_options(**{INTERNAL: True})
+        ).all()
+        return ["mediator", *[f"party:{k}+mediator" for k in keys], "participants", "public"]
+    if m is None or m.party_key is None or not m.can_write:
+        return []
+    if m.is_mediator:
+        keys = session.scalars(
+            sa.select(Party.key)
+            .where(Party.process_id == process_id)
+            .order_by(Party.key)
+            .execution_options(**{INTERNAL: True})
+        ).all()
+        return [
+            "mediator",
+            *[f"party:{k}+mediator" for k in keys if k != m.party_key],
+            "participants",
+            "public",
+        ]
+    own = m.party_key
+    return [f"party:{own}", f"party:{own}+mediator", "participants"]
+
+
+def require_writable_space(
+    session: Session, actor: Actor, process_id: uuid.UUID, space: str, *, field: str = "space"
+) -> str:
+    """The space, normalised, when the actor may write in it; else an InputError on ``field``."""
+    try:
+        text = str(parse_space(space))
+    except SpaceError as exc:
+        raise InputError(str(exc), field=field) from None
+    if text not in writable_spaces(session, actor, process_id):
+        raise InputError("you cannot write in this space", field=field)
+    return text
+
+
+def get_visible_in(
+    session: Session, actor: Actor, model: type[M], process_id: uuid.UUID, object_id: Any
+) -> M:
+    """A record of ``model`` in this process that the actor may read, or NotFound (also
+    when it exists in another process or in a space the actor cannot see)."""
+    found = get_visible(session, actor, model, object_id)
+    if getattr(found, "process_id", None) != process_id:
+        raise NotFound(model.__name__.lower())
+    return found
+
+
+def visible_reference(
+    session: Session,
+    actor: Actor,
+    model: type[M],
+    process_id: uuid.UUID,
+    ref: Any,
+    *,
+    field: str,
+) -> M:
+    """A referenced record for a change (``field`` names the reference): a missing one, a
+    hidden one and one of another process all give the same InputError, so that no answer
+    tells whether something the actor cannot see exists."""
+    try:
+        return get_visible_in(session, actor, model, process_id, ref)
+    except NotFound:
+        raise InputError(
+            f"unknown {field.removesuffix('_id').replace('_', ' ')}", field=field
+        ) from None
