@@ -37,6 +37,47 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await task
 
 
+def include_routers(app: FastAPI) -> None:
+    """Every package's pages and JSON routes, named one by one (an import error is an error).
+
+    The generic record routes (``/p/{key}/{slug}``) come last: they would otherwise answer (404)
+    for the more specific paths of the packages."""
+    from parley.audit import views as audit_views
+    from parley.commitments import views as commitments_views
+    from parley.intake import views as intake_views
+    from parley.operations import views as operations_views
+    from parley.positions import views as positions_views
+    from parley.positions import views_record as positions_record_views
+    from parley.processes import views as processes_views
+    from parley.records import views as records_views
+    from parley.records import views_writes as records_write_views
+    from parley.sequencing import views as sequencing_views
+    from parley.sessions import views as sessions_views
+    from parley.texts import views as texts_views
+    from parley.timeline import views as timeline_views
+    from parley.web import views_admin, views_auth, views_security_keys
+
+    for module in (
+        views_auth,
+        views_security_keys,
+        views_admin,
+        texts_views,
+        positions_views,
+        positions_record_views,
+        sessions_views,
+        sequencing_views,
+        commitments_views,
+        intake_views,
+        timeline_views,
+        operations_views,
+        audit_views,
+        processes_views,
+        records_write_views,
+        records_views,
+    ):
+        app.include_router(module.router)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -62,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from parley.web.security import SecurityHeaders
 
     install(app)
+    include_routers(app)
     install_openapi(app)
     app.add_middleware(SecurityHeaders)
     return app

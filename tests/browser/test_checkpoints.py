@@ -29,7 +29,7 @@ def test_a_delegation_takes_and_keeps_checkpoints_of_its_own_chains(
     watch.attach(page)
     response = page.goto(PAGE)
     assert response is not None and response.status == 200, (
-        "no checkpoints page: is parley.operations.views in parley.web.routes.CAPABILITY_ROUTERS?"
+        "no checkpoints page: is parley.operations.views included in parley.app.include_routers?"
     )
     expect(page.locator("main h1")).to_have_text("Checkpoints")
 

@@ -33,7 +33,7 @@ from parley.commitments.queries import (
     summarise,
 )
 from parley.db.engine import read_session
-from parley.records import WRITABLE, create_record
+from parley.records.writes import WRITABLE, create_record
 
 API = f"/api/v1/processes/{KEY}"
 PAGE = f"/p/{KEY}"

@@ -126,7 +126,7 @@ def target(
     from parley.auth.service import create_token
     from parley.authz import Actor
     from parley.db.engine import write_session
-    from parley.web.kinds import KINDS
+    from parley.records.kinds import KINDS
 
     scratch = _scratch_dir(tmp_path_factory)
     templates = CanaryTemplates(scratch)

@@ -20,7 +20,7 @@ from commitments.miami import Miami
 from parley.audit.models import AuditEvent
 from parley.authz.permissions import Forbidden
 from parley.db.engine import read_session, write_session
-from parley.records import WRITABLE, create_record
+from parley.records.writes import WRITABLE, create_record
 from parley.sequencing.queries import PLAN_START, deadlines, process_plan, status_board
 from parley.sequencing.service import (
     ConstraintIn,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from parley.authz import NotFound
 from parley.authz.permissions import Forbidden
 from parley.db.engine import read_session, write_session
-from parley.records import WRITABLE, MinutesUpdate, RecordError, update_record
+from parley.records.writes import WRITABLE, MinutesUpdate, RecordError, update_record
 from parley.sessions.models import Minutes, MinutesStatus
 from parley.sessions.service import (
     SessionError,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from parley.db.engine import write_session
-from parley.records import (
+from parley.records.writes import (
     WRITABLE,
     NoteIn,
     StatementIn,

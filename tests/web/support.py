@@ -173,7 +173,7 @@ def _refs(engine: sa.Engine) -> dict[str, str]:
         party_key = {v: k for k, v in parties.items()}
         for pos in s.scalars(sa.select(Position).where(Position.process_id == pid)):
             out[f"position:{party_key[pos.party_id]}:{pos.reason}"] = str(pos.id)
-        from parley.web.kinds import KINDS
+        from parley.records.kinds import KINDS
 
         for slug, kind in KINDS.items():
             if "key" not in kind.model.__table__.c:

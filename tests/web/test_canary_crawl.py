@@ -20,7 +20,7 @@ from parley.audit.records import audited_add
 from parley.authz import Actor
 from parley.db.engine import write_session
 from parley.sequencing.models import Step
-from parley.web.kinds import KINDS
+from parley.records.kinds import KINDS
 from web.crawl import (
     API,
     CrawlResult,

@@ -12,11 +12,12 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from parley.authz.actor import Actor
+from parley.authz.actor import Actor, Membership
 from parley.authz.permissions import Forbidden
 from parley.authz.spaces import SpaceError, parse_space
-from parley.authz.visibility import INTERNAL, NotFound, get_visible
+from parley.authz.visibility import INTERNAL, NotFound, get_visible, visible_processes
 from parley.errors import InputError
+from parley.processes.models import Process
 
 M = TypeVar("M")
 
@@ -141,3 +142,18 @@ def visible_reference(
         raise InputError(
             f"unknown {field.removesuffix('_id').replace('_', ' ')}", field=field
         ) from None
+
+
+def standing(actor: Actor, process_id: object) -> Membership | None:
+    """The actor's place in the process (for pages that say who you act for), or None."""
+    return actor.membership(process_id)
+
+
+def visible_process(session: Session, actor: Actor, key: str) -> Process:
+    """The process, if the actor may open it; otherwise NotFound (as if it did not exist)."""
+    found = session.scalars(
+        sa.select(Process).where(Process.key == key, visible_processes(actor))
+    ).first()
+    if found is None:
+        raise NotFound("process")
+    return found

@@ -35,7 +35,7 @@ from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key, re
 from parley.web.pagination import Page
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
-from parley.web.views_records import writable_spaces
+from parley.authz.scope import writable_spaces
 
 router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
@@ -148,7 +148,7 @@ def _ledger_response(
     size = _page_size(request)
     pager = Page(max(page, 1), size, len(book.entries))
     start = (pager.number - 1) * size
-    writer = bool(writable_spaces(db, actor, process)) and bool(book.entries)
+    writer = bool(writable_spaces(db, actor, process.id)) and bool(book.entries)
     return render(
         request,
         "commitments/ledger.html",

@@ -46,7 +46,7 @@ from parley.processes.models import Process
 from parley.web.deps import Csrf, Db, Form, SignedIn, process_by_key, request_write_session
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
-from parley.web.views_records import writable_spaces
+from parley.authz.scope import writable_spaces
 
 router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
@@ -79,7 +79,7 @@ def _error(exc: Exception) -> HTTPException:
 def _writer_process(db: Any, actor: Actor, key: str) -> Process:
     """The process, for a caller who may write in at least one of its spaces."""
     process = process_by_key(db, actor, key)
-    if not writable_spaces(db, actor, process):
+    if not writable_spaces(db, actor, process.id):
         raise Forbidden("read only")
     return process
 
@@ -114,7 +114,7 @@ def review_page(
         counts=q.status_counts(db, actor, process, flt),
         statuses=q.STATUSES,
         kinds=q.KIND_LABELS,
-        can_take_in=bool(writable_spaces(db, actor, process)),
+        can_take_in=bool(writable_spaces(db, actor, process.id)),
     )
 
 
@@ -485,7 +485,7 @@ def _intake_form_page(
     values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    spaces = writable_spaces(db, actor, process)
+    spaces = writable_spaces(db, actor, process.id)
     if not spaces:
         raise Forbidden("read only")
     values = dict(values or {})

@@ -57,7 +57,7 @@ from parley.web.deps import (
 from parley.web.pagination import Page
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
-from parley.web.views_records import writable_spaces
+from parley.authz.scope import writable_spaces
 
 router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
@@ -214,7 +214,7 @@ def _form_context(
     pp = pp or process_plan(db, actor, process)
     return {
         "endpoints": _endpoints(pp),
-        "spaces": writable_spaces(db, actor, process),
+        "spaces": writable_spaces(db, actor, process.id),
     }
 
 
@@ -351,7 +351,7 @@ def _clean(form: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _require_writer(db: Any, actor: Actor, process: Process) -> None:
-    if not writable_spaces(db, actor, process):
+    if not writable_spaces(db, actor, process.id):
         raise Forbidden("read only")
 
 
@@ -382,7 +382,7 @@ class _FormPage:
         context: dict[str, Any] = (
             {"form": _form_context(db, actor, process)}
             if self.kind == "constraint"
-            else {"spaces": writable_spaces(db, actor, process)}
+            else {"spaces": writable_spaces(db, actor, process.id)}
         )
         return render(
             request,

@@ -360,10 +360,10 @@ def carry_api(
 
 
 def _draft_options(db: Db, actor: Actor, process: Process) -> dict[str, Any]:
-    from parley.web.views_records import writable_spaces
+    from parley.authz.scope import writable_spaces
 
     return {
-        "spaces": writable_spaces(db, actor, process),
+        "spaces": writable_spaces(db, actor, process.id),
         "parties": sorted((p.key, p.name) for p in parties_of(db, process.id).values()),
     }
 

@@ -16,12 +16,12 @@ from starlette.datastructures import FormData
 
 from parley.auth.models import ApiToken, User
 from parley.auth.service import actor_for, session_user, token_user
-from parley.authz import Actor, NotFound
-from parley.authz.visibility import guard_scoped_reads, visible_processes
+from parley.authz import Actor
+from parley.authz.scope import visible_process
+from parley.authz.visibility import guard_scoped_reads
 from parley.db.base import utcnow
 from parley.db.engine import write_session
 from parley.db.rls import NOTHING, bind_actor, bind_spaces
-from parley.processes.models import Process
 from parley.web.routing import current_read_session
 
 SESSION_COOKIE = "parley_session"
@@ -250,11 +250,6 @@ def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
 StepUp = Depends(check_step_up)
 
 
-def process_by_key(db: Session, actor: Actor, key: str) -> Process:
+def process_by_key(db: Session, actor: Actor, key: str) -> Any:
     """The process, if the actor may open it; otherwise NotFound (as if it did not exist)."""
-    process = db.scalars(
-        sa.select(Process).where(Process.key == key, visible_processes(actor))
-    ).first()
-    if process is None:
-        raise NotFound("process")
-    return process
+    return visible_process(db, actor, key)

@@ -1,10 +1,8 @@
-"""Route installation: error handling, static files, and every package's views and APIs."""
+"""Error handling and static files; the routers themselves are included by ``parley.app``."""
 
 from __future__ import annotations
 
-import importlib
 from importlib.resources import files
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
@@ -141,51 +139,6 @@ def install(app: FastAPI) -> None:
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
         return render(request, "error.html", exc.status_code, title="Error", message=exc.detail)
-
-    from parley.web import (
-        views_admin,
-        views_auth,
-        views_process,
-        views_records,
-        views_security_keys,
-    )
-
-    # Capability routers and views_records come before views_process, whose generic
-    # /p/{key}/{slug} routes would otherwise answer (404) for their more specific paths.
-    for module in (
-        views_auth,
-        views_security_keys,
-        views_admin,
-        *capability_modules(),
-        views_records,
-        views_process,
-    ):
-        app.include_router(module.router)
-
-
-CAPABILITY_ROUTERS = (
-    "parley.texts.views",
-    "parley.positions.views",
-    "parley.sessions.views",
-    "parley.sequencing.views",
-    "parley.commitments.views",
-    "parley.intake.views",
-    "parley.timeline.views",
-    "parley.operations.views",
-)
-
-
-def capability_modules() -> list[Any]:
-    """Each capability package's ``views`` module (HTML pages and their JSON twins)."""
-    modules = []
-    for name in CAPABILITY_ROUTERS:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            # Absent capability (the module or its package): skip; a broken import inside it raises.
-            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
-                raise
-    return modules
 
 
 def _not_found(request: Request) -> Response:

@@ -11,6 +11,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 PACKAGES = (
     "web",
+    "processes",
+    "records",
+    "audit",
     "positions",
     "sequencing",
     "texts",

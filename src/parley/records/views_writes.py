@@ -1,4 +1,6 @@
-"""Creating and editing records from the web and the API, through parley.records."""
+"""Creating and editing records from the web and the API, through parley.records.writes.
+
+The generic write stack: it goes as each kind moves to its own package's service."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -20,8 +21,10 @@ from pydantic import BaseModel, ValidationError
 from parley.audit.chain import jsonable
 from parley.authz import Actor, NotFound, get_visible
 from parley.authz.permissions import Permission, can
-from parley.processes.models import Party, Process
-from parley.records import WRITABLE, RecordError, Writable, create_record, update_record
+from parley.authz.scope import writable_spaces
+from parley.processes.models import Process
+from parley.records.kinds import KINDS, scoped
+from parley.records.writes import WRITABLE, RecordError, Writable, create_record, update_record
 from parley.web.deps import (
     Csrf,
     Db,
@@ -31,7 +34,6 @@ from parley.web.deps import (
     process_by_key,
     request_write_session,
 )
-from parley.web.kinds import KINDS, scoped
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
 
@@ -50,28 +52,6 @@ def _writable(slug: str) -> Writable:
     if slug not in WRITABLE:
         raise NotFound("page")
     return WRITABLE[slug]
-
-
-def writable_spaces(db: Db, actor: Actor, process: Process) -> list[str]:
-    """The spaces the actor may write in, narrowest first (offered in forms)."""
-    membership = actor.membership(process.id)
-    if membership is None or membership.party_key is None or not membership.can_write:
-        return []
-    if membership.is_mediator:
-        keys = db.scalars(
-            sa.select(Party.key)
-            .where(Party.process_id == process.id)
-            .execution_options(authz_internal=True)
-            .order_by(Party.key)
-        ).all()
-        return [
-            "mediator",
-            *[f"party:{k}+mediator" for k in keys if k != membership.party_key],
-            "participants",
-            "public",
-        ]
-    own = membership.party_key
-    return [f"party:{own}", f"party:{own}+mediator", "participants"]
 
 
 def _field_kind(annotation: Any) -> tuple[str, list[str]]:
@@ -103,7 +83,7 @@ def _form_fields(
         kind, choices = _field_kind(info.annotation)
         options: list[tuple[str, str]] = [(c, c) for c in choices]
         if name == "space":
-            kind, options = "select", [(s, s) for s in writable_spaces(db, actor, process)]
+            kind, options = "select", [(s, s) for s in writable_spaces(db, actor, process.id)]
         elif kind == "reference" and name in REFERENCE_KINDS:
             model = KINDS[REFERENCE_KINDS[name]].model
             label = KINDS[REFERENCE_KINDS[name]].label
@@ -220,7 +200,7 @@ def _update_api(
 def _new_page(request: Request, key: str, slug: str, db: Db, actor: Actor) -> Response:
     process = process_by_key(db, actor, key)
     writable = _writable(slug)
-    if not writable_spaces(db, actor, process):
+    if not writable_spaces(db, actor, process.id):
         from parley.authz.permissions import Forbidden
 
         raise Forbidden("read only")

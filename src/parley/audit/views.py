@@ -1,0 +1,129 @@
+"""The audit log of a process (the spaces the reader can see) and live updates."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
+
+from parley.audit.chain import jsonable
+from parley.audit.models import AuditEvent
+from parley.authz import visible
+from parley.db.engine import read_session
+from parley.db.rls import bind_actor
+from parley.processes.models import Process
+from parley.web.deps import (
+    Db,
+    SignedIn,
+    process_by_key,
+)
+from parley.web.pagination import Page
+from parley.web.routing import ReleasingRoute
+from parley.web.templating import render
+
+router = APIRouter(route_class=ReleasingRoute)
+API = "/api/v1/processes"
+
+
+def _page_size(request: Request) -> int:
+    return int(request.app.state.settings.page_size)
+
+
+def _masked(changes: dict[str, Any]) -> dict[str, Any]:
+    """References inside an event may name records of narrower spaces (a public statement's
+    session, a shared amendment's provision); the log shows that a reference changed, not the
+    id, so no reader learns the id of a record it cannot see."""
+    return {
+        key: ["(reference)" if v else v for v in value]
+        if key.endswith("_id") and isinstance(value, list)
+        else value
+        for key, value in changes.items()
+    }
+
+
+def _audit(
+    db: Db, actor: Any, process: Process, page: int, size: int
+) -> tuple[list[dict[str, Any]], Page]:
+    query = sa.select(AuditEvent).where(
+        AuditEvent.process_id == process.id, visible(actor, AuditEvent)
+    )
+    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    events = db.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    ).all()
+    items = [
+        {
+            "at": jsonable(e.at),
+            "actor": e.actor_name,
+            "action": e.action,
+            "space": e.space,
+            "object_type": e.object_type,
+            "object_id": e.object_id,
+            "changes": _masked(e.changes),
+            "seq": e.seq,
+            "hash": e.hash,
+        }
+        for e in events
+    ]
+    return items, Page(page, size, total)
+
+
+@router.get("/p/{key}/audit", include_in_schema=False)
+def audit_page(request: Request, key: str, db: Db, actor: SignedIn, page: int = 1) -> Response:
+    process = process_by_key(db, actor, key)
+    items, pager = _audit(db, actor, process, max(page, 1), _page_size(request))
+    return render(request, "audit.html", process=process, events=items, page=pager)
+
+
+@router.get(API + "/{key}/audit", tags=["audit"])
+def audit_api(request: Request, key: str, db: Db, actor: SignedIn, page: int = 1) -> dict[str, Any]:
+    """Audit events of the spaces the caller can see, newest first."""
+    process = process_by_key(db, actor, key)
+    items, pager = _audit(db, actor, process, max(page, 1), _page_size(request))
+    return {"items": items, **pager.as_json()}
+
+
+# ---------------------------------------------------------------- live updates
+
+
+@router.get("/p/{key}/events", include_in_schema=False)
+async def live_events(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+    """Server-sent events: one `change` per audit event in a space the user can see."""
+    process = process_by_key(db, actor, key)
+    engine = request.app.state.engine
+    db.commit()  # a stream lasts minutes: give the request's connection back to the pool now
+
+    def newest_now() -> datetime | None:
+        with read_session(engine) as s:
+            bind_actor(s, actor)  # row-level security: the stream's own session
+            return s.scalar(
+                sa.select(sa.func.max(AuditEvent.at)).where(
+                    AuditEvent.process_id == process.id, visible(actor, AuditEvent)
+                )
+            )
+
+    async def newest() -> datetime | None:
+        return await run_in_threadpool(newest_now)  # never block the event loop on the database
+
+    async def stream() -> AsyncIterator[str]:
+        last = await newest()
+        yield "retry: 5000\n\n"
+        while not await request.is_disconnected():
+            await asyncio.sleep(2)
+            current = await newest()
+            if current is not None and (last is None or current > last):
+                last = current
+                yield f"event: change\ndata: {json.dumps({'at': jsonable(current)})}\n\n"
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )

@@ -1,0 +1,275 @@
+"""Recording positions, the positions list and each position's history, with JSON twins."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from parley.audit.chain import jsonable
+from parley.authz import NotFound, get_visible, visible
+from parley.authz.scope import standing
+from parley.authz.visibility import SCOPED, visible_provision_ids
+from parley.positions.models import Position, PositionRevision, Stance
+from parley.positions.service import PositionError, record_position
+from parley.processes.models import Party, Process
+from parley.records.kinds import scoped
+from parley.texts.models import Bracket, BracketOption, Document, Provision
+from parley.web.deps import (
+    Csrf,
+    CurrentActor,
+    Db,
+    SignedIn,
+    process_by_key,
+    request_write_session,
+)
+from parley.web.pagination import Page
+from parley.web.routing import ReleasingRoute
+from parley.web.templating import render
+
+router = APIRouter(route_class=ReleasingRoute)
+API = "/api/v1/processes"
+
+
+def _page_size(request: Request) -> int:
+    return int(request.app.state.settings.page_size)
+
+
+def _party_names(db: Db, process: Process) -> dict[uuid.UUID, str]:
+    rows = db.execute(
+        sa.select(Party.id, Party.key)
+        .where(Party.process_id == process.id)
+        .execution_options(authz_internal=True)
+    ).all()
+    return dict(rows)  # party names are listed to every participant (space public)
+
+
+def _positions(
+    db: Db, actor: CurrentActor, process: Process, page: int = 1, size: int = 10_000
+) -> tuple[list[dict[str, Any]], Page]:
+    query = (
+        sa.select(Position, Provision.wid, Document.key, BracketOption.key)
+        .join(Provision, Provision.id == Position.provision_id)
+        .join(Document, Document.id == Provision.document_id)
+        .outerjoin(BracketOption, BracketOption.id == Position.option_id)
+        .where(Position.process_id == process.id, visible(actor, Position))
+        .execution_options(**{SCOPED: True})
+    )
+    total = (
+        db.scalar(
+            sa.select(sa.func.count())
+            .select_from(Position)
+            .where(Position.process_id == process.id, visible(actor, Position))
+            .execution_options(**{SCOPED: True})
+        )
+        or 0
+    )
+    rows = db.execute(
+        query.order_by(Document.key, Provision.wid, BracketOption.key, Position.party_id)
+        .limit(size)
+        .offset((page - 1) * size)
+    ).all()
+    parties = _party_names(db, process)
+    out = []
+    for position, wid, doc_key, option_key in rows:
+        out.append(
+            {
+                "id": str(position.id),
+                "party": parties.get(position.party_id),
+                "provision": f"{doc_key}/{wid}",
+                "option": option_key,
+                "stance": str(position.stance),
+                "priority": position.priority,
+                "utility": position.utility,
+                "fallback_text": position.fallback_text,
+                "reason": position.reason,
+                "space": position.space,
+                "updated_at": jsonable(position.updated_at),
+            }
+        )
+    return out, Page(page, size, total)
+
+
+def _choices(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, Any]]:
+    """Provisions and bracket options the actor can take a position on."""
+    docs = db.scalars(scoped(actor, Document, process.id).order_by(Document.key)).all()
+    # Only provisions of versions the actor can see: one that only another party's private
+    # draft contains must not be offered (its permanent id would leak).
+    provisions = db.execute(
+        sa.select(Provision.id, Provision.wid, Provision.document_id)
+        .where(
+            Provision.document_id.in_([d.id for d in docs]),
+            Provision.id.in_(visible_provision_ids(actor, process_id=process.id)),
+        )
+        .order_by(Provision.wid)
+        .execution_options(**{SCOPED: True})
+    ).all()
+    doc_keys = {d.id: d.key for d in docs}
+    brackets = db.scalars(scoped(actor, Bracket, process.id)).all()
+    options = db.execute(
+        sa.select(BracketOption.id, BracketOption.key, BracketOption.bracket_id).where(
+            BracketOption.bracket_id.in_([b.id for b in brackets])
+        )
+    ).all()
+    by_provision: dict[uuid.UUID, list[dict[str, str]]] = {}
+    bracket_provision = {b.id: b.provision_id for b in brackets}
+    bracket_key = {b.id: b.key for b in brackets}
+    for option_id, option_key, bracket_id in options:
+        by_provision.setdefault(bracket_provision[bracket_id], []).append(
+            {"id": str(option_id), "label": f"{bracket_key[bracket_id]}/{option_key}"}
+        )
+    return [
+        {"id": str(pid), "label": f"{doc_keys[doc_id]}/{wid}", "options": by_provision.get(pid, [])}
+        for pid, wid, doc_id in provisions
+    ]
+
+
+@router.get("/p/{key}/positions", include_in_schema=False)
+def positions_page(request: Request, key: str, db: Db, actor: SignedIn, page: int = 1) -> Response:
+    process = process_by_key(db, actor, key)
+    membership = standing(actor, process.id)
+    items, pager = _positions(db, actor, process, max(page, 1), _page_size(request) * 2)
+    return render(
+        request,
+        "positions.html",
+        process=process,
+        positions=items,
+        page=pager,
+        choices=_choices(db, actor, process),
+        membership=membership,
+        stances=[s.value for s in Stance],
+        error=None,
+    )
+
+
+@router.get(API + "/{key}/positions", tags=["positions"])
+def positions_api(
+    request: Request, key: str, db: Db, actor: SignedIn, page: int = 1
+) -> dict[str, Any]:
+    """Positions the caller can see: its own party's, and what others shared with it."""
+    process = process_by_key(db, actor, key)
+    items, pager = _positions(db, actor, process, max(page, 1), _page_size(request) * 2)
+    return {"items": items, **pager.as_json()}
+
+
+class PositionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provision_id: uuid.UUID
+    option_id: uuid.UUID | None = None
+    stance: Literal["accept", "accept_with_changes", "reject", "red_line"]
+    priority: int = Field(0, ge=0, le=100)
+    utility: int | None = Field(None, ge=0, le=100)
+    fallback_text: str = ""
+    reason: str = ""
+    space: str | None = None
+
+
+def _save_position(request: Request, actor: Any, process: Process, body: PositionIn) -> Position:
+    with request_write_session(request) as session:
+        return record_position(
+            session,
+            actor=actor,
+            process_id=process.id,
+            provision_id=body.provision_id,
+            option_id=body.option_id,
+            values=body.model_dump(),
+        )
+
+
+@router.post(API + "/{key}/positions", tags=["positions"], dependencies=[Csrf], status_code=201)
+def record_position_api(
+    request: Request, key: str, body: PositionIn, db: Db, actor: SignedIn
+) -> dict[str, Any]:
+    """Record (create or update) the caller's party's position on a provision or option."""
+    from fastapi import HTTPException
+
+    process = process_by_key(db, actor, key)
+    try:
+        position = _save_position(request, actor, process, body)
+    except PositionError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"id": str(position.id), "space": position.space, "stance": str(position.stance)}
+
+
+@router.post("/p/{key}/positions", include_in_schema=False, dependencies=[Csrf])
+def record_position_form(
+    request: Request,
+    key: str,
+    db: Db,
+    actor: SignedIn,
+    provision: Annotated[str, Form()],
+    stance: Annotated[str, Form()],
+    option: Annotated[str, Form()] = "",
+    priority: Annotated[int, Form()] = 0,
+    utility: Annotated[str, Form()] = "",
+    fallback_text: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    space: Annotated[str, Form()] = "",
+) -> Response:
+    process = process_by_key(db, actor, key)
+    try:
+        body = PositionIn(
+            provision_id=uuid.UUID(provision),
+            option_id=uuid.UUID(option) if option else None,
+            stance=stance,
+            priority=priority,
+            utility=int(utility) if utility.strip() else None,
+            fallback_text=fallback_text,
+            reason=reason,
+            space=space or None,
+        )
+        _save_position(request, actor, process, body)
+    except (ValueError, PositionError) as exc:
+        return render(
+            request,
+            "positions.html",
+            422,
+            process=process,
+            positions=_positions(db, actor, process)[0],
+            choices=_choices(db, actor, process),
+            membership=standing(actor, process.id),
+            stances=[s.value for s in Stance],
+            error=str(exc),
+        )
+    return RedirectResponse(f"/p/{key}/positions", status_code=303)
+
+
+def _history(db: Db, actor: Any, process: Process, position_id: str) -> list[dict[str, Any]]:
+    position = get_visible(db, actor, Position, position_id)
+    if position.process_id != process.id:
+        raise NotFound("position")
+    revisions = db.scalars(
+        scoped(actor, PositionRevision, process.id)
+        .where(PositionRevision.position_id == position.id)
+        .order_by(PositionRevision.revision)
+    ).all()
+    return [
+        {"revision": r.revision, "changed_at": jsonable(r.changed_at), **r.snapshot}
+        for r in revisions
+    ]
+
+
+@router.get("/p/{key}/positions/{position_id}/history", include_in_schema=False)
+def position_history_page(
+    request: Request, key: str, position_id: str, db: Db, actor: SignedIn
+) -> Response:
+    process = process_by_key(db, actor, key)
+    return render(
+        request,
+        "position_history.html",
+        process=process,
+        revisions=_history(db, actor, process, position_id),
+    )
+
+
+@router.get(API + "/{key}/positions/{position_id}/history", tags=["positions"])
+def position_history_api(
+    key: str, position_id: str, db: Db, actor: SignedIn
+) -> list[dict[str, Any]]:
+    """Every revision of a position that the caller can see (revisions stay in their space)."""
+    process = process_by_key(db, actor, key)
+    return _history(db, actor, process, position_id)

@@ -1,0 +1,350 @@
+"""Every kind of record as a list and a detail page with JSON twins; search; release.
+
+Reads go through ``authz.visible``; releasing a record to a wider space is one operation
+(:mod:`parley.records.release`) for every kind."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict
+
+from parley.authz import NotFound, get_visible, visible
+from parley.authz.visibility import SCOPED
+from parley.positions.models import Position
+from parley.positions.service import PositionError, release
+from parley.processes.models import Process
+from parley.records.kinds import KINDS, Kind, page_of, scoped, serialise
+from parley.texts.models import Bracket, BracketOption, Provision, ProvisionText, Version
+from parley.web.deps import (
+    Csrf,
+    CurrentActor,
+    Db,
+    SignedIn,
+    StepUp,
+    process_by_key,
+    request_write_session,
+)
+from parley.web.pagination import Page
+from parley.web.routing import ReleasingRoute
+from parley.web.templating import render
+
+router = APIRouter(route_class=ReleasingRoute)
+API = "/api/v1/processes"
+
+
+def _page_size(request: Request) -> int:
+    return int(request.app.state.settings.page_size)
+
+
+def _kind(slug: str) -> Kind:
+    if slug not in KINDS:
+        raise NotFound("page")
+    return KINDS[slug]
+
+
+@router.get("/p/{key}/search", include_in_schema=False)
+def search_page(request: Request, key: str, db: Db, actor: CurrentActor, q: str = "") -> Response:
+    process = process_by_key(db, actor, key)
+    return render(request, "search.html", process=process, q=q, hits=_search(db, actor, process, q))
+
+
+@router.get(API + "/{key}/search", tags=["search"])
+def search_api(key: str, db: Db, actor: CurrentActor, q: str = "") -> dict[str, Any]:
+    """Full-text search over the records the caller can see (at least 2 characters)."""
+    process = process_by_key(db, actor, key)
+    hits = _search(db, actor, process, q)
+    return {"items": hits, "total": len(hits)}
+
+
+class ReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    space: str
+
+
+def _release(
+    request: Request, actor: Any, process: Process, model: Any, object_id: str, space: str
+) -> None:
+    with request_write_session(request) as session:
+        obj = get_visible(session, actor, model, object_id)
+        if obj.process_id != process.id:
+            raise NotFound("record")
+        release(session, actor=actor, obj=obj, new_space=space)
+
+
+def _release_model(slug: str) -> Any:
+    return Position if slug == "positions" else _kind(slug).model
+
+
+@router.post(
+    API + "/{key}/{slug}/{object_id}/release", tags=["records"], dependencies=[Csrf, StepUp]
+)
+def release_api(
+    request: Request, key: str, slug: str, object_id: str, body: ReleaseIn, db: Db, actor: SignedIn
+) -> dict[str, str]:
+    """Move a record to a wider space (an explicit, audited release)."""
+    from fastapi import HTTPException
+
+    process = process_by_key(db, actor, key)
+    try:
+        _release(request, actor, process, _release_model(slug), object_id, body.space)
+    except (PositionError, ValueError) as exc:
+        if isinstance(exc, NotFound):
+            raise
+        raise HTTPException(422, str(exc)) from None
+    return {"status": "released", "space": body.space}
+
+
+@router.post(
+    "/p/{key}/{slug}/{object_id}/release", include_in_schema=False, dependencies=[Csrf, StepUp]
+)
+def release_form(
+    request: Request,
+    key: str,
+    slug: str,
+    object_id: str,
+    db: Db,
+    actor: SignedIn,
+    space: Annotated[str, Form()],
+) -> Response:
+    process = process_by_key(db, actor, key)
+    try:
+        _release(request, actor, process, _release_model(slug), object_id, space)
+    except (PositionError, ValueError) as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return render(request, "error.html", 422, title="Cannot release", message=str(exc))
+    back = f"/p/{key}/positions" if slug == "positions" else f"/p/{key}/{slug}/{object_id}"
+    return RedirectResponse(back, status_code=303)
+
+
+def _children(db: Db, actor: Any, process: Process, slug: str, obj: Any) -> dict[str, Any]:
+    """Related records shown under a record, each list scoped by space."""
+    related: dict[str, Any] = {}
+    if slug == "documents":
+        related["versions"] = serialise(
+            db,
+            actor,
+            Version,
+            list(
+                db.scalars(
+                    scoped(actor, Version, process.id)
+                    .where(Version.document_id == obj.id)
+                    .order_by(Version.created_at)
+                )
+            ),
+        )
+    if slug == "versions":
+        rows = db.execute(
+            sa.select(ProvisionText, Provision.wid)
+            .join(Provision, Provision.id == ProvisionText.provision_id)
+            .where(ProvisionText.version_id == obj.id)
+            .order_by(ProvisionText.ordinal)
+        ).all()
+        related["provisions"] = [
+            {"wid": wid, "number": t.number, "heading": t.heading, "text": t.text}
+            for t, wid in rows
+        ]
+        brackets = db.scalars(
+            scoped(actor, Bracket, process.id).where(Bracket.version_id == obj.id)
+        ).all()
+        options = db.scalars(
+            sa.select(BracketOption)
+            .where(BracketOption.bracket_id.in_([b.id for b in brackets]))
+            .order_by(BracketOption.key)
+        ).all()
+        related["brackets"] = [
+            {
+                "key": b.key,
+                "label": b.label,
+                "status": str(b.status),
+                "options": [
+                    {"key": o.key, "text": o.text} for o in options if o.bracket_id == b.id
+                ],
+            }
+            for b in brackets
+        ]
+    if slug == "sessions":
+        from parley.sessions.models import Minutes, Room
+
+        related["rooms"] = serialise(
+            db,
+            actor,
+            Room,
+            list(
+                db.scalars(
+                    scoped(actor, Room, process.id)
+                    .where(Room.session_id == obj.id)
+                    .order_by(Room.name)
+                )
+            ),
+        )
+        related["minutes"] = serialise(
+            db,
+            actor,
+            Minutes,
+            list(
+                db.scalars(scoped(actor, Minutes, process.id).where(Minutes.session_id == obj.id))
+            ),
+        )
+    if slug == "rooms":
+        from parley.sessions.models import Minutes
+
+        related["minutes"] = serialise(
+            db,
+            actor,
+            Minutes,
+            list(db.scalars(scoped(actor, Minutes, process.id).where(Minutes.room_id == obj.id))),
+        )
+    if slug == "commitments":
+        from parley.commitments.models import FulfilmentEvent
+
+        related["events"] = serialise(
+            db,
+            actor,
+            FulfilmentEvent,
+            list(
+                db.scalars(
+                    scoped(actor, FulfilmentEvent, process.id)
+                    .where(FulfilmentEvent.commitment_id == obj.id)
+                    .order_by(FulfilmentEvent.occurred_on)
+                )
+            ),
+        )
+    if slug == "steps":
+        from parley.sequencing.models import StatusClaim
+
+        related["status_claims"] = serialise(
+            db,
+            actor,
+            StatusClaim,
+            list(
+                db.scalars(
+                    scoped(actor, StatusClaim, process.id)
+                    .where(StatusClaim.step_id == obj.id)
+                    .order_by(StatusClaim.claimed_on)
+                )
+            ),
+        )
+    if slug == "sources":
+        related["text"] = obj.text
+    return related
+
+
+def _detail(
+    db: Db, actor: Any, process: Process, slug: str, object_id: str
+) -> tuple[Kind, Any, dict[str, Any]]:
+    kind = _kind(slug)
+    obj = get_visible(db, actor, kind.model, object_id)
+    if obj.process_id != process.id:
+        raise NotFound(slug)
+    record = serialise(db, actor, kind.model, [obj])[0]
+    return kind, obj, {**record, "related": _children(db, actor, process, slug, obj)}
+
+
+@router.get("/p/{key}/{slug}", include_in_schema=False)
+def record_list_page(
+    request: Request, key: str, slug: str, db: Db, actor: CurrentActor, page: int = 1
+) -> Response:
+    process = process_by_key(db, actor, key)
+    kind = _kind(slug)
+    rows, total = page_of(db, actor, kind, process.id, max(page, 1), _page_size(request))
+    return render(
+        request,
+        "records.html",
+        process=process,
+        kind=kind,
+        rows=serialise(db, actor, kind.model, rows),
+        page=Page(max(page, 1), _page_size(request), total),
+    )
+
+
+@router.get(API + "/{key}/{slug}", tags=["records"])
+def record_list_api(
+    request: Request, key: str, slug: str, db: Db, actor: CurrentActor, page: int = 1
+) -> dict[str, Any]:
+    """Records of one kind (e.g. `statements`, `sessions`, `steps`) the caller can see."""
+    process = process_by_key(db, actor, key)
+    kind = _kind(slug)
+    size = _page_size(request)
+    rows, total = page_of(db, actor, kind, process.id, max(page, 1), size)
+    return {
+        "items": serialise(db, actor, kind.model, rows),
+        **Page(max(page, 1), size, total).as_json(),
+    }
+
+
+@router.get("/p/{key}/{slug}/{object_id}", include_in_schema=False)
+def record_page(
+    request: Request, key: str, slug: str, object_id: str, db: Db, actor: CurrentActor
+) -> Response:
+    process = process_by_key(db, actor, key)
+    kind, obj, record = _detail(db, actor, process, slug, object_id)
+    return render(
+        request,
+        "record.html",
+        process=process,
+        kind=kind,
+        record=record,
+        label=getattr(obj, kind.label, slug),
+    )
+
+
+@router.get(API + "/{key}/{slug}/{object_id}", tags=["records"])
+def record_api(key: str, slug: str, object_id: str, db: Db, actor: CurrentActor) -> dict[str, Any]:
+    """One record with its related records, if the caller can see it (404 otherwise)."""
+    process = process_by_key(db, actor, key)
+    return _detail(db, actor, process, slug, object_id)[2]
+
+
+SEARCHABLE = {
+    "statements": ("title", "text"),
+    "sessions": ("title", "place", "outcome"),
+    "minutes": ("text",),
+    "amendments": ("text", "justification"),
+    "commitments": ("title", "obligation_text", "conditions"),
+    "steps": ("title", "description"),
+    "sources": ("title", "text"),
+    "documents": ("title", "description"),
+    "sticking-points": ("name", "description"),
+    "people": ("name",),
+}
+
+
+def _search(db: Db, actor: Any, process: Process, q: str) -> list[dict[str, Any]]:
+    needle = f"%{q.strip().lower()}%"
+    hits: list[dict[str, Any]] = []
+    if len(q.strip()) < 2:
+        return hits
+    for slug, fields in SEARCHABLE.items():
+        kind = KINDS[slug]
+        condition = sa.or_(*[sa.func.lower(getattr(kind.model, f)).like(needle) for f in fields])
+        for row in db.scalars(scoped(actor, kind.model, process.id).where(condition).limit(50)):
+            hits.append(
+                {
+                    "kind": slug,
+                    "id": str(row.id),
+                    "label": str(getattr(row, kind.label)),
+                    "space": row.space,
+                }
+            )
+    position_hits = db.execute(
+        sa.select(Position.id, Position.space)
+        .where(
+            Position.process_id == process.id,
+            visible(actor, Position),
+            sa.or_(
+                sa.func.lower(Position.reason).like(needle),
+                sa.func.lower(Position.fallback_text).like(needle),
+            ),
+        )
+        .execution_options(**{SCOPED: True})
+    ).all()
+    hits.extend(
+        {"kind": "positions", "id": str(pid), "label": "position", "space": space}
+        for pid, space in position_hits
+    )
+    return hits
