@@ -19,8 +19,8 @@ import pytest
 from parley.audit.records import audited_add
 from parley.authz import Actor
 from parley.db.engine import write_session
-from parley.sequencing.models import Step
 from parley.records.kinds import KINDS
+from parley.sequencing.models import Step
 from web.crawl import (
     API,
     CrawlResult,

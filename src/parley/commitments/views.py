@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from parley.authz import Actor
+from parley.authz.scope import writable_spaces
 from parley.commitments.queries import (
     ILLUSTRATIVE_RATES,
     RATE_SOURCE,
@@ -35,7 +36,6 @@ from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key, re
 from parley.web.pagination import Page
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
-from parley.authz.scope import writable_spaces
 
 router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"

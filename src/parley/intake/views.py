@@ -22,6 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from parley.authz import Actor
 from parley.authz.permissions import Forbidden
+from parley.authz.scope import writable_spaces
 from parley.db.engine import read_session
 from parley.intake import queries as q
 from parley.intake.review import (
@@ -46,7 +47,6 @@ from parley.processes.models import Process
 from parley.web.deps import Csrf, Db, Form, SignedIn, process_by_key, request_write_session
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
-from parley.authz.scope import writable_spaces
 
 router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from parley.authz import Actor
 from parley.authz.permissions import Forbidden, Permission, can
+from parley.authz.scope import writable_spaces
 from parley.processes.models import Process
 from parley.sequencing.check import CheckResult
 from parley.sequencing.queries import (
@@ -57,7 +58,6 @@ from parley.web.deps import (
 from parley.web.pagination import Page
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
-from parley.authz.scope import writable_spaces
 
 router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"

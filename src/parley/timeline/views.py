@@ -15,9 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from parley.authz import Actor
 from parley.processes.models import Process
+from parley.records.kinds import scoped
 from parley.timeline.queries import KINDS, Filters, activity_figure, party_keys, timeline
 from parley.web.deps import CurrentActor, Db, process_by_key
-from parley.records.kinds import scoped
 from parley.web.pagination import Page
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
