@@ -30,6 +30,9 @@ class Actor:
     # bundles and verifies, and so must see every space. No web or API request is ever system.
     is_system: bool = False
     memberships: Mapping[uuid.UUID, Membership] = field(default_factory=dict)
+    # Proved who it is a moment ago (password again, and code): set by the door (the web's
+    # step-up check), asked for by the rules of consequential actions (authz.rules).
+    stepped_up: bool = False
 
     @classmethod
     def anonymous(cls) -> Actor:

@@ -25,6 +25,10 @@ class Forbidden(PermissionError):
     """The actor can see the object but may not do this to it (answers 403)."""
 
 
+class StepUpRequired(Exception):
+    """The action needs a fresh re-authentication (password, and code if enrolled)."""
+
+
 def _can_write_space(actor: Actor, process_id: Any, space: str) -> bool:
     membership = actor.membership(process_id)
     if membership is None or not membership.can_write or membership.party_key is None:

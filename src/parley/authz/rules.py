@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from parley.authz.actor import Actor, Membership
-from parley.authz.permissions import Forbidden
+from parley.authz.permissions import Forbidden, StepUpRequired
 
 
 class Who(enum.StrEnum):
@@ -95,6 +95,15 @@ def _r(
 
 
 RULES: tuple[Rule, ...] = (
+    # --- every kind ---
+    _r(
+        "record",
+        "release",
+        OH,
+        M,
+        step_up=True,
+        note="to a wider space; owner: the party of the narrower space",
+    ),
     # --- set-up -------------------------------------------------------------------------------
     _r("process", "update", M, note="title, status, time zone"),
     _r("process", "publish", M, step_up=True),
@@ -113,7 +122,7 @@ RULES: tuple[Rule, ...] = (
     _r("version", "sign", SH, states=("frozen",), step_up=True),
     _r("amendment", "draft", P),
     _r("amendment", "update", OWN, states=("draft",)),
-    _r("amendment", "submit", OWN, states=("draft",)),
+    _r("amendment", "submit", OWN, states=("draft",), step_up=True, note="widens its space"),
     _r("amendment", "withdraw", OWN, states=("draft", "submitted")),
     _r("amendment", "decide", M, states=("submitted",), note="accept, reject or bracket"),
     _r("bracket", "support", P, states=("open",)),
@@ -121,7 +130,6 @@ RULES: tuple[Rule, ...] = (
     _r("bracket", "reopen", M, states=("resolved",), note="undo a resolution"),
     # --- positions ----------------------------------------------------------------------------
     _r("position", "record", OWN, note="owner: the party whose stance it is"),
-    _r("position", "release", OH, M, step_up=True),
     _r("sticking-point", "create", M),
     _r("sticking-point", "update", M),
     _r("package", "compute", M),
@@ -144,7 +152,15 @@ RULES: tuple[Rule, ...] = (
     _r("joint-statement", "revise", M, SH, states=("draft",), note="voids every approval"),
     _r("joint-statement", "approve", SH, states=("draft",)),
     _r("joint-statement", "sign", SH, states=("draft",), step_up=True),
-    _r("joint-statement", "publish", M, SH, states=("draft",), note="once every signatory signed"),
+    _r(
+        "joint-statement",
+        "publish",
+        M,
+        SH,
+        states=("draft",),
+        step_up=True,
+        note="once every signatory signed; widens to public",
+    ),
     # --- commitments --------------------------------------------------------------------------
     _r("commitment", "record", OWN, M, note="owner: the donor's delegation"),
     _r("commitment", "update", OWN, M, states=("pledged",)),
@@ -220,8 +236,8 @@ def permits(actor: Actor, kind: str, action: str, subject: Subject) -> bool:
 
 def require_action(actor: Actor, kind: str, action: str, subject: Subject) -> Rule:
     """Raise :class:`Forbidden` (403) unless the actor may, :class:`NotInState` (409) when
-    it may but not in this state. Returns the rule (its ``step_up`` says whether the caller's
-    door must have asked for the password again)."""
+    it may but not in this state, and :class:`StepUpRequired` when the rule asks for step-up
+    and the actor has not just proved who it is. Returns the rule."""
     found = rule(kind, action)
     if actor.is_system:
         return found
@@ -231,6 +247,8 @@ def require_action(actor: Actor, kind: str, action: str, subject: Subject) -> Ru
         raise NotInState(
             f"status: cannot {action} a {kind.replace('-', ' ')} that is {subject.state}"
         )
+    if found.step_up and not actor.stepped_up:
+        raise StepUpRequired()
     return found
 
 

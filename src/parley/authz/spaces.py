@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from parley.errors import InputError
+
 if TYPE_CHECKING:
     from parley.authz.actor import Actor
 
@@ -22,7 +24,7 @@ PARTICIPANTS = "participants"
 MEDIATOR = "mediator"
 
 
-class SpaceError(ValueError):
+class SpaceError(InputError):
     pass
 
 

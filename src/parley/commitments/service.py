@@ -21,13 +21,14 @@ from parley.audit.records import audited_add
 from parley.authz import Actor, NotFound, Permission, get_visible, require, visible, widens
 from parley.authz.visibility import SCOPED
 from parley.commitments.models import Commitment, CommitmentLink
+from parley.errors import InputError
 from parley.processes.models import Process
 from parley.sequencing.models import Step
 from parley.sequencing.queries import visible_provisions
 from parley.texts.models import Document, Provision
 
 
-class CommitmentError(ValueError):
+class CommitmentError(InputError):
     """Bad input for the ledger: the message starts with the field's name."""
 
 

@@ -42,6 +42,7 @@ from parley.authz import Actor, NotFound, Permission, can, get_visible, require
 from parley.authz.permissions import Forbidden
 from parley.commitments.models import Commitment, CommitmentKind, FulfilmentKind
 from parley.db.base import utcnow
+from parley.errors import InputError
 from parley.intake.gazetteer import norm
 from parley.intake.gazetteer_db import party_keys, readable_by_all_of, scoped_in
 from parley.intake.models import Evidence, Proposal, ProposalStatus, Source
@@ -82,7 +83,7 @@ RECORD_SLUGS = {
 }
 
 
-class ReviewError(ValueError):
+class ReviewError(InputError):
     """A proposal cannot be reviewed this way: the message starts with the field's name."""
 
 

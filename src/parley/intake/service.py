@@ -30,6 +30,7 @@ import parley.db.registry  # noqa: F401  (every model, so foreign keys resolve i
 from parley.audit.records import audited_add
 from parley.authz import Actor, Permission, SpaceError, parse_space, require
 from parley.authz.permissions import Forbidden
+from parley.errors import InputError
 from parley.intake import sources as src
 from parley.intake.gazetteer import Gazetteer
 from parley.intake.gazetteer_db import party_keys, process_gazetteer, readable_by_all_of, scoped_in
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 KINDS = ("warning", "party", "person", "document", "meeting", "quote", "commitment", "demand")
 
 
-class IntakeError(ValueError):
+class IntakeError(InputError):
     """Bad input for an intake: the message starts with the field's name."""
 
 

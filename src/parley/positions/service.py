@@ -13,8 +13,12 @@ from sqlalchemy.orm import Session
 from parley.audit.records import audited_add, audited_update
 from parley.authz import Actor, NotFound, Permission, get_visible, parse_space, require, widens
 from parley.authz.permissions import Forbidden
+from parley.authz.rules import Subject, require_action
+from parley.authz.scope import actor_party, actor_party_id, reads_as_mediator
+from parley.authz.spaces import SpaceError
 from parley.authz.visibility import INTERNAL, provision_visible
 from parley.db.conflict import Conflict
+from parley.errors import InputError
 from parley.positions import queries
 from parley.positions.analytics import (
     BuiltProblem,
@@ -33,7 +37,7 @@ from parley.positions.models import (
     Stance,
 )
 from parley.positions.problem import validate_problem
-from parley.processes.models import Party
+from parley.records.release import release
 from parley.texts.models import Bracket, BracketOption
 
 if TYPE_CHECKING:
@@ -43,7 +47,7 @@ if TYPE_CHECKING:
 # worker imports this module for positions, and only the mediator's optimizer page needs it.
 
 
-class PositionError(ValueError):
+class PositionError(InputError):
     pass
 
 
@@ -67,7 +71,12 @@ def _revise(session: Session, position: Position, actor: Actor) -> None:
         session.scalar(
             sa.select(sa.func.count())
             .select_from(PositionRevision)
-            .where(PositionRevision.position_id == position.id)
+            # Numbered within the space: a released position starts again at 1 there, so no
+            # reader learns how often it changed before it was shared.
+            .where(
+                PositionRevision.position_id == position.id,
+                PositionRevision.space == position.space,
+            )
         )
         or 0
     )
@@ -109,10 +118,18 @@ def record_position(
     option_id: uuid.UUID | None,
     values: dict[str, Any],
 ) -> Position:
-    """Create or update the actor's party's position on a provision (or one of its options)."""
-    membership = actor.membership(process_id)
-    if membership is None or membership.party_id is None:
+    """Create or update the actor's party's position on a provision (or one of its options).
+
+    A position moves to a wider space only by release (step-up, and only its current content
+    reaches the wider chain): an update that names a wider space is applied where the position
+    is, then released. A position is never narrowed."""
+    party_key = actor_party(actor, process_id)
+    party_id = actor_party_id(actor, process_id)
+    if party_key is None or party_id is None:
         raise Forbidden("only a delegation records positions")
+    require_action(
+        actor, "position", "record", Subject(process_id=process_id, owners=frozenset({party_key}))
+    )
     _validate(values)
     if not provision_visible(session, actor, process_id, provision_id):
         # Hidden and unknown provisions get the same answer.
@@ -130,20 +147,24 @@ def record_position(
         sa.select(Position)
         .where(
             Position.process_id == process_id,
-            Position.party_id == membership.party_id,
+            Position.party_id == party_id,
             Position.provision_id == provision_id,
             Position.option_id.is_(None) if option_id is None else Position.option_id == option_id,
         )
         .execution_options(**{INTERNAL: True})
     ).first()
-    default_space = "mediator" if membership.is_mediator else f"party:{membership.party_key}"
+    mediator = reads_as_mediator(actor, process_id)
+    default_space = "mediator" if mediator else f"party:{party_key}"
     # An update without a space keeps the position where it is (never narrows a shared one).
     space = values.get("space") or (existing.space if existing is not None else default_space)
-    parsed = parse_space(space)
-    if parsed.party not in (None, membership.party_key) or (
-        parsed.kind == "mediator" and not membership.is_mediator
-    ):
+    try:
+        parsed = parse_space(space)
+    except SpaceError as exc:
+        raise PositionError(f"space: {exc}") from None
+    if parsed.party not in (None, party_key) or (parsed.kind == "mediator" and not mediator):
         raise PositionError("space: a position lives in its own party's space or a wider one")
+    if existing is not None and space != existing.space and not widens(existing.space, space):
+        raise PositionError("space: a shared position is never moved back to a narrower space")
     fields = {
         "stance": Stance(values["stance"]),
         "priority": int(values.get("priority") or 0),
@@ -154,7 +175,7 @@ def record_position(
     if existing is None:
         position = Position(
             process_id=process_id,
-            party_id=membership.party_id,
+            party_id=party_id,
             provision_id=provision_id,
             option_id=option_id,
             space=space,
@@ -173,49 +194,16 @@ def record_position(
                 "position: your delegation's position on this provision was recorded by "
                 "another request at the same moment; reload and try again"
             ) from None
-    else:
-        position = existing
-        require(actor, Permission.PROCESS_RECORD_WRITE, position)
-        if space != position.space:
-            release(session, actor=actor, obj=position, new_space=space)
-        audited_update(session, position, fields, actor=actor, action="position:update")
+        _revise(session, position, actor)
+        return position
+    position = existing
+    require(actor, Permission.PROCESS_RECORD_WRITE, position)
+    audited_update(session, position, fields, actor=actor, action="position:update")
     _revise(session, position, actor)
+    if space != position.space:
+        release(session, actor=actor, obj=position, new_space=space)
+        _revise(session, position, actor)  # the wider space's first revision: content now
     return position
-
-
-def release(session: Session, *, actor: Actor, obj: Any, new_space: str) -> None:
-    """Move a record to a wider space: its own permission and its own audit event.
-
-    The event is written to both chains: the old space (so the owner's log shows the release)
-    and the new one (so new readers see where the record came from, without its history).
-    """
-    require(actor, Permission.PROCESS_RECORD_RELEASE, obj)
-    party_keys = set(
-        session.scalars(
-            sa.select(Party.key)
-            .where(Party.process_id == obj.process_id)
-            .execution_options(**{INTERNAL: True})
-        )
-    )
-    parse_space(new_space, party_keys)
-    if not widens(obj.space, new_space):
-        raise PositionError(f"space: {new_space!r} does not widen {obj.space!r}")
-    old = obj.space
-    audited_update(
-        session, obj, {"space": new_space}, actor=actor, action="record:release", space=old
-    )
-    from parley.audit.service import record
-
-    record(
-        session,
-        actor=actor,
-        process_id=obj.process_id,
-        space=new_space,
-        action="record:release",
-        object_type=obj.__tablename__,
-        object_id=obj.id,
-        changes={"space": ["(narrower)", new_space]},
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,8 +301,7 @@ class OptimizerRun:
 
 
 def _require_mediator(actor: Actor, process_id: uuid.UUID) -> None:
-    membership = actor.membership(process_id)
-    if membership is None or not membership.is_mediator:
+    if not reads_as_mediator(actor, process_id):
         raise Forbidden("only the mediator's team runs the optimizer")
 
 

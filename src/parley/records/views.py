@@ -13,11 +13,13 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from parley.authz import NotFound, get_visible, visible
+from parley.authz.scope import get_visible_in
 from parley.authz.visibility import SCOPED
+from parley.errors import InputError
 from parley.positions.models import Position
-from parley.positions.service import PositionError, release
 from parley.processes.models import Process
 from parley.records.kinds import KINDS, Kind, page_of, scoped, serialise
+from parley.records.release import release
 from parley.texts.models import Bracket, BracketOption, Provision, ProvisionText, Version
 from parley.web.deps import (
     Csrf,
@@ -69,9 +71,7 @@ def _release(
     request: Request, actor: Any, process: Process, model: Any, object_id: str, space: str
 ) -> None:
     with request_write_session(request) as session:
-        obj = get_visible(session, actor, model, object_id)
-        if obj.process_id != process.id:
-            raise NotFound("record")
+        obj = get_visible_in(session, actor, model, process.id, object_id)
         release(session, actor=actor, obj=obj, new_space=space)
 
 
@@ -85,16 +85,9 @@ def _release_model(slug: str) -> Any:
 def release_api(
     request: Request, key: str, slug: str, object_id: str, body: ReleaseIn, db: Db, actor: SignedIn
 ) -> dict[str, str]:
-    """Move a record to a wider space (an explicit, audited release)."""
-    from fastapi import HTTPException
-
+    """Move a record to a wider space (an explicit, audited release; needs step-up)."""
     process = process_by_key(db, actor, key)
-    try:
-        _release(request, actor, process, _release_model(slug), object_id, body.space)
-    except (PositionError, ValueError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        raise HTTPException(422, str(exc)) from None
+    _release(request, actor, process, _release_model(slug), object_id, body.space)
     return {"status": "released", "space": body.space}
 
 
@@ -113,9 +106,7 @@ def release_form(
     process = process_by_key(db, actor, key)
     try:
         _release(request, actor, process, _release_model(slug), object_id, space)
-    except (PositionError, ValueError) as exc:
-        if isinstance(exc, NotFound):
-            raise
+    except InputError as exc:
         return render(request, "error.html", 422, title="Cannot release", message=str(exc))
     back = f"/p/{key}/positions" if slug == "positions" else f"/p/{key}/{slug}/{object_id}"
     return RedirectResponse(back, status_code=303)

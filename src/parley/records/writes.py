@@ -24,6 +24,7 @@ from parley.authz import Actor, NotFound, Permission, get_visible, parse_space, 
 from parley.authz.spaces import SpaceError
 from parley.authz.visibility import INTERNAL, provision_visible
 from parley.commitments.models import Commitment, FulfilmentEvent
+from parley.errors import InputError
 from parley.notes.models import Note
 from parley.processes.models import Party, Process
 from parley.sequencing.models import StatusClaim, Step
@@ -31,7 +32,7 @@ from parley.sessions.models import Minutes, Room, Statement, TalkSession
 from parley.texts.canonical_hash import text_hash
 
 
-class RecordError(ValueError):
+class RecordError(InputError):
     """Bad input for a record: the message starts with the field's name."""
 
 

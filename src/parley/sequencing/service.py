@@ -29,6 +29,7 @@ from parley.audit.service import record
 from parley.authz import Actor, NotFound, Permission, get_visible, parse_space, require, widens
 from parley.authz.spaces import SpaceError
 from parley.authz.visibility import INTERNAL
+from parley.errors import InputError
 from parley.processes.models import Party, Process
 from parley.sequencing.check import CheckResult
 from parley.sequencing.incremental import EditResult
@@ -40,7 +41,7 @@ from parley.sequencing.stn import MAX_ABS_DAYS
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 
-class SequencingError(ValueError):
+class SequencingError(InputError):
     """Bad input for a plan record: the message starts with the field's name."""
 
 

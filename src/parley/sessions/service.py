@@ -24,6 +24,7 @@ from parley.authz.permissions import Forbidden
 from parley.authz.spaces import SpaceError
 from parley.authz.visibility import INTERNAL
 from parley.db.base import utcnow
+from parley.errors import InputError
 from parley.processes.models import Delegation, Party, PartyKind, Person, Process
 from parley.sessions.models import (
     AgendaItem,
@@ -43,7 +44,7 @@ from parley.texts.canonical_hash import text_hash
 from parley.texts.models import Amendment, Document, Provision
 
 
-class SessionError(ValueError):
+class SessionError(InputError):
     """Bad input or a step the life cycle does not allow; the message starts with the field."""
 
 

@@ -30,6 +30,7 @@ from parley.authz import Actor, Permission, parse_space, require
 from parley.authz.permissions import Forbidden
 from parley.authz.spaces import SpaceError
 from parley.db.base import utcnow
+from parley.errors import InputError
 from parley.processes.models import Process
 from parley.texts import queries as q
 from parley.texts import signing
@@ -68,7 +69,7 @@ __all__ = [
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-class TextError(ValueError):
+class TextError(InputError):
     """Bad input for a text operation; every message starts with the field at fault."""
 
     def __init__(self, errors: list[str] | str) -> None:

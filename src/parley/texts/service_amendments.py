@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from parley.audit.records import audited_add, audited_update
 from parley.authz import Actor, Permission, require
 from parley.authz.permissions import Forbidden
+from parley.authz.rules import Subject, require_action
 from parley.db.base import utcnow
-from parley.positions.service import PositionError, release
+from parley.records.release import widen
 from parley.texts import queries as q
 from parley.texts.amending import Applied, Change, apply_change
 from parley.texts.models import (
@@ -208,11 +209,23 @@ def _own(actor: Actor, amendment: Amendment) -> None:
 def submit_amendment(
     session: Session, *, actor: Actor, amendment: Amendment, to: str = "participants"
 ) -> Amendment:
-    """Submit a draft: released to ``participants`` or (``to="mediator"``) to P+mediator."""
-    _own(actor, amendment)
+    """Submit a draft: released to ``participants`` or (``to="mediator"``) to P+mediator.
+
+    Submitting widens the amendment's space, so it needs step-up like every release."""
     if amendment.status != AmendmentStatus.DRAFT:
         raise TextError(f"status: {amendment.key} is {str(amendment.status)}, not a draft")
     party = q.parties(session, amendment.process_id)[amendment.party_id]
+    require_action(
+        actor,
+        "amendment",
+        "submit",
+        Subject(
+            process_id=amendment.process_id,
+            state=str(amendment.status),
+            owners=frozenset({party.key}),
+        ),
+    )
+    require(actor, Permission.PROCESS_RECORD_WRITE, amendment)
     if to == "participants":
         target = "participants"
     elif to == "mediator":
@@ -220,10 +233,7 @@ def submit_amendment(
     else:
         raise TextError("to: 'participants' or 'mediator'")
     if amendment.space != target:
-        try:
-            release(session, actor=actor, obj=amendment, new_space=target)
-        except PositionError as exc:
-            raise TextError(str(exc)) from None
+        widen(session, actor=actor, obj=amendment, new_space=target)
     audited_update(
         session,
         amendment,

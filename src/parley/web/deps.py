@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from starlette.datastructures import FormData
 from parley.auth.models import ApiToken, User
 from parley.auth.service import actor_for, session_user, token_user
 from parley.authz import Actor
+from parley.authz.permissions import StepUpRequired
 from parley.authz.scope import visible_process
 from parley.authz.visibility import guard_scoped_reads
 from parley.db.base import utcnow
@@ -158,8 +160,24 @@ def _note_token_use(request: Request, row: ApiToken) -> None:
 CurrentAuth = Annotated[Auth, Depends(get_auth)]
 
 
-def get_actor(auth: CurrentAuth) -> Actor:
-    return auth.actor
+def _acting(request: Request, auth: Auth) -> Actor:
+    """The actor, marked as stepped up when it proved who it is a moment ago (a fresh
+    re-authentication of the web session, or this request's password header checked by
+    :func:`check_step_up`), or when the settings ask for no step-up at all."""
+    from parley.config import step_up_required
+
+    actor = auth.actor
+    if actor.is_anonymous:
+        return actor
+    settings = request.app.state.settings
+    fresh = getattr(request.state, "stepped_up", False) or not step_up_required(settings)
+    if not fresh and auth.via == "cookie" and auth.reauthenticated_at is not None:
+        fresh = auth.reauthenticated_at >= utcnow() - timedelta(minutes=settings.step_up_minutes)
+    return dataclasses.replace(actor, stepped_up=True) if fresh else actor
+
+
+def get_actor(request: Request, auth: CurrentAuth) -> Actor:
+    return _acting(request, auth)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
@@ -169,10 +187,10 @@ class LoginRequired(Exception):
     pass
 
 
-def require_user(auth: CurrentAuth) -> Actor:
+def require_user(request: Request, auth: CurrentAuth) -> Actor:
     if auth.actor.is_anonymous:
         raise LoginRequired()
-    return auth.actor
+    return _acting(request, auth)
 
 
 SignedIn = Annotated[Actor, Depends(require_user)]
@@ -207,10 +225,6 @@ RawBody = Annotated[bytes, Depends(read_body)]
 Form = Annotated[FormData, Depends(read_form_data)]
 
 
-class StepUpRequired(Exception):
-    """The action needs a fresh re-authentication (password, and code if enrolled)."""
-
-
 def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
     """Before releasing, signing or exporting: the user proved who they are a moment ago.
 
@@ -225,11 +239,7 @@ def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
     if not step_up_required(settings) or auth.actor.is_anonymous:
         return
     if auth.via == "cookie":
-        fresh = (
-            auth.reauthenticated_at is not None
-            and auth.reauthenticated_at >= utcnow() - timedelta(minutes=settings.step_up_minutes)
-        )
-        if not fresh:
+        if not _acting(request, auth).stepped_up:
             raise StepUpRequired()
         return
     user = db.get(User, auth.user_id)
@@ -245,6 +255,7 @@ def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
                 code=request.headers.get("x-parley-code", ""),
             ):
                 raise StepUpRequired()
+    request.state.stepped_up = True
 
 
 StepUp = Depends(check_step_up)

@@ -12,9 +12,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm.exc import StaleDataError
 
 from parley.authz import NotFound
-from parley.authz.permissions import Forbidden
+from parley.authz.permissions import Forbidden, StepUpRequired
+from parley.authz.rules import NotInState
 from parley.db.conflict import Conflict
-from parley.web.deps import LoginRequired, StepUpRequired
+from parley.errors import InputError
+from parley.web.deps import LoginRequired
 from parley.web.routing import ReleasingRoute
 from parley.web.security import secure
 from parley.web.templating import render
@@ -105,14 +107,28 @@ def install(app: FastAPI) -> None:
         message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return render(request, "error.html", 422, title="Invalid input", message=message)
 
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError) -> Response:
+        # Every package's refusal of bad input names its field: one shape for all of them.
+        if wants_json(request):
+            return JSONResponse(
+                {
+                    "detail": "Invalid input",
+                    "errors": [{"field": exc.field, "message": exc.problem}],
+                },
+                status_code=422,
+            )
+        return render(request, "error.html", 422, title="Not done", message=str(exc))
+
     @app.exception_handler(Conflict)
+    @app.exception_handler(NotInState)
     @app.exception_handler(StaleDataError)
     async def conflict(request: Request, exc: Exception) -> Response:
         # Two requests changed the same record at once; the later one wrote nothing. A stale
         # lock_version (StaleDataError) says nothing a user could act on, hence the message.
         message = (
             str(exc)
-            if isinstance(exc, Conflict)
+            if isinstance(exc, Conflict | NotInState)
             else "Changed by someone else at the same moment; reload it and try again"
         )
         if wants_json(request):

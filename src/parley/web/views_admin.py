@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from parley.auth.models import User
 from parley.auth.service import AccountError, add_user
 from parley.authz import Permission, require
+from parley.authz.permissions import Forbidden
 from parley.processes.models import Delegation, Membership, Party, Process
 from parley.web.deps import Csrf, Db, SignedIn, request_write_session
 from parley.web.pagination import Page
@@ -106,8 +107,8 @@ def set_membership_form(
     require(actor, Permission.ADMIN_USERS_MANAGE)
     try:
         with request_write_session(request) as session:
-            # Row-level security: an operator administers accounts across processes it does not
-            # belong to (authz allowed it just above), so this one change runs as the system.
+            # Row-level security: an operator names first heads in processes it does not belong
+            # to (the service's rules decide what it may do), so this change runs as the system.
             bind_spaces(session, SYSTEM)
             set_membership(
                 session,
@@ -117,7 +118,7 @@ def set_membership_form(
                 party_key=party or None,
                 role=role,
             )
-    except MembershipError as exc:
+    except (MembershipError, Forbidden) as exc:
         return render(
             request, "admin_users.html", 400, users=[], page=Page(1, 1, 0), error=str(exc)
         )
