@@ -120,7 +120,7 @@ def test_invalid_input_is_rejected_naming_the_field(canary: Canary) -> None:
         },
     )
     assert wrong_option.status_code == 422
-    assert wrong_option.json()["detail"].startswith("option")
+    assert "option" in _errors(wrong_option)
     assert _mine(canary, "aaa-head") == before
 
 
@@ -133,7 +133,7 @@ def test_who_may_record_where(canary: Canary) -> None:
         response = _post(
             canary, "aaa-head", {"provision_id": plan_p2, "stance": "accept", "space": space}
         )
-        assert response.status_code == 422 and response.json()["detail"].startswith("space"), space
+        assert "space" in _errors(response), space
     assert all(
         p["provision"] != "plan/p2" or p["option"] for p in _mine(canary, "aaa-head").values()
     )
@@ -228,7 +228,7 @@ def test_release_to_the_mediator_shows_the_position_to_the_mediator(canary: Cana
     )
     assert by_viewer.status_code == 403
     assert (by_other.status_code, by_other.json()) == (404, {"detail": "Not Found"})
-    assert sideways.status_code == 422 and "space" in sideways.json()["detail"]
+    assert "space" in _errors(sideways)
 
     released = canary.client("aaa-head").post(
         release, json={"space": "party:AAA+mediator"}, headers=canary.csrf("aaa-head")

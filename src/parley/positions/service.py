@@ -199,10 +199,10 @@ def record_position(
     position = existing
     require(actor, Permission.PROCESS_RECORD_WRITE, position)
     audited_update(session, position, fields, actor=actor, action="position:update")
-    _revise(session, position, actor)
     if space != position.space:
         release(session, actor=actor, obj=position, new_space=space)
-        _revise(session, position, actor)  # the wider space's first revision: content now
+    # After a release, this is the wider space's first revision: the content as it is now.
+    _revise(session, position, actor)
     return position
 
 

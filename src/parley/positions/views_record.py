@@ -81,7 +81,9 @@ def _positions(
                 "id": str(position.id),
                 "party": parties.get(position.party_id),
                 "provision": f"{doc_key}/{wid}",
+                "provision_id": str(position.provision_id),
                 "option": option_key,
+                "option_id": None if position.option_id is None else str(position.option_id),
                 "stance": str(position.stance),
                 "priority": position.priority,
                 "utility": position.utility,
@@ -184,14 +186,11 @@ def _save_position(request: Request, actor: Any, process: Process, body: Positio
 def record_position_api(
     request: Request, key: str, body: PositionIn, db: Db, actor: SignedIn
 ) -> dict[str, Any]:
-    """Record (create or update) the caller's party's position on a provision or option."""
-    from fastapi import HTTPException
+    """Record (create or update) the caller's party's position on a provision or option.
 
+    Naming a wider space than the position's shares it: a release, which needs step-up."""
     process = process_by_key(db, actor, key)
-    try:
-        position = _save_position(request, actor, process, body)
-    except PositionError as exc:
-        raise HTTPException(422, str(exc)) from None
+    position = _save_position(request, actor, process, body)
     return {"id": str(position.id), "space": position.space, "stance": str(position.stance)}
 
 
@@ -245,7 +244,7 @@ def _history(db: Db, actor: Any, process: Process, position_id: str) -> list[dic
     revisions = db.scalars(
         scoped(actor, PositionRevision, process.id)
         .where(PositionRevision.position_id == position.id)
-        .order_by(PositionRevision.revision)
+        .order_by(PositionRevision.changed_at, PositionRevision.revision)
     ).all()
     return [
         {"revision": r.revision, "changed_at": jsonable(r.changed_at), **r.snapshot}

@@ -160,7 +160,7 @@ def _note_token_use(request: Request, row: ApiToken) -> None:
 CurrentAuth = Annotated[Auth, Depends(get_auth)]
 
 
-def _acting(request: Request, auth: Auth) -> Actor:
+def _acting(request: Request, auth: Auth, db: Session) -> Actor:
     """The actor, marked as stepped up when it proved who it is a moment ago (a fresh
     re-authentication of the web session, or this request's password header checked by
     :func:`check_step_up`), or when the settings ask for no step-up at all."""
@@ -173,11 +173,16 @@ def _acting(request: Request, auth: Auth) -> Actor:
     fresh = getattr(request.state, "stepped_up", False) or not step_up_required(settings)
     if not fresh and auth.via == "cookie" and auth.reauthenticated_at is not None:
         fresh = auth.reauthenticated_at >= utcnow() - timedelta(minutes=settings.step_up_minutes)
-    return dataclasses.replace(actor, stepped_up=True) if fresh else actor
+    if not fresh and "x-parley-password" in request.headers:
+        fresh = _proves_itself(request, auth, db)  # checked once: the answer is remembered
+    if fresh:
+        request.state.stepped_up = True
+        return dataclasses.replace(actor, stepped_up=True)
+    return actor
 
 
-def get_actor(request: Request, auth: CurrentAuth) -> Actor:
-    return _acting(request, auth)
+def get_actor(request: Request, auth: CurrentAuth, db: Db) -> Actor:
+    return _acting(request, auth, db)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
@@ -187,10 +192,10 @@ class LoginRequired(Exception):
     pass
 
 
-def require_user(request: Request, auth: CurrentAuth) -> Actor:
+def require_user(request: Request, auth: CurrentAuth, db: Db) -> Actor:
     if auth.actor.is_anonymous:
         raise LoginRequired()
-    return _acting(request, auth)
+    return _acting(request, auth, db)
 
 
 SignedIn = Annotated[Actor, Depends(require_user)]
@@ -225,37 +230,39 @@ RawBody = Annotated[bytes, Depends(read_body)]
 Form = Annotated[FormData, Depends(read_form_data)]
 
 
+def _proves_itself(request: Request, auth: Auth, db: Session) -> bool:
+    """An API request that carries ``X-Parley-Password`` (and ``X-Parley-Code`` when the
+    account has a second factor) proves who it is for this request alone."""
+    from parley.auth.passwords import verify_password
+    from parley.auth.second_factor import check_code, enabled
+
+    password = request.headers.get("x-parley-password")
+    if auth.via != "token" or not password:
+        return False
+    user = db.get(User, auth.user_id)
+    if user is None or not verify_password(user.password_hash, password):
+        return False
+    if enabled(db, user.id):
+        with request_write_session(request) as w:
+            if not check_code(
+                w,
+                user_id=user.id,
+                secret_key=request.app.state.settings.secret_key,
+                code=request.headers.get("x-parley-code", ""),
+            ):
+                return False
+    return True
+
+
 def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
     """Before releasing, signing or exporting: the user proved who they are a moment ago.
 
     Web sessions re-authenticate at /reauth; API clients send ``X-Parley-Password`` (and
     ``X-Parley-Code`` when they use a second factor) with the request itself.
     """
-    from parley.auth.passwords import verify_password
-    from parley.auth.second_factor import check_code, enabled
-    from parley.config import step_up_required
-
-    settings = request.app.state.settings
-    if not step_up_required(settings) or auth.actor.is_anonymous:
+    if auth.actor.is_anonymous or _acting(request, auth, db).stepped_up:
         return
-    if auth.via == "cookie":
-        if not _acting(request, auth).stepped_up:
-            raise StepUpRequired()
-        return
-    user = db.get(User, auth.user_id)
-    password = request.headers.get("x-parley-password", "")
-    if user is None or not verify_password(user.password_hash, password):
-        raise StepUpRequired()
-    if enabled(db, user.id):
-        with request_write_session(request) as w:
-            if not check_code(
-                w,
-                user_id=user.id,
-                secret_key=settings.secret_key,
-                code=request.headers.get("x-parley-code", ""),
-            ):
-                raise StepUpRequired()
-    request.state.stepped_up = True
+    raise StepUpRequired()
 
 
 StepUp = Depends(check_step_up)
