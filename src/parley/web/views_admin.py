@@ -119,7 +119,8 @@ def set_membership_form(
                 role=role,
             )
     except (MembershipError, Forbidden) as exc:
+        status = 403 if isinstance(exc, Forbidden) else 400
         return render(
-            request, "admin_users.html", 400, users=[], page=Page(1, 1, 0), error=str(exc)
+            request, "admin_users.html", status, users=[], page=Page(1, 1, 0), error=str(exc)
         )
     return RedirectResponse("/admin/users", status_code=303)
