@@ -33,7 +33,8 @@ def engine(small_url: str) -> Iterator[sa.Engine]:
                 space="participants",
             )
         )
-        s.add(User(username="root-op", display_name="Operator", password_hash="x", is_operator=True))
+        operator = User(username="root-op", display_name="Op", password_hash="x", is_operator=True)
+        s.add(operator)
         for name in ("newcomer", "second"):
             s.add(User(username=name, display_name=name, password_hash="x"))
     yield engine
