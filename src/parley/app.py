@@ -43,6 +43,7 @@ def include_routers(app: FastAPI) -> None:
     The generic record routes (``/p/{key}/{slug}``) come last: they would otherwise answer (404)
     for the more specific paths of the packages."""
     from parley.audit import views as audit_views
+    from parley.auth import views_admin
     from parley.commitments import views as commitments_views
     from parley.intake import views as intake_views
     from parley.operations import views as operations_views
@@ -54,14 +55,16 @@ def include_routers(app: FastAPI) -> None:
     from parley.sequencing import views as sequencing_views
     from parley.sessions import views as sessions_views
     from parley.texts import views as texts_views
+    from parley.texts import views_amendments as amendments_views
     from parley.timeline import views as timeline_views
-    from parley.web import views_admin, views_auth, views_security_keys
+    from parley.web import views_auth, views_security_keys
 
     for module in (
         views_auth,
         views_security_keys,
         views_admin,
         texts_views,
+        amendments_views,
         positions_views,
         positions_record_views,
         sessions_views,

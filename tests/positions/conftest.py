@@ -25,7 +25,7 @@ from parley.authz import Actor
 from parley.config import Settings
 from parley.db.engine import read_session
 from parley.processes.models import Process
-from support.databases import MiamiDatabases
+from support.databases import MiamiDatabases, stepped_up
 
 KEY = "miami-2025"
 USERS = ("mediator", "ukraine", "russia", "europe", "ukraine-viewer", "observer")
@@ -62,7 +62,7 @@ class Miami:
     def actor(self, username: str) -> Actor:
         with read_session(self.engine) as session:
             user = session.scalars(sa.select(User).where(User.username == username)).one()
-            return actor_for(session, user)
+            return stepped_up(actor_for(session, user))
 
     def process_id(self) -> uuid.UUID:
         with read_session(self.engine) as session:

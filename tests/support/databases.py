@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import os
 import shutil
 import uuid
@@ -205,3 +206,9 @@ def miami_databases(factory: pytest.TempPathFactory) -> MiamiDatabases:
         _MIAMI.append(TemplateDatabases("miami", factory.mktemp("miami"), fill_miami))
         atexit.register(_MIAMI[0].cleanup)
     return _MIAMI[0]
+
+
+def stepped_up(actor: Actor) -> Actor:
+    """The actor as a door passes it once the user proved who it is a moment ago (the web's
+    step-up). Service tests act as that door; the doors themselves are tested over HTTP."""
+    return dataclasses.replace(actor, stepped_up=True)

@@ -14,6 +14,7 @@ from parley.auth.service import actor_for
 from parley.authz import Actor
 from parley.db.engine import read_session, write_session
 from parley.processes.models import Process
+from support.databases import stepped_up
 
 # The canary scenario's fixtures (tests/web), for the texts pages' tests.
 from web.conftest import _shared_database, canary, canary_templates, shared_canary  # noqa: F401
@@ -48,7 +49,7 @@ def world(small_engine: sa.Engine) -> Iterator[World]:
     with read_session(small_engine) as s:
         process = s.scalars(sa.select(Process).where(Process.key == "small")).one()
         users = {u.username: u for u in s.scalars(sa.select(User))}
-        actors = {name: actor_for(s, users[name]) for name in users}
+        actors = {name: stepped_up(actor_for(s, users[name])) for name in users}
     yield World(
         engine=small_engine,
         process=process,

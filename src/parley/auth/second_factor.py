@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from parley.audit.service import record_account
 from parley.auth.models import SecondFactor, User
 from parley.authz import Actor
+from parley.authz.scope import roles_held
 from parley.db.base import utcnow
-from parley.processes.models import Role
 
 ISSUER = "Parley"
 RECOVERY_CODES = 8
@@ -60,12 +60,7 @@ def required_for(actor: Actor, roles: set[str]) -> bool:
     """Whether any of the actor's roles needs a second factor."""
     if actor.is_operator and "operator" in roles:
         return True
-    for membership in actor.memberships.values():
-        if membership.is_mediator and "mediator" in roles:
-            return True
-        if membership.role in roles and membership.role != Role.OBSERVER:
-            return True
-    return False
+    return bool(roles_held(actor) & roles)
 
 
 def enabled(session: Session, user_id: object) -> bool:

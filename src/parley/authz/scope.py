@@ -157,3 +157,15 @@ def visible_process(session: Session, actor: Actor, key: str) -> Process:
     if found is None:
         raise NotFound("process")
     return found
+
+
+def roles_held(actor: Actor) -> set[str]:
+    """The roles the actor holds in any process ("mediator" for the mediator's team, "head",
+    "member", "viewer"; observers hold none), and "operator"."""
+    held = {"operator"} if actor.is_operator else set()
+    for m in actor.memberships.values():
+        if m.is_mediator:
+            held.add("mediator")
+        if m.role != "observer":
+            held.add(m.role)
+    return held

@@ -30,6 +30,7 @@ import parley.db.registry  # noqa: F401  (every model, so foreign keys resolve i
 from parley.audit.records import audited_add
 from parley.authz import Actor, Permission, SpaceError, parse_space, require
 from parley.authz.permissions import Forbidden
+from parley.authz.scope import actor_party, acts_as_mediator, can_write_in
 from parley.errors import InputError
 from parley.intake import sources as src
 from parley.intake.gazetteer import Gazetteer
@@ -58,10 +59,13 @@ def default_space(actor: Actor, process_id: uuid.UUID) -> str:
     """Public reporting goes to ``public``; a delegation takes it into its own space."""
     if actor.is_system:
         return "public"
-    membership = actor.membership(process_id)
-    if membership is None or membership.party_key is None or not membership.can_write:
+    if not can_write_in(actor, process_id):
         raise Forbidden("only a delegation or the mediator's team takes reports in")
-    return "public" if membership.is_mediator else f"party:{membership.party_key}"
+    return (
+        "public"
+        if acts_as_mediator(actor, process_id)
+        else f"party:{actor_party(actor, process_id)}"
+    )
 
 
 def check_space(session: Session, actor: Actor, process: Process, space: str | None) -> str:

@@ -19,6 +19,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from sqlalchemy.orm import Session
 
 from parley.authz import PUBLIC, Actor, Permission, require
+from parley.authz.scope import is_member
 from parley.operations.checkpoints import (
     CheckpointRun,
     create_checkpoints,
@@ -116,7 +117,7 @@ def checkpoints_page(request: Request, key: str, db: Db, actor: SignedIn) -> Res
         process=process,
         checkpoints=data["checkpoints"],
         keys=data["server_keys"],
-        can_take=actor.membership(process.id) is not None,
+        can_take=is_member(actor, process.id),
         taken=_count(request.query_params.get("taken")),
         refused=_count(request.query_params.get("refused")),
     )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from parley.authz import Actor
+from parley.authz.scope import reads_as_mediator, standing
 from parley.positions import queries
 from parley.positions.analytics import Convergence, PositionView, convergence
 from parley.positions.service import (
@@ -222,7 +223,7 @@ def convergence_page(
         process=process,
         data=data,
         figure=convergence_figure(data["_map"]) if data["rows"] else None,
-        membership=actor.membership(process.id),
+        membership=standing(actor, process.id),
     )
 
 
@@ -411,10 +412,9 @@ def _optimizer_context(
     error: OptimizerInputError | None = None,
     axes: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    membership = actor.membership(process.id)
-    is_mediator = bool(membership and membership.is_mediator)
+    runs_optimizer = reads_as_mediator(actor, process.id)
     setup: OptimizerSetup | None = None
-    if is_mediator:
+    if runs_optimizer:
         try:
             setup = optimizer_setup(db, actor=actor, process_id=process.id, request=request)
         except OptimizerInputError as exc:
@@ -424,8 +424,8 @@ def _optimizer_context(
     x, y = axes or (chosen[0] if chosen else "", chosen[1] if len(chosen) > 1 else "")
     return {
         "process": process,
-        "membership": membership,
-        "is_mediator": is_mediator,
+        "membership": standing(actor, process.id),
+        "runs_optimizer": runs_optimizer,
         "setup": setup,
         "form": request or OptimizerRequest(),
         "run": run,
@@ -459,8 +459,7 @@ def optimizer_api(key: str, db: Db, actor: SignedIn, version: str | None = None)
     """Released packages you can see (a party: the package and its own concessions); for the
     mediator's team also the contested provisions and parties it can run the optimizer over."""
     process = process_by_key(db, actor, key)
-    membership = actor.membership(process.id)
-    out: dict[str, Any] = {"can_run": bool(membership and membership.is_mediator)}
+    out: dict[str, Any] = {"can_run": reads_as_mediator(actor, process.id)}
     if out["can_run"]:
         wanted = OptimizerRequest(version=version) if version else None
         try:

@@ -28,6 +28,12 @@ from parley.audit.records import audited_add, audited_update
 from parley.audit.service import record
 from parley.authz import Actor, Permission, parse_space, require
 from parley.authz.permissions import Forbidden
+from parley.authz.scope import (
+    actor_party,
+    actor_party_id,
+    actor_role,
+    reads_as_mediator,
+)
 from parley.authz.spaces import SpaceError
 from parley.db.base import utcnow
 from parley.errors import InputError
@@ -82,19 +88,7 @@ class TextError(InputError):
 
 def membership_party(actor: Actor, process_id: uuid.UUID) -> tuple[str | None, bool]:
     """(party key, is mediator) of the actor's delegation in the process."""
-    m = actor.membership(process_id)
-    if m is None:
-        return None, False
-    return m.party_key, m.is_mediator
-
-
-def require_mediator(actor: Actor, process_id: uuid.UUID) -> None:
-    """The mediator's team (a member or head who may write), or the operator's command line."""
-    if actor.is_system:
-        return
-    m = actor.membership(process_id)
-    if m is None or not m.is_mediator or not m.can_write:
-        raise Forbidden("only the mediator's team may do this")
+    return actor_party(actor, process_id), reads_as_mediator(actor, process_id)
 
 
 def check_space(session: Session, process_id: uuid.UUID, space: str) -> str:
@@ -702,12 +696,12 @@ def _signing_party(session: Session, actor: Actor, process_id: uuid.UUID, party:
         if found is None:
             raise TextError(f"party: no party {party!r} in this process")
         return found
-    m = actor.membership(process_id)
-    if m is None or m.party_id is None or m.role != "head":
+    own_key, own_id = actor_party(actor, process_id), actor_party_id(actor, process_id)
+    if own_id is None or actor_role(actor, process_id) != "head":
         raise Forbidden("only the head of a delegation holds its signing key")
-    if party and party != m.party_key:
+    if party and party != own_key:
         raise Forbidden("a head manages only its own delegation's key")
-    found = q.parties(session, process_id).get(m.party_id)
+    found = q.parties(session, process_id).get(own_id)
     assert found is not None
     return found
 

@@ -28,6 +28,7 @@ from parley.audit.records import audited_add, audited_update
 from parley.authz import Actor, Permission, require
 from parley.authz.permissions import Forbidden
 from parley.authz.rules import Subject, require_action
+from parley.authz.scope import actor_party_id, can_write_in, require_mediator
 from parley.db.base import utcnow
 from parley.records.release import widen
 from parley.texts import queries as q
@@ -55,7 +56,6 @@ from parley.texts.service import (
     is_shared,
     membership_party,
     new_wid,
-    require_mediator,
     require_unfrozen,
 )
 
@@ -200,8 +200,7 @@ def create_amendment(
 def _own(actor: Actor, amendment: Amendment) -> None:
     if actor.is_system:
         return
-    m = actor.membership(amendment.process_id)
-    if m is None or m.party_id != amendment.party_id:
+    if actor_party_id(actor, amendment.process_id) != amendment.party_id:
         raise Forbidden("only the delegation that drafted it")
     require(actor, Permission.PROCESS_RECORD_WRITE, amendment)
 
@@ -608,8 +607,7 @@ def set_support(
     assert bracket is not None
     if not actor.is_system:
         party_key, mediator = membership_party(actor, bracket.process_id)
-        m = actor.membership(bracket.process_id)
-        if m is None or not m.can_write:
+        if not can_write_in(actor, bracket.process_id):
             raise Forbidden("read-only members cannot state support")
         if not mediator and party != party_key:
             raise Forbidden("a delegation states only its own support or objection")

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from parley.audit.chain import jsonable
 from parley.authz import Actor, NotFound
+from parley.authz.scope import standing
 from parley.processes.models import Process
 from parley.texts import queries as q
 from parley.texts import service as svc
@@ -128,7 +129,7 @@ def download(download: Download) -> Response:
 
 
 def membership(actor: Actor, process: Process) -> Any:
-    return actor.membership(process.id)
+    return standing(actor, process.id)
 
 
 def version_json(v: Version, parties: dict[uuid.UUID, Any]) -> dict[str, Any]:

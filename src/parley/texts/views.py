@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from parley.audit.chain import jsonable
 from parley.authz import Actor, NotFound
+from parley.authz.scope import actor_party, actor_party_id, actor_role
 from parley.processes.models import Process
 from parley.texts import queries as q
 from parley.texts import service as svc
@@ -758,12 +759,12 @@ def match_form(
 
 
 def _keys(db: Session, actor: Actor, process: Process) -> dict[str, Any]:
-    m = actor.membership(process.id)
-    if m is None or m.party_id is None:
+    party_id = actor_party_id(actor, process.id)
+    if party_id is None:
         return {"party": None, "keys": [], "can_create": False}
     return {
-        "party": m.party_key,
-        "can_create": m.role == "head",
+        "party": actor_party(actor, process.id),
+        "can_create": actor_role(actor, process.id) == "head",
         "keys": [
             {
                 "id": str(k.id),
@@ -771,7 +772,7 @@ def _keys(db: Session, actor: Actor, process: Process) -> dict[str, Any]:
                 "created_at": jsonable(k.created_at),
                 "retired_at": jsonable(k.retired_at),
             }
-            for k in q.keys_of(db, process.id, m.party_id)
+            for k in q.keys_of(db, process.id, party_id)
         ],
     }
 
@@ -833,7 +834,3 @@ def keygen_form(
         return form_error(request, exc)
     return back(f"/p/{key}/texts-keys")
 
-
-from parley.texts import views_amendments  # noqa: E402  (its routes join this router)
-
-router.include_router(views_amendments.router)

@@ -14,6 +14,7 @@ PACKAGES = (
     "processes",
     "records",
     "audit",
+    "auth",
     "positions",
     "sequencing",
     "texts",
