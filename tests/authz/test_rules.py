@@ -74,6 +74,7 @@ ADMITS: dict[Who, set[str]] = {
         "other head",
         "monitor member",
     },
+    Who.HEAD: {"mediator head", "owner head", "signatory head", "other head"},
     Who.MONITOR: {"monitor member"},
     Who.OPERATOR: {"operator"},
 }
@@ -109,7 +110,9 @@ def test_each_rule_admits_exactly_its_roles(rule: Rule, persona: str) -> None:
             require_action(stepped, rule.kind, rule.action, _subject(rule))
 
 
-@pytest.mark.parametrize("rule", [r for r in RULES if r.states], ids=lambda r: f"{r.kind}:{r.action}")
+@pytest.mark.parametrize(
+    "rule", [r for r in RULES if r.states], ids=lambda r: f"{r.kind}:{r.action}"
+)
 def test_a_rule_with_states_refuses_every_other_state(rule: Rule) -> None:
     allowed = next(p for p in PERSONAS if any(p in ADMITS[w] for w in rule.who))
     actor = Actor(**{**PERSONAS[allowed].__dict__, "stepped_up": True})

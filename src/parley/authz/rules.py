@@ -15,6 +15,7 @@ Who is who, for one record in one process:
 * ``signatory`` / ``signatory head`` — a head or member (or only the head) of a delegation named
   as a signatory of a joint statement, or as a party to minutes;
 * ``participant`` — a head or member of any delegation of the process, the mediator's included;
+* ``head`` — the head of any delegation of the process;
 * ``monitor`` — a head or member of a guarantor's or observer's delegation (neutral assessments);
 * ``operator`` — the server's operator (accounts, first heads of delegations; never content).
 
@@ -40,6 +41,7 @@ class Who(enum.StrEnum):
     SIGNATORY = "signatory"
     SIGNATORY_HEAD = "signatory head"
     PARTICIPANT = "participant"
+    HEAD = "head"
     MONITOR = "monitor"
     OPERATOR = "operator"
 
@@ -71,13 +73,14 @@ class Subject:
     signatories: frozenset[str] = field(default_factory=frozenset)  # party keys
 
 
-M, OWN, OH, S, SH, P, MON, OP = (
+M, OWN, OH, S, SH, P, H, MON, OP = (
     Who.MEDIATOR,
     Who.OWNER,
     Who.OWNER_HEAD,
     Who.SIGNATORY,
     Who.SIGNATORY_HEAD,
     Who.PARTICIPANT,
+    Who.HEAD,
     Who.MONITOR,
     Who.OPERATOR,
 )
@@ -104,35 +107,33 @@ RULES: tuple[Rule, ...] = (
         step_up=True,
         note="to a wider space; owner: the party of the narrower space",
     ),
-    # --- set-up -------------------------------------------------------------------------------
-    _r("process", "update", M, note="title, status, time zone"),
-    _r("process", "publish", M, step_up=True),
-    _r("party", "create", M),
-    _r("party", "update", M),
-    _r("person", "create", P),
-    _r("person", "update", M, OWN, note="owner: the delegation whose space holds the person"),
+    # --- set-up -----------------------------------------------------------------------------
     _r("delegation-member", "add", OH, OP, note="operator: only a delegation's first head"),
-    _r("delegation-member", "remove", OH),
     _r("note", "create", P),
     _r("note", "update", OWN, note="owner: the delegation whose space holds the note"),
     # --- texts --------------------------------------------------------------------------------
     _r("document", "create", P),
-    _r("version", "import", OWN, M, note="owner: the authoring party"),
-    _r("version", "freeze", M, states=("draft",)),
-    _r("version", "sign", SH, states=("frozen",), step_up=True),
+    _r(
+        "version",
+        "create",
+        OWN,
+        M,
+        note="owner: the authoring party; parties draft, the mediator all kinds",
+    ),
+    _r("version", "freeze", OWN, M, note="owner: the authoring party"),
+    _r("version", "sign", H, step_up=True, note="each delegation's head, with its signing key"),
+    _r("signing-key", "create", OH),
     _r("amendment", "draft", P),
-    _r("amendment", "update", OWN, states=("draft",)),
     _r("amendment", "submit", OWN, states=("draft",), step_up=True, note="widens its space"),
-    _r("amendment", "withdraw", OWN, states=("draft", "submitted")),
-    _r("amendment", "decide", M, states=("submitted",), note="accept, reject or bracket"),
-    _r("bracket", "support", P, states=("open",)),
-    _r("bracket", "resolve", M, states=("open",)),
-    _r("bracket", "reopen", M, states=("resolved",), note="undo a resolution"),
+    _r("amendment", "withdraw", OWN),
+    _r("amendment", "accept", M),
+    _r("amendment", "reject", M),
+    _r("amendment", "bracket", M, note="folded into a bracket as an option"),
+    _r("bracket", "create", M),
+    _r("bracket", "support", P, note="a delegation its own support; the mediator any party's"),
+    _r("bracket", "decide", M, note="add an option or resolve"),
     # --- positions ----------------------------------------------------------------------------
     _r("position", "record", OWN, note="owner: the party whose stance it is"),
-    _r("sticking-point", "create", M),
-    _r("sticking-point", "update", M),
-    _r("package", "compute", M),
     _r("package", "release", M, step_up=True),
     # --- meetings -----------------------------------------------------------------------------
     _r("meeting", "schedule", M),
@@ -178,7 +179,6 @@ RULES: tuple[Rule, ...] = (
     # --- record and intake --------------------------------------------------------------------
     _r("source", "add", P),
     _r("proposal", "review", P, note="accept, merge or reject, in the reviewer's spaces"),
-    _r("checkpoint", "take", P),
 )
 
 _BY_KEY: dict[tuple[str, str], Rule] = {(r.kind, r.action): r for r in RULES}
@@ -204,6 +204,8 @@ def _holds(who: Who, actor: Actor, membership: Membership | None, subject: Subje
         return membership.is_mediator
     if who is Who.PARTICIPANT:
         return True
+    if who is Who.HEAD:
+        return head
     if who is Who.MONITOR:
         return membership.party_kind in ("guarantor", "observer")
     if who is Who.OWNER:

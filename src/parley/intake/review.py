@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from parley.audit.records import audited_add, audited_update
 from parley.authz import Actor, NotFound, Permission, can, get_visible, require
 from parley.authz.permissions import Forbidden
+from parley.authz.rules import Subject, require_action
 from parley.commitments.models import Commitment, CommitmentKind, FulfilmentKind
 from parley.db.base import utcnow
 from parley.errors import InputError
@@ -197,6 +198,7 @@ def _proposal(
     if proposal.process_id != process.id:
         raise NotFound("proposal")
     require(actor, Permission.PROCESS_RECORD_WRITE, proposal)
+    require_action(actor, "proposal", "review", Subject(process_id=process.id))
     if pending and proposal.status != ProposalStatus.PENDING:
         raise AlreadyReviewed(f"status: the proposal was {proposal.status} already")
     return proposal

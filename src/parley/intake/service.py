@@ -30,6 +30,7 @@ import parley.db.registry  # noqa: F401  (every model, so foreign keys resolve i
 from parley.audit.records import audited_add
 from parley.authz import Actor, Permission, SpaceError, parse_space, require
 from parley.authz.permissions import Forbidden
+from parley.authz.rules import Subject, require_action
 from parley.authz.scope import actor_party, acts_as_mediator, can_write_in
 from parley.errors import InputError
 from parley.intake import sources as src
@@ -359,6 +360,7 @@ def store_intake(
     extractions: Sequence[Extraction],
 ) -> list[IntakeOutcome]:
     """Store each kept report and its proposals (and report the duplicates); one transaction."""
+    require_action(actor, "source", "add", Subject(process_id=process.id))
     space = check_space(session, actor, process, plan.space)
     if len(extractions) != len(plan.kept):
         raise ValueError("one extraction per kept source")

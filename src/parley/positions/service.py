@@ -476,7 +476,7 @@ def release_package(
     """
     from parley.positions.optimizer import concessions, evaluate, is_acceptable, solve
 
-    _require_mediator(actor, process_id)
+    require_action(actor, "package", "release", Subject(process_id=process_id))
     if space not in RELEASE_SPACES:
         raise OptimizerInputError(
             [f"space: a package is released to {' or '.join(RELEASE_SPACES)}"]

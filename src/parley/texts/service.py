@@ -28,6 +28,7 @@ from parley.audit.records import audited_add, audited_update
 from parley.audit.service import record
 from parley.authz import Actor, Permission, parse_space, require
 from parley.authz.permissions import Forbidden
+from parley.authz.rules import Subject, require_action
 from parley.authz.scope import (
     actor_party,
     actor_party_id,
@@ -229,6 +230,7 @@ def create_version(
         space=space,
     )
     require(actor, Permission.PROCESS_RECORD_WRITE, version)
+    require_action(actor, "version", "create", _authored_by(session, version))
     if not actor.is_system:
         party, mediator = membership_party(actor, doc.process_id)
         if not mediator and kind_value is not VersionKind.PARTY_DRAFT:
@@ -475,6 +477,7 @@ def _create_document(
         space=check_space(session, process.id, space),
     )
     require(actor, Permission.PROCESS_RECORD_WRITE, doc)
+    require_action(actor, "document", "create", Subject(process_id=process.id))
     return audited_add(session, doc, actor=actor, action="document:create")
 
 
@@ -661,6 +664,14 @@ def _rekey(
 # ---------------------------------------------------------------- freeze
 
 
+def _authored_by(session: Session, version: Version) -> Subject:
+    author = q.parties(session, version.process_id).get(version.author_party_id)
+    return Subject(
+        process_id=version.process_id,
+        owners=frozenset({author.key}) if author is not None else frozenset(),
+    )
+
+
 def require_unfrozen(version: Version) -> None:
     if version.content_hash is not None:
         raise TextError(f"version: {version.label} is frozen and cannot change")
@@ -669,6 +680,7 @@ def require_unfrozen(version: Version) -> None:
 def freeze_version(session: Session, *, actor: Actor, doc: Document, version: Version) -> str:
     """Freeze a version: its content hash (texts.canonical) is set and it never changes."""
     require(actor, Permission.PROCESS_RECORD_WRITE, version)
+    require_action(actor, "version", "freeze", _authored_by(session, version))
     require_unfrozen(version)
     plain_version = q.plain(session, doc, version)
     if not plain_version.provisions:
@@ -711,6 +723,12 @@ def generate_signing_key(
 ) -> SigningKey:
     """A new Ed25519 key for the party; an earlier key is retired (its signatures still verify)."""
     owner = _signing_party(session, actor, process.id, party)
+    require_action(
+        actor,
+        "signing-key",
+        "create",
+        Subject(process_id=process.id, owners=frozenset({owner.key})),
+    )
     try:
         public, encrypted = signing.generate_key(passphrase)
     except signing.SigningError as exc:
@@ -766,8 +784,7 @@ def sign_version(
     refused), and a version with open brackets cannot be signed.
     """
     owner = _signing_party(session, actor, doc.process_id, party)
-    if not actor.is_system:
-        require(actor, Permission.PROCESS_VERSION_SIGN, version)
+    require_action(actor, "version", "sign", Subject(process_id=doc.process_id))
     if version.content_hash is None:
         raise TextError(f"version: freeze {version.label} before signing it")
     plain_version = q.plain(session, doc, version)

@@ -28,7 +28,7 @@ from parley.audit.records import audited_add, audited_update
 from parley.authz import Actor, Permission, require
 from parley.authz.permissions import Forbidden
 from parley.authz.rules import Subject, require_action
-from parley.authz.scope import actor_party_id, can_write_in, require_mediator
+from parley.authz.scope import actor_party_id, can_write_in
 from parley.db.base import utcnow
 from parley.records.release import widen
 from parley.texts import queries as q
@@ -131,6 +131,7 @@ def create_amendment(
 ) -> Amendment:
     """A draft amendment of the actor's delegation against ``base`` (privately, by default)."""
     process_id = doc.process_id
+    require_action(actor, "amendment", "draft", Subject(process_id=process_id))
     party_key, mediator = membership_party(actor, process_id)
     if actor.is_system:
         party_key = party
@@ -197,6 +198,11 @@ def create_amendment(
     return audited_add(session, amendment, actor=actor, action="document:amendment:create")
 
 
+def _owned_by(session: Session, amendment: Amendment) -> Subject:
+    party = q.parties(session, amendment.process_id)[amendment.party_id]
+    return Subject(process_id=amendment.process_id, owners=frozenset({party.key}))
+
+
 def _own(actor: Actor, amendment: Amendment) -> None:
     if actor.is_system:
         return
@@ -244,6 +250,7 @@ def submit_amendment(
 
 
 def withdraw_amendment(session: Session, *, actor: Actor, amendment: Amendment) -> Amendment:
+    require_action(actor, "amendment", "withdraw", _owned_by(session, amendment))
     _own(actor, amendment)
     if amendment.status not in (AmendmentStatus.DRAFT, AmendmentStatus.SUBMITTED):
         raise TextError(f"status: {amendment.key} is {str(amendment.status)}")
@@ -317,7 +324,7 @@ def accept_amendments(
     text as it stands after the ones before it; if any conflicts, nothing is written and the
     error lists every conflict.
     """
-    require_mediator(actor, doc.process_id)
+    require_action(actor, "amendment", "accept", Subject(process_id=doc.process_id))
     if not amendments:
         raise TextError("amendments: choose at least one")
     for amendment in amendments:
@@ -405,7 +412,7 @@ def accept_amendments(
 
 
 def reject_amendment(session: Session, *, actor: Actor, amendment: Amendment) -> Amendment:
-    require_mediator(actor, amendment.process_id)
+    require_action(actor, "amendment", "reject", Subject(process_id=amendment.process_id))
     _decidable(amendment)
     audited_update(
         session,
@@ -435,7 +442,7 @@ def bracket_amendment(
     Without ``bracket``: the provision's open bracket in that version, or a new one whose
     first option is the text as it stands.
     """
-    require_mediator(actor, doc.process_id)
+    require_action(actor, "amendment", "bracket", Subject(process_id=doc.process_id))
     _decidable(amendment)
     if amendment.kind != AmendmentKind.SUBSTITUTE:
         raise TextError("kind: only a substitution can become a bracket option")
@@ -511,7 +518,7 @@ def create_bracket(
     space: str | None = None,
 ) -> Bracket:
     """A bracket on a provision of an unfrozen version, with its first options."""
-    require_mediator(actor, doc.process_id)
+    require_action(actor, "bracket", "create", Subject(process_id=doc.process_id))
     require_unfrozen(version)
     rows = {r.wid: r for r in q.provision_rows(session, version)}
     if wid not in rows:
@@ -568,7 +575,7 @@ def add_option(
     proposer: str | None = None,
     amendment: Amendment | None = None,
 ) -> BracketOption:
-    require_mediator(actor, bracket.process_id)
+    require_action(actor, "bracket", "decide", Subject(process_id=bracket.process_id))
     _open_bracket(session, bracket)
     if not text.strip():
         raise TextError("text: an option needs its text")
@@ -605,6 +612,7 @@ def set_support(
     """
     bracket = session.get(Bracket, option.bracket_id)
     assert bracket is not None
+    require_action(actor, "bracket", "support", Subject(process_id=bracket.process_id))
     if not actor.is_system:
         party_key, mediator = membership_party(actor, bracket.process_id)
         if not can_write_in(actor, bracket.process_id):
@@ -668,7 +676,7 @@ def resolve_bracket(
     session: Session, *, actor: Actor, bracket: Bracket, option_key: str
 ) -> BracketOption:
     """Close a bracket on one option: its text becomes the provision's text in the version."""
-    require_mediator(actor, bracket.process_id)
+    require_action(actor, "bracket", "decide", Subject(process_id=bracket.process_id))
     version = _open_bracket(session, bracket)
     option = session.scalars(
         sa.select(BracketOption).where(

@@ -833,4 +833,3 @@ def keygen_form(
     except svc.TextError as exc:
         return form_error(request, exc)
     return back(f"/p/{key}/texts-keys")
-
