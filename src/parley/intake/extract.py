@@ -11,7 +11,7 @@ in exactly the text given (the stored text), and carries a confidence in [0, 1].
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 from spacy.tokens import Doc, Token
@@ -20,6 +20,7 @@ from parley.intake import dates as dt
 from parley.intake import money as mn
 from parley.intake.context import Context, Mention, build_context
 from parley.intake.gazetteer import Gazetteer, default_gazetteer
+from parley.intake.meetings import extract_meetings
 from parley.intake.nlp import pipeline
 from parley.intake.people import compatible_titles
 from parley.intake.quotes import extract_quotes
@@ -29,25 +30,11 @@ from parley.intake.records import (
     DocumentProposal,
     Extraction,
     IntakeWarning,
-    MeetingProposal,
     PartyProposal,
     PersonProposal,
     SourceInfo,
 )
 
-MEETING_VERBS = {"meet", "host", "gather", "convene", "reconvene"}
-MEETING_NOUNS = {
-    "talks",
-    "summit",
-    "session",
-    "sessions",
-    "meeting",
-    "meetings",
-    "round",
-    "conference",
-    "negotiations",
-}
-CALL_WORDS = {"phone", "telephone", "call", "video"}
 PLEDGE_LEMMAS = {
     "pledge",
     "commit",
@@ -70,46 +57,6 @@ PLEDGE_LEMMAS = {
     "send",
     "fund",
 }
-_FUTURE_WORDS = {"will", "'ll", "’ll", "shall", "wo"}
-_FUTURE_BEFORE_TO = {
-    "due",
-    "scheduled",
-    "expected",
-    "set",
-    "plan",
-    "plans",
-    "planned",
-    "planning",
-    "going",
-    "slated",
-    "poised",
-    "agreed",
-    "agree",
-    "agrees",
-}
-_GROUP_WORDS = re.compile(
-    r"\b(delegations?|teams?|officials|negotiators|sides?|leaders|allies|envoys)\b", re.I
-)
-FORMAT_SIGNALS = [
-    (
-        "proximity",
-        re.compile(
-            r"\bseparate (?:sessions|meetings|talks)|\bseparately\b|\bproximity\b|\bshuttl", re.I
-        ),
-    ),
-    (
-        "call",
-        re.compile(
-            r"\bby (?:tele)?phone\b|\bphone call\b|\bvideo (?:call|link|conference)\b|\bcall\b",
-            re.I,
-        ),
-    ),
-    ("plenary", re.compile(r"\bplenary\b|\btrilateral\b|\ball (?:three|four) delegations\b", re.I)),
-    (
-        "bilateral",
-        re.compile(r"\bbilateral\b|\bone-on-one\b|\bdirect talks\b|\bface-to-face\b", re.I),
-    ),
-]
 DEMAND_RE = re.compile(
     r"\b(?:demand(?:s|ed|ing)?|insist(?:s|ed|ing)?|call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|"
     r"ask(?:s|ed|ing)?(?:\s+\w+)?\s+(?:to|for)\b|want(?:s|ed)?|"
@@ -162,7 +109,7 @@ def extract_doc(doc: Doc, gazetteer: Gazetteer, source: SourceInfo) -> Extractio
     result = Extraction(source=source, text=doc.text)
     result.people = _people(ctx)
     result.parties = _parties(ctx)
-    result.meetings = _meetings(ctx)
+    result.meetings = extract_meetings(ctx)
     result.quotes = extract_quotes(ctx)
     result.documents = _documents(ctx)
     result.commitments = _commitments(ctx)
@@ -202,101 +149,6 @@ def _parties(ctx: Context) -> list[PartyProposal]:
             m.name, PartyProposal(m.name, [], m.known, 0.95 if m.known else 0.6)
         )
         proposal.mentions.append((m.start, m.end))
-    return list(found.values())
-
-
-# -- meetings ------------------------------------------------------------------------------
-
-
-def _meeting_triggers(ctx: Context, sent_tokens: Iterable[Token], sent_text: str) -> list[Token]:
-    lower = sent_text.lower()
-    has_call = any(w in lower for w in CALL_WORDS)
-    out = []
-    for tok in sent_tokens:
-        if ctx.in_quote(tok.idx):
-            continue
-        lemma = tok.lemma_.lower()
-        if (
-            (lemma in MEETING_VERBS and tok.pos_ == "VERB")
-            or tok.lower_ in MEETING_NOUNS
-            or (has_call and (lemma == "speak" or (tok.lower_ == "call" and tok.pos_ == "NOUN")))
-        ):
-            out.append(tok)
-    return out
-
-
-def _tense(ctx: Context, lo: int, hi: int, trigger: Token) -> str:
-    doc = ctx.doc
-    window = doc[trigger.sent.start : hi + 1]
-    for i, tok in enumerate(window):
-        if tok.lower_ in _FUTURE_WORDS:
-            return "future"
-        if tok.lower_ in _FUTURE_BEFORE_TO and i + 1 < len(window) and window[i + 1].lower_ == "to":
-            return "future"
-    if trigger.i > 0 and doc[trigger.i - 1].lower_ == "to" and trigger.pos_ == "VERB":
-        return "future"
-    return "past"
-
-
-def _place(ctx: Context, start: int, end: int) -> str | None:
-    for m in ctx.mentions_in(start, end, "place"):
-        ent = m.ent
-        if ent is None:
-            continue
-        left = ctx.doc[max(ent.sent.start, ent.start - 3) : ent.start]
-        if any(t.lower_ in ("in", "at", "to") for t in left):
-            return m.name
-    return None
-
-
-def _meetings(ctx: Context) -> list[MeetingProposal]:
-    found: dict[tuple[date | None, str | None], MeetingProposal] = {}
-    for k, sent in enumerate(ctx.sents):
-        triggers = _meeting_triggers(ctx, sent, sent.text)
-        if not triggers:
-            continue
-        mentions = [
-            d for d in dt.find_dates(sent.text, sent.start_char) if not ctx.in_quote(d.start)
-        ]
-        if not mentions:
-            continue
-
-        starts = [t.idx for t in triggers]
-        when = min(mentions, key=lambda d: min(abs(d.start - s) for s in starts))  # noqa: B023
-        trigger = min(triggers, key=lambda t: abs(t.idx - when.start))
-        span = ctx.doc.char_span(when.start, when.end, alignment_mode="expand")
-        lo_tok = min(trigger.i, span.start if span is not None else trigger.i)
-        hi_tok = max(trigger.i, span.end - 1 if span is not None else trigger.i)
-        tense = _tense(ctx, lo_tok, hi_tok, trigger)
-        day = dt.resolve(when, ctx.published, tense)
-        fmt = next((name for name, rx in FORMAT_SIGNALS if rx.search(sent.text)), None)
-        place = None if fmt == "call" else _place(ctx, sent.start_char, sent.end_char)
-        participants: list[str] = []
-        for m in ctx.mentions_in(sent.start_char, sent.end_char):
-            if m.kind == "person" and m.name not in participants:
-                participants.append(m.name)
-        if _GROUP_WORDS.search(sent.text):
-            for m in ctx.mentions_in(sent.start_char, sent.end_char, "party"):
-                is_place = ctx.gazetteer.place(ctx.text[m.start : m.end]) is not None
-                if not is_place and m.name not in participants:
-                    participants.append(m.name)
-        confidence = 0.5 + (0.2 if day else 0.0) + (0.15 if place or fmt == "call" else 0.0)
-        confidence += 0.1 if len(participants) >= 2 else 0.0
-        key = (day, place)
-        if key in found:
-            merged = found[key]
-            merged.participants += [p for p in participants if p not in merged.participants]
-            merged.format = merged.format or fmt
-            continue
-        found[key] = MeetingProposal(
-            date=day,
-            date_text=when.text.strip(),
-            place=place,
-            participants=participants,
-            format=fmt,
-            evidence=ctx.sentence_span(k),
-            confidence=round(min(confidence, 1.0), 2),
-        )
     return list(found.values())
 
 
