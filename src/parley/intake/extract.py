@@ -14,10 +14,11 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 from parley.intake import dates as dt
 from parley.intake import money as mn
+from parley.intake.commitments import extract_commitments
 from parley.intake.context import Context, Mention, build_context
 from parley.intake.gazetteer import Gazetteer, default_gazetteer
 from parley.intake.meetings import extract_meetings
@@ -35,28 +36,6 @@ from parley.intake.records import (
     SourceInfo,
 )
 
-PLEDGE_LEMMAS = {
-    "pledge",
-    "commit",
-    "promise",
-    "provide",
-    "give",
-    "lend",
-    "loan",
-    "allocate",
-    "approve",
-    "announce",
-    "contribute",
-    "grant",
-    "donate",
-    "offer",
-    "agree",
-    "earmark",
-    "unveil",
-    "disburse",
-    "send",
-    "fund",
-}
 DEMAND_RE = re.compile(
     r"\b(?:demand(?:s|ed|ing)?|insist(?:s|ed|ing)?|call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|"
     r"ask(?:s|ed|ing)?(?:\s+\w+)?\s+(?:to|for)\b|want(?:s|ed)?|"
@@ -112,7 +91,7 @@ def extract_doc(doc: Doc, gazetteer: Gazetteer, source: SourceInfo) -> Extractio
     result.meetings = extract_meetings(ctx)
     result.quotes = extract_quotes(ctx)
     result.documents = _documents(ctx)
-    result.commitments = _commitments(ctx)
+    result.commitments = extract_commitments(ctx)
     result.demands = _demands(ctx)
     result.warnings = _weekday_warnings(ctx) + _title_warnings(ctx)
     return result
@@ -195,68 +174,6 @@ def _nearest_party_before(ctx: Context, start: int, pos: int) -> Mention | None:
     for m in reversed(ctx.mentions_in(start, pos)):
         if m.end <= pos and ctx.party_of(m):
             return m
-    return None
-
-
-def _commitments(ctx: Context) -> list[CommitmentProposal]:
-    found: dict[tuple[str | None, int, str], CommitmentProposal] = {}
-    for k, sent in enumerate(ctx.sents):
-        amounts = [
-            a for a in mn.find_money(sent.text, sent.start_char) if not ctx.in_quote(a.start)
-        ]
-        if not amounts:
-            continue
-        triggers = [
-            t for t in sent if t.lemma_.lower() in PLEDGE_LEMMAS and not ctx.in_quote(t.idx)
-        ]
-        if not triggers:
-            continue
-        for n, amount in enumerate(amounts):
-            before = [t for t in triggers if t.idx < amount.start]
-            trigger = before[-1] if before else min(triggers, key=lambda t: t.idx - amount.end)
-            donor_mention = _nearest_party_before(ctx, sent.start_char, trigger.idx)
-            donor = ctx.party_of(donor_mention) if donor_mention else None
-            recipient = _recipient(ctx, trigger, sent.end_char, donor)
-            stop = amounts[n + 1].start if n + 1 < len(amounts) else sent.end_char
-            period = mn.find_period(ctx.text[amount.end : stop], ctx.published)
-            if period is None and n == 0:
-                period = mn.find_period(ctx.text[sent.start_char : amount.start], ctx.published)
-            confidence = (
-                0.55
-                + (0.2 if donor else 0.0)
-                + (0.1 if period else 0.0)
-                + (0.1 if recipient else 0.0)
-            )
-            proposal = CommitmentProposal(
-                donor=donor,
-                recipient=recipient,
-                amount=amount.amount,
-                currency=amount.currency,
-                period=period[0] if period else None,
-                amount_text=amount.text,
-                evidence=ctx.sentence_span(k),
-                confidence=round(min(confidence, 1.0), 2),
-                alt_amount=amount.alt_amount,
-                alt_currency=amount.alt_currency,
-            )
-            key = (donor, amount.amount, amount.currency)
-            old = found.get(key)
-            if old is None or _richness(proposal) > _richness(old):
-                found[key] = proposal
-    return sorted(found.values(), key=lambda c: c.evidence[0])
-
-
-def _richness(c: CommitmentProposal) -> int:
-    return sum(x is not None for x in (c.donor, c.recipient, c.period, c.alt_amount))
-
-
-def _recipient(ctx: Context, trigger: Token, end: int, donor: str | None) -> str | None:
-    for m in ctx.mentions_in(trigger.idx + len(trigger.text), end, "party"):
-        if m.name == donor or m.ent is None:
-            continue
-        left = ctx.doc[max(0, m.ent.start - 1)]
-        if left.i == trigger.i or left.lower_ in ("to", "for"):
-            return m.name
     return None
 
 

@@ -372,7 +372,7 @@ def extract_meetings(ctx: Context) -> list[MeetingProposal]:
                 ordinal
                 and ordinal.group("n")
                 and day is not None
-                and mention is _nearest(meeting_dates, ordinal.end())
+                and mention is _nearest(meeting_dates, sent.start_char + ordinal.end())
             ):
                 for back in range(1, _ORDINALS[ordinal.group("n").lower()]):
                     add(day - timedelta(days=back), place, ordinal.group(0), [], fmt, evidence)

@@ -149,6 +149,7 @@ class CommitmentProposal:
     confidence: float
     alt_amount: int | None = None
     alt_currency: str | None = None
+    instrument: str | None = None  # loan | grant | guarantee | military aid | humanitarian aid
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,6 +160,7 @@ class CommitmentProposal:
             "alt_amount": self.alt_amount,
             "alt_currency": self.alt_currency,
             "period": self.period,
+            "instrument": self.instrument,
             "amount_text": self.amount_text,
             "evidence": list(self.evidence),
             "confidence": self.confidence,
