@@ -183,13 +183,10 @@ def extract_commitments(ctx: Context) -> list[CommitmentProposal]:
                 if old is None:
                     found[key] = proposal
                 elif _richness(proposal) > _richness(old):
-                    found[key] = replace(
-                        proposal, instrument=proposal.instrument or old.instrument
-                    )
+                    found[key] = replace(proposal, instrument=proposal.instrument or old.instrument)
     for proposal in headline:
         if not any(
-            c.amount == proposal.amount and c.currency == proposal.currency
-            for c in found.values()
+            c.amount == proposal.amount and c.currency == proposal.currency for c in found.values()
         ):
             found.setdefault((proposal.donor, proposal.amount, proposal.currency), proposal)
     return sorted(found.values(), key=lambda c: c.evidence[0])

@@ -105,8 +105,10 @@ def _list_dates(text: str, offset: int) -> list[DateMention]:
         month = MONTHS[m.group(f"mon{n}").lower()]
         year = int(m.group(f"year{n}")) if m.group(f"year{n}") else None
         # The written pattern catches the day next to the month; the others are added here.
-        days = [(m.start(f"days{n}") + d.start(), m.start(f"days{n}") + d.end())
-                for d in re.finditer(_DAY, m.group(f"days{n}"))]
+        days = [
+            (m.start(f"days{n}") + d.start(), m.start(f"days{n}") + d.end())
+            for d in re.finditer(_DAY, m.group(f"days{n}"))
+        ]
         if n:
             days = days[1:] + [(m.start("last2"), m.end("last2"))]
         for a, b in days:

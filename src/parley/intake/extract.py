@@ -35,6 +35,7 @@ from parley.intake.records import (
     PersonProposal,
     SourceInfo,
 )
+from parley.intake.statements import extract_statements
 
 DEMAND_RE = re.compile(
     r"\b(?:demand(?:s|ed|ing)?|insist(?:s|ed|ing)?|call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|"
@@ -93,6 +94,7 @@ def extract_doc(doc: Doc, gazetteer: Gazetteer, source: SourceInfo) -> Extractio
     result.documents = _documents(ctx)
     result.commitments = extract_commitments(ctx)
     result.demands = _demands(ctx)
+    result.statements = extract_statements(ctx, result.meetings)
     result.warnings = _weekday_warnings(ctx) + _title_warnings(ctx)
     return result
 

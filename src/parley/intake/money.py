@@ -102,9 +102,7 @@ MONEY_RE = re.compile(
 )
 _ALT_RE = re.compile(r"\s*\((?:about|around|roughly|some|approximately|approx\.|or|~|=)?\s*")
 # "£2.26 billion, or about $2.9 billion," -- the second figure in other words, not in brackets.
-_ALT_OR_RE = re.compile(
-    r",?\s+or\s+(?:about|around|roughly|some|approximately|nearly|almost)?\s*"
-)
+_ALT_OR_RE = re.compile(r",?\s+or\s+(?:about|around|roughly|some|approximately|nearly|almost)?\s*")
 
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
 PERIOD_RES = [
