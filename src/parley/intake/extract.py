@@ -35,7 +35,7 @@ from parley.intake.records import (
     PersonProposal,
     SourceInfo,
 )
-from parley.intake.statements import extract_statements
+from parley.intake.statements import attribute_statement_quotes, extract_statements
 
 DEMAND_RE = re.compile(
     r"\b(?:demand(?:s|ed|ing)?|insist(?:s|ed|ing)?|call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|"
@@ -95,6 +95,7 @@ def extract_doc(doc: Doc, gazetteer: Gazetteer, source: SourceInfo) -> Extractio
     result.commitments = extract_commitments(ctx)
     result.demands = _demands(ctx)
     result.statements = extract_statements(ctx, result.meetings)
+    attribute_statement_quotes(ctx, result.statements, result.quotes)
     result.warnings = _weekday_warnings(ctx) + _title_warnings(ctx)
     return result
 

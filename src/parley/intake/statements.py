@@ -33,7 +33,7 @@ from parley.intake import dates as dt
 from parley.intake.context import Context, Mention
 from parley.intake.meetings import dateline
 from parley.intake.people import normalise_title
-from parley.intake.records import MeetingProposal, StatementProposal
+from parley.intake.records import MeetingProposal, QuoteProposal, StatementProposal
 
 _STATEMENT = re.compile(
     r"\b(?P<joint>joint\s+(?:statement|declaration|communiqu[ée]))"
@@ -46,6 +46,7 @@ _ISSUE = re.compile(r"\b(?:issued|released|adopted|published|signed|agreed)\b", 
 _BY = re.compile(r"\bby\s+", re.I)
 _EXCLUDE_PREP = {"with", "to", "for", "against", "after", "in", "on", "at", "about", "toward"}
 _INCLUDE_PREP = {"of", "by"}
+_ACCORDING = re.compile(r"\baccording\s+to\s+(?:a|the|an)\s+$", re.I)
 _OF_TITLE = re.compile(r"\s+of\s+(?:the\s+)?(?:[A-Z][\w.-]*\s+){0,3}")
 # A group named with its members ("the G7 foreign ministers of Canada, France ...") is its members.
 _GROUPS = {"G7"}
@@ -90,8 +91,16 @@ def extract_statements(ctx: Context, meetings: list[MeetingProposal]) -> list[St
             confidence=round(min(confidence, 1.0), 2),
         )
         old = best.get(kind)
-        if old is None or len(people) + len(parties) > len(old.people) + len(old.parties):
-            best[kind] = proposal
+        size = len(people) + len(parties)
+        if (
+            old is None
+            or size > len(old.people) + len(old.parties)
+            or (
+                size == len(old.people) + len(old.parties)
+                and old.evidence[0] < ctx.sents[0].end_char
+            )
+        ):
+            best[kind] = proposal  # the body's mention wins over the headline's
     return sorted(best.values(), key=lambda s: s.evidence[0])
 
 
@@ -140,6 +149,8 @@ def _signatories(ctx: Context, sent: Span, at: int, end: int) -> tuple[list[str]
             return people, parties
         people, parties = [], []
     before = [m for m in mentions if m.end <= at]
+    if _ACCORDING.search(ctx.text[max(sent.start_char, at - 30) : at]):
+        return people, parties  # what comes before "according to a statement" is its content
     if not before:
         # "In a joint communiqué issued after the call, the United Kingdom, France ... said"
         verb = next(
@@ -255,3 +266,45 @@ def _sentence_place(ctx: Context, sent: Span) -> str | None:
         if left.endswith(("in ", "at ")):
             return m.name
     return None
+
+
+def attribute_statement_quotes(
+    ctx: Context, statements: list[StatementProposal], quotes: list[QuoteProposal]
+) -> None:
+    """Quotations from a statement speak for all its signatories.
+
+    A quotation inside a statement's sentence, or in the paragraph right after a sentence that
+    introduces it with a colon ("issued the following joint statement:"), gets the statement's
+    signatory people (or, when none are named, its parties) as speakers, unless it names a
+    speaker of its own who is not a signatory.
+    """
+    for st in statements:
+        names = st.people or st.parties
+        if not names:
+            continue
+        lo, hi = st.evidence
+        intro = ctx.text[lo:hi].rstrip().endswith(":")
+        next_para = _paragraph_after(ctx.text, hi) if intro else None
+        for q in quotes:
+            at = q.quote[0] if q.quote else q.evidence[0]
+            inside = lo <= at < hi
+            after = next_para is not None and next_para[0] <= at < next_para[1]
+            if not (inside or after):
+                continue
+            own = set(q.speakers)
+            if own and not own <= set(st.people) | set(st.parties):
+                continue
+            q.speakers = list(names)
+            q.speaker = names[0]
+            if st.kind != "readout":
+                q.kind = "joint_statement"
+
+
+def _paragraph_after(text: str, pos: int) -> tuple[int, int] | None:
+    start = text.find("\n", pos)
+    if start < 0:
+        return None
+    while start < len(text) and text[start] == "\n":
+        start += 1
+    end = text.find("\n\n", start)
+    return start, (end if end >= 0 else len(text))
