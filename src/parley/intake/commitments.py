@@ -184,10 +184,9 @@ def extract_commitments(ctx: Context) -> list[CommitmentProposal]:
                     found[key] = proposal
                 elif _richness(proposal) > _richness(old):
                     found[key] = replace(proposal, instrument=proposal.instrument or old.instrument)
+    body = list(found.values())
     for proposal in headline:
-        if not any(
-            c.amount == proposal.amount and c.currency == proposal.currency for c in found.values()
-        ):
+        if not any(c.amount == proposal.amount and c.currency == proposal.currency for c in body):
             found.setdefault((proposal.donor, proposal.amount, proposal.currency), proposal)
     return sorted(found.values(), key=lambda c: c.evidence[0])
 

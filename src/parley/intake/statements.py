@@ -189,6 +189,8 @@ def _included(ctx: Context, mentions: list[Mention], start: int) -> list[Mention
     prev = start
     for m in mentions:
         gap = ctx.text[prev : m.start].lower()
+        if "," in gap and prev == start:
+            gap, include = gap.rsplit(",", 1)[1], True  # "issued after the call, the UK ..."
         words = re.findall(r"[a-z]+", gap)
         if "together" in words and "with" in words or re.search(r"\bin which\b", gap):
             include = True
