@@ -80,8 +80,14 @@ _NOT_COMMITMENT = re.compile(
     r"purchases?|deficit|gap|needs|losses|claim\w*|valued|wants? to|propos\w+|bill)\b",
     re.I,
 )
-_PROPOSAL = re.compile(r"\b(?:wants? to|propos\w+|would like to)\b", re.I)
+_PROPOSAL = re.compile(r"\b(?:wants? to|propos\w+|would like to|a total of|altogether)\b", re.I)
 _RUNNING_TOTAL = re.compile(r"\b(?:since (?:19|20)\d\d|so far|to date|in total|in all)\b", re.I)
+# "$1.2 billion in damage", "210 billion euros of Russian assets", "$203 billion in trade"
+_NOT_AFTER = re.compile(
+    r"^[\s,]*(?:in|of|worth of)\s+(?:[\w-]+\s+){0,2}?(?:damages?|assets?|reserves?|trade|"
+    r"revenues?|exports?|imports?|losses|sales|purchases|deficit)\b",
+    re.I,
+)
 _BY_DONOR = re.compile(
     r"^[^.;]{0,40}?\b(?:funded|financed|guaranteed|backed|provided|offered|paid for)\s+by\s+$"
 )
@@ -186,6 +192,8 @@ def extract_commitments(ctx: Context) -> list[CommitmentProposal]:
                     found[key] = replace(proposal, instrument=proposal.instrument or old.instrument)
     body = list(found.values())
     for proposal in headline:
+        if proposal.donor is None:
+            continue  # "Donors pledge $2.8 billion": a headline's sum without a donor
         if not any(c.amount == proposal.amount and c.currency == proposal.currency for c in body):
             found.setdefault((proposal.donor, proposal.amount, proposal.currency), proposal)
     return sorted(found.values(), key=lambda c: c.evidence[0])
@@ -209,9 +217,8 @@ def _is_commitment(
     if trigger is not None and trigger.idx < amount.start:
         lo = max(lo, trigger.idx)
     before = ctx.text[lo : amount.start]
-    after_tokens = ctx.text[amount.end : min(sent_end, amount.end + 40)].split()[:3]
-    after = " ".join(after_tokens)
-    if _NOT_COMMITMENT.search(before) or _NOT_COMMITMENT.search(after):
+    after = ctx.text[amount.end : min(sent_end, amount.end + 40)]
+    if _NOT_COMMITMENT.search(before) or _NOT_AFTER.match(after):
         return False
     if _PROPOSAL.search(ctx.text[sent_start : amount.start]):
         return False

@@ -35,7 +35,11 @@ from parley.intake.records import (
     PersonProposal,
     SourceInfo,
 )
-from parley.intake.statements import attribute_statement_quotes, extract_statements
+from parley.intake.statements import (
+    attribute_statement_quotes,
+    extract_statements,
+    meetings_from_statements,
+)
 
 DEMAND_RE = re.compile(
     r"\b(?:demand(?:s|ed|ing)?|insist(?:s|ed|ing)?|call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|"
@@ -96,6 +100,7 @@ def extract_doc(doc: Doc, gazetteer: Gazetteer, source: SourceInfo) -> Extractio
     result.demands = _demands(ctx)
     result.statements = extract_statements(ctx, result.meetings)
     attribute_statement_quotes(ctx, result.statements, result.quotes)
+    meetings_from_statements(ctx, result.statements, result.meetings)
     result.warnings = _weekday_warnings(ctx) + _title_warnings(ctx)
     return result
 

@@ -111,6 +111,9 @@ RANKS = (
     "Capt.",
     "Captain",
     "Sgt.",
+    "Prince",
+    "Princess",
+    "Sheikh",
 )
 _RANK_ALT = "|".join(re.escape(r) for r in sorted(RANKS, key=len, reverse=True))
 _CAP = r"[A-Z][\w.\-’']*"

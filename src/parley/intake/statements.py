@@ -72,7 +72,11 @@ def extract_statements(ctx: Context, meetings: list[MeetingProposal]) -> list[St
             people, parties = [], _readout_parties(ctx, sent, at, end)
         else:
             people, parties = _signatories(ctx, sent, at, end)
-        if m.group("plain") and (len(people) + len(parties) < 2 or not _ISSUE.search(sent.text)):
+        if m.group("plain") and (
+            len(people) + len(parties) < 2
+            or not _ISSUE.search(sent.text)
+            or re.search(r"\bin\s+a\s+$", sent.text[: m.start()])  # "said in a statement"
+        ):
             continue
         if not people and not parties:
             continue
@@ -310,3 +314,34 @@ def _paragraph_after(text: str, pos: int) -> tuple[int, int] | None:
         start += 1
     end = text.find("\n\n", start)
     return start, (end if end >= 0 else len(text))
+
+
+_SIGNED = re.compile(r"\b(?:signed|adopted)\b", re.I)
+
+
+def meetings_from_statements(
+    ctx: Context, statements: list[StatementProposal], meetings: list[MeetingProposal]
+) -> None:
+    """A declaration signed or adopted in person ("signed a joint declaration at the Elysee
+    Palace in Paris on Monday") is also a meeting of its signatories on that day, at that place."""
+    for st in statements:
+        lo, hi = st.evidence
+        if st.kind == "readout" or st.date is None or st.place is None:
+            continue
+        if len(st.people) + len(st.parties) < 2 or not _SIGNED.search(ctx.text[lo:hi]):
+            continue
+        if _sentence_place(ctx, ctx.sents[ctx.sentence_index(lo)]) is None:
+            continue
+        if any(m.date == st.date for m in meetings):
+            continue
+        meetings.append(
+            MeetingProposal(
+                date=st.date,
+                date_text=st.date_text,
+                place=st.place,
+                participants=list(st.people or st.parties),
+                format=None,
+                evidence=st.evidence,
+                confidence=0.7,
+            )
+        )
