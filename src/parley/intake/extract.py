@@ -192,9 +192,14 @@ def _demands(ctx: Context) -> list[DemandProposal]:
     out: list[DemandProposal] = []
     for k, sent in enumerate(ctx.sents):
         stext = sent.text
-        blanked = "".join(
-            " " if ctx.in_quote(sent.start_char + i) else c for i, c in enumerate(stext)
-        )
+        if DEMAND_RE.search(stext) is None:
+            continue
+        lo, hi = sent.start_char, sent.end_char
+        blanked = stext
+        for q in ctx.quotes:  # blank what is inside quotation marks
+            if q.start < hi and lo < q.end:
+                a, b = max(q.start, lo) - lo, min(q.end, hi) - lo
+                blanked = blanked[:a] + " " * (b - a) + blanked[b:]
         m = DEMAND_RE.search(blanked)
         if m is None or stext.lower().startswith("asked about"):
             continue

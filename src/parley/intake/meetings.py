@@ -147,7 +147,16 @@ class _Found:
     order: int
 
 
+_HINT = re.compile(
+    r"meet|\bmet\b|host|gather|conven|receiv|negotiat|talk|summit|session|round|conference|"
+    r"consultation|spok|speak|\bsat\b|\bsit|call|phone|video",
+    re.I,
+)
+
+
 def _triggers(ctx: Context, sent: Span) -> list[Token]:
+    if _HINT.search(sent.text) is None:
+        return []
     lower = sent.text.lower()
     has_call = any(w in lower for w in CALL_WORDS)
     out = []
