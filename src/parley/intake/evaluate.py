@@ -284,7 +284,7 @@ def score_report(
     )
     _match_pairs(
         gold.get("demands", []),
-        pred["demands"],
+        pred.get("demands", []),
         lambda g, p: (
             _low(g.get("party")) == _low(p.get("party")) and _overlap(g["evidence"], p["evidence"])
         ),
