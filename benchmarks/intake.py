@@ -115,11 +115,11 @@ def generated_reports(n: int, seed: int = 20251223) -> list[tuple[str, SourceInf
     return out
 
 
-def gold_reports() -> list[tuple[str, SourceInfo]]:
+def gold_reports(folder: Path = GOLD) -> list[tuple[str, SourceInfo]]:
     import json
 
     out = []
-    for txt in sorted(GOLD.glob("*.txt")):
+    for txt in sorted(folder.glob("*.txt")):
         meta = json.loads(txt.with_suffix(".json").read_text(encoding="utf-8"))["source"]
         out.append(
             (
@@ -208,14 +208,17 @@ def workers_speedup(items: list[tuple[str, SourceInfo]], repeats: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smoke run on a small generated set")
+    parser.add_argument("--no-workers", action="store_true", help="skip the --workers 2 run")
     args = parser.parse_args()
     n = 60 if args.quick else 600
     repeats = 1 if args.quick else 3
     gold = gold_reports()
     generated = generated_reports(n)
     compare("gold reports", gold, repeats)
+    compare("issue 17 held-out reports", gold_reports(GOLD.parent / "heldout40"), repeats)
     compare("generated reports", generated, repeats)
-    workers_speedup(generated, repeats)
+    if not args.no_workers:
+        workers_speedup(generated, repeats)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from parley.intake.evaluate import EvalReport, score_report
 
 GOLD = Path(__file__).parent / "gold"
 HELDOUT = Path(__file__).parent / "heldout"
+HELDOUT40 = Path(__file__).parent / "heldout40"  # issue 17: never tuned on
+DEV = Path(__file__).parent / "dev"  # issue 17: the tuning set
 runner = CliRunner()
 
 # The issue's targets. The gold set was written by the engineer who wrote the rules, so the
@@ -22,6 +24,14 @@ GOLD_FLOORS = {
     "demands": 0.8,
 }
 HELDOUT_FLOORS = {"people_with_titles": 0.75, "meetings": 0.6, "commitments": 0.8, "demands": 0.7}
+# Regression floors a little under what was measured (docs/intake.md), not the issue's goals.
+HELDOUT40_FLOORS = {
+    "people_with_titles": 0.88,
+    "meetings": 0.7,
+    "commitments": 0.78,
+    "statements": 0.9,
+}
+DEV_FLOORS = {"people_with_titles": 0.9, "meetings": 0.85, "commitments": 0.9, "statements": 0.9}
 
 
 def test_the_gold_set_has_at_least_twenty_annotated_reports() -> None:
@@ -88,3 +98,56 @@ def test_scoring_counts_wrong_titles_and_speakers() -> None:
     assert report.scores["meetings"].f1 == 1
     assert report.scores["commitments"].f1 == 0
     assert report.scores["quotes"].f1 == 1 and report.quote_speaker_accuracy == 0
+
+
+def test_the_issue_17_sets_are_illustrative_and_annotated_for_what_they_score() -> None:
+    for folder, at_least in ((HELDOUT40, 40), (DEV, 15)):
+        pairs = [p for p in folder.glob("*.txt") if p.with_suffix(".json").exists()]
+        assert len(pairs) >= at_least, folder
+        for path in pairs:
+            data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+            assert data["illustrative"] is True and data["style"], path.name
+            fields = {"people", "meetings", "commitments", "statements", "quotes"}
+            assert set(data["scored"]) <= fields
+            for st in data["statements"]:
+                assert st["kind"] in ("joint_statement", "communique", "readout"), path.name
+                assert st["people"] or st["parties"], path.name
+            for c in data["commitments"]:
+                assert c["amount"] > 0 and len(c["currency"]) == 3, path.name
+    styles = {json.loads(p.read_text(encoding="utf-8"))["style"] for p in HELDOUT40.glob("*.json")}
+    assert {"wire", "broadsheet", "broadcaster", "agency", "government readout"} <= styles
+
+
+def test_intake_eval_on_the_issue_17_sets(intake_app) -> None:
+    for folder, floors in ((HELDOUT40, HELDOUT40_FLOORS), (DEV, DEV_FLOORS)):
+        result = runner.invoke(intake_app, ["intake-eval", str(folder), "--format", "json"])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        for field, floor in floors.items():
+            assert report["fields"][field]["f1"] >= floor, (folder.name, field)
+        assert report["quote_speaker_accuracy"] >= 0.85, folder.name
+
+
+def test_statements_need_every_signatory_and_places_compare_by_city() -> None:
+    gold = {
+        "scored": ["meetings", "statements"],
+        "people": [],
+        "meetings": [{"date": "2025-12-02", "place": "Kremlin"}],
+        "commitments": [],
+        "quotes": [],
+        "statements": [
+            {"people": ["A B"], "parties": ["X", "Y"], "date": "2025-12-02", "place": "Miami"}
+        ],
+    }
+    pred = {
+        "people": [{"name": "Z", "title": None}],  # not scored for this report
+        "meetings": [{"date": "2025-12-02", "place": "Moscow"}],
+        "commitments": [],
+        "quotes": [],
+        "statements": [{"people": ["A B"], "parties": ["X"], "date": "2025-12-02"}],
+    }
+    report = EvalReport()
+    score_report(gold, pred, report)
+    assert report.scores["meetings"].f1 == 1  # the Kremlin is in Moscow
+    assert report.scores["statements"].f1 == 0  # a signatory is missing
+    assert report.scores["people_with_titles"].fp == 0

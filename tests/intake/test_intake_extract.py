@@ -152,6 +152,7 @@ def test_the_json_has_the_issue_shape() -> None:
         "documents",
         "commitments",
         "demands",
+        "statements",
         "warnings",
     ]
     assert {"title", "published", "url"} <= set(data["source"])

@@ -495,3 +495,55 @@ def test_denials_viewer_other_party_and_spaces(small_engine: sa.Engine) -> None:
             )
         )
     assert chains == {f"{process.id}/party:AAA"}  # audited in Alpha's own chain only
+
+
+# ---------------------------------------------------------------- issue 17
+
+
+def test_a_joint_statement_is_proposed_and_accepted_with_every_signatory(
+    miami_engine: sa.Engine,
+) -> None:
+    sid = take_in(miami_engine, SYSTEM, "miami-2025", REPORT).source_id
+    statement = _one(miami_engine, sid, "statement")
+    assert statement.payload["people"] == ["Steve Witkoff", "Rustem Umerov"]
+    assert set(statement.payload["parties"]) == {"United States", "Ukraine"}
+    # dated by the meeting it follows, not by the report
+    assert (statement.payload["date"], statement.payload["place"]) == ("2025-12-22", "Miami")
+    result = _accept(miami_engine, SYSTEM, "miami-2025", statement)
+    assert result.status == "accepted" and result.created and result.record_type == "statements"
+    with read_session(miami_engine) as session:
+        record = session.get(Statement, result.record_id)
+        assert record.kind == "joint" and record.made_on == date(2025, 12, 22)
+        assert record.place == "Miami" and "joint statement" in record.text
+        speakers = session.scalars(
+            sa.select(StatementSpeaker).where(StatementSpeaker.statement_id == record.id)
+        ).all()
+        assert len([s for s in speakers if s.person_id]) == 2
+        assert len([s for s in speakers if s.party_id]) == 2
+        link = session.scalars(sa.select(Evidence).where(Evidence.object_id == record.id)).one()
+        assert (link.start, link.end) == (statement.start, statement.end)
+        actions = set(session.scalars(sa.select(AuditEvent.action)))
+    assert {"statement:create", "statement:speaker:add", "intake:proposal:accept"} <= actions
+
+
+def test_merge_candidates_come_most_likely_first(small_engine: sa.Engine) -> None:
+    from parley.intake.queries import proposal_detail
+
+    sid = take_in(small_engine, SYSTEM, "small", REPORT).source_id
+    process = process_of(small_engine, "small")
+    with write_session(small_engine) as session:
+        for key, name, aliases in (
+            ("aaron", "Aaron Abbott", []),
+            ("witkoff2", "S. Witkoff", ["Steven Witkoff"]),
+        ):
+            session.add(
+                Person(process_id=process.id, space="public", key=key, name=name, aliases=aliases)
+            )
+    proposal = _one(small_engine, sid, "person", name="Steve Witkoff")
+    with read_session(small_engine) as session:
+        _p, _s, item = proposal_detail(
+            session, actor=SYSTEM, process=process, proposal_id=proposal.id
+        )
+    labels = [c["label"] for c in item["candidates"]]
+    assert labels[0] == "S. Witkoff" and "Aaron Abbott" in labels
+    assert labels.index("Aaron Abbott") > 0

@@ -367,3 +367,37 @@ def test_reports_come_from_a_file_or_a_url_but_never_a_local_address(
     assert _find(items, "meeting")["payload"]["date"] == "2026-01-15"
     empty = alpha.post(f"{API}/intake", json={}, headers=site.csrf("alpha"))
     assert empty.status_code == 422 and empty.json()["detail"].startswith("text:")
+
+
+def test_a_statement_proposal_is_shown_edited_and_accepted_over_http(site: Site) -> None:
+    outcome = site.take_in("med")
+    items = site.queue("med", source=outcome["source_id"], kind="statement")
+    [statement] = items
+    assert statement["payload"]["kind"] == "joint_statement"
+    med = site.client("med")
+    page = med.get(f"{PAGE}/review/{statement['id']}")
+    assert page.status_code == 200
+    assert 'name="parties"' in page.text and 'name="people"' in page.text
+    assert "joint statement" in page.text  # the one-line summary
+    # A read-only viewer sees the public proposal but may not accept it.
+    viewer = site.client("alpha-viewer").post(
+        f"{API}/review/{statement['id']}/accept", headers=site.csrf("alpha-viewer")
+    )
+    assert viewer.status_code == 403
+    answer = med.post(
+        f"{PAGE}/review/{statement['id']}/edit",
+        data=site.form(
+            "med",
+            parties="Mediatoria\nAlpha",
+            people="",
+            date="2025-12-21",
+            place="Miami",
+            kind="communique",
+            then="accept",
+        ),
+    )
+    assert answer.status_code == 303, answer.text
+    reviewed = med.get(f"{API}/review/{statement['id']}").json()
+    assert reviewed["status"] == "accepted" and reviewed["record"]["slug"] == "statements"
+    assert reviewed["payload"]["parties"] == ["Mediatoria", "Alpha"]
+    assert reviewed["payload"]["kind"] == "communique"

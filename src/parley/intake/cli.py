@@ -348,6 +348,9 @@ def intake_eval(
         "documents": "documents",
         "demands": "demands (party + sentence)",
         "parties": "parties",
+        "statements": "statements (every signatory)",
+        "statements_dated": "statements (signatories + date + place)",
+        "commitments_full": "commitments (all fields)",
     }
     for name, score in report.scores.items():
         table.add_row(

@@ -89,9 +89,38 @@ class DateMention:
         return self.day is not None and self.month is not None
 
 
+# "4, 5 and 6 December", "18 and 19 December 2025", "December 4 and 5": one mention per day.
+LIST_RE = re.compile(
+    rf"\b(?P<days>{_DAY}(?:\s*,\s*{_DAY})*\s*(?:and|&|-|–)\s*)(?P<last>{_DAY})\s+(?:of\s+)?"
+    rf"(?P<mon>{_MON})\b\.?(?:,?\s+(?P<year>(?:19|20)\d\d)\b)?"
+    rf"|\b(?P<mon2>{_MON})\.?\s+(?P<days2>{_DAY}(?:\s*,\s*{_DAY})*\s*(?:and|&)\s*)"
+    rf"(?P<last2>{_DAY})\b(?:,?\s+(?P<year2>(?:19|20)\d\d)\b)?"
+)
+
+
+def _list_dates(text: str, offset: int) -> list[DateMention]:
+    out: list[DateMention] = []
+    for m in LIST_RE.finditer(text):
+        n = "" if m.group("mon") else "2"
+        month = MONTHS[m.group(f"mon{n}").lower()]
+        year = int(m.group(f"year{n}")) if m.group(f"year{n}") else None
+        # The written pattern catches the day next to the month; the others are added here.
+        days = [
+            (m.start(f"days{n}") + d.start(), m.start(f"days{n}") + d.end())
+            for d in re.finditer(_DAY, m.group(f"days{n}"))
+        ]
+        if n:
+            days = days[1:] + [(m.start("last2"), m.end("last2"))]
+        for a, b in days:
+            day = int(re.sub(r"\D", "", text[a:b]))
+            s, e = a + offset, b + offset
+            out.append(DateMention(s, e, text[a:b], (s, e), None, day, month, year))
+    return out
+
+
 def find_dates(text: str, offset: int = 0) -> list[DateMention]:
     """Every date expression in `text`; offsets are shifted by `offset`."""
-    out: list[DateMention] = []
+    out: list[DateMention] = _list_dates(text, offset)
     for m in DATE_RE.finditer(text):
         g = m.groupdict()
         on_len = len(g["on"]) if g["on"] else 0
@@ -125,6 +154,8 @@ def find_dates(text: str, offset: int = 0) -> list[DateMention]:
                     break
                 out.append(DateMention(start, end, raw.rstrip(), core, weekday, day, month, year))
                 break
+    if len(out) > 1:
+        out.sort(key=lambda d: d.start)
     return out
 
 

@@ -11,15 +11,17 @@ in exactly the text given (the stored text), and carries a confidence in [0, 1].
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 from parley.intake import dates as dt
 from parley.intake import money as mn
+from parley.intake.commitments import extract_commitments
 from parley.intake.context import Context, Mention, build_context
 from parley.intake.gazetteer import Gazetteer, default_gazetteer
+from parley.intake.meetings import extract_meetings
 from parley.intake.nlp import pipeline
 from parley.intake.people import compatible_titles
 from parley.intake.quotes import extract_quotes
@@ -29,87 +31,16 @@ from parley.intake.records import (
     DocumentProposal,
     Extraction,
     IntakeWarning,
-    MeetingProposal,
     PartyProposal,
     PersonProposal,
     SourceInfo,
 )
-
-MEETING_VERBS = {"meet", "host", "gather", "convene", "reconvene"}
-MEETING_NOUNS = {
-    "talks",
-    "summit",
-    "session",
-    "sessions",
-    "meeting",
-    "meetings",
-    "round",
-    "conference",
-    "negotiations",
-}
-CALL_WORDS = {"phone", "telephone", "call", "video"}
-PLEDGE_LEMMAS = {
-    "pledge",
-    "commit",
-    "promise",
-    "provide",
-    "give",
-    "lend",
-    "loan",
-    "allocate",
-    "approve",
-    "announce",
-    "contribute",
-    "grant",
-    "donate",
-    "offer",
-    "agree",
-    "earmark",
-    "unveil",
-    "disburse",
-    "send",
-    "fund",
-}
-_FUTURE_WORDS = {"will", "'ll", "’ll", "shall", "wo"}
-_FUTURE_BEFORE_TO = {
-    "due",
-    "scheduled",
-    "expected",
-    "set",
-    "plan",
-    "plans",
-    "planned",
-    "planning",
-    "going",
-    "slated",
-    "poised",
-    "agreed",
-    "agree",
-    "agrees",
-}
-_GROUP_WORDS = re.compile(
-    r"\b(delegations?|teams?|officials|negotiators|sides?|leaders|allies|envoys)\b", re.I
+from parley.intake.statements import (
+    attribute_statement_quotes,
+    extract_statements,
+    meetings_from_statements,
 )
-FORMAT_SIGNALS = [
-    (
-        "proximity",
-        re.compile(
-            r"\bseparate (?:sessions|meetings|talks)|\bseparately\b|\bproximity\b|\bshuttl", re.I
-        ),
-    ),
-    (
-        "call",
-        re.compile(
-            r"\bby (?:tele)?phone\b|\bphone call\b|\bvideo (?:call|link|conference)\b|\bcall\b",
-            re.I,
-        ),
-    ),
-    ("plenary", re.compile(r"\bplenary\b|\btrilateral\b|\ball (?:three|four) delegations\b", re.I)),
-    (
-        "bilateral",
-        re.compile(r"\bbilateral\b|\bone-on-one\b|\bdirect talks\b|\bface-to-face\b", re.I),
-    ),
-]
+
 DEMAND_RE = re.compile(
     r"\b(?:demand(?:s|ed|ing)?|insist(?:s|ed|ing)?|call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|"
     r"ask(?:s|ed|ing)?(?:\s+\w+)?\s+(?:to|for)\b|want(?:s|ed)?|"
@@ -162,11 +93,14 @@ def extract_doc(doc: Doc, gazetteer: Gazetteer, source: SourceInfo) -> Extractio
     result = Extraction(source=source, text=doc.text)
     result.people = _people(ctx)
     result.parties = _parties(ctx)
-    result.meetings = _meetings(ctx)
+    result.meetings = extract_meetings(ctx)
     result.quotes = extract_quotes(ctx)
     result.documents = _documents(ctx)
-    result.commitments = _commitments(ctx)
+    result.commitments = extract_commitments(ctx)
     result.demands = _demands(ctx)
+    result.statements = extract_statements(ctx, result.meetings)
+    attribute_statement_quotes(ctx, result.statements, result.quotes)
+    meetings_from_statements(ctx, result.statements, result.meetings)
     result.warnings = _weekday_warnings(ctx) + _title_warnings(ctx)
     return result
 
@@ -202,101 +136,6 @@ def _parties(ctx: Context) -> list[PartyProposal]:
             m.name, PartyProposal(m.name, [], m.known, 0.95 if m.known else 0.6)
         )
         proposal.mentions.append((m.start, m.end))
-    return list(found.values())
-
-
-# -- meetings ------------------------------------------------------------------------------
-
-
-def _meeting_triggers(ctx: Context, sent_tokens: Iterable[Token], sent_text: str) -> list[Token]:
-    lower = sent_text.lower()
-    has_call = any(w in lower for w in CALL_WORDS)
-    out = []
-    for tok in sent_tokens:
-        if ctx.in_quote(tok.idx):
-            continue
-        lemma = tok.lemma_.lower()
-        if (
-            (lemma in MEETING_VERBS and tok.pos_ == "VERB")
-            or tok.lower_ in MEETING_NOUNS
-            or (has_call and (lemma == "speak" or (tok.lower_ == "call" and tok.pos_ == "NOUN")))
-        ):
-            out.append(tok)
-    return out
-
-
-def _tense(ctx: Context, lo: int, hi: int, trigger: Token) -> str:
-    doc = ctx.doc
-    window = doc[trigger.sent.start : hi + 1]
-    for i, tok in enumerate(window):
-        if tok.lower_ in _FUTURE_WORDS:
-            return "future"
-        if tok.lower_ in _FUTURE_BEFORE_TO and i + 1 < len(window) and window[i + 1].lower_ == "to":
-            return "future"
-    if trigger.i > 0 and doc[trigger.i - 1].lower_ == "to" and trigger.pos_ == "VERB":
-        return "future"
-    return "past"
-
-
-def _place(ctx: Context, start: int, end: int) -> str | None:
-    for m in ctx.mentions_in(start, end, "place"):
-        ent = m.ent
-        if ent is None:
-            continue
-        left = ctx.doc[max(ent.sent.start, ent.start - 3) : ent.start]
-        if any(t.lower_ in ("in", "at", "to") for t in left):
-            return m.name
-    return None
-
-
-def _meetings(ctx: Context) -> list[MeetingProposal]:
-    found: dict[tuple[date | None, str | None], MeetingProposal] = {}
-    for k, sent in enumerate(ctx.sents):
-        triggers = _meeting_triggers(ctx, sent, sent.text)
-        if not triggers:
-            continue
-        mentions = [
-            d for d in dt.find_dates(sent.text, sent.start_char) if not ctx.in_quote(d.start)
-        ]
-        if not mentions:
-            continue
-
-        starts = [t.idx for t in triggers]
-        when = min(mentions, key=lambda d: min(abs(d.start - s) for s in starts))  # noqa: B023
-        trigger = min(triggers, key=lambda t: abs(t.idx - when.start))
-        span = ctx.doc.char_span(when.start, when.end, alignment_mode="expand")
-        lo_tok = min(trigger.i, span.start if span is not None else trigger.i)
-        hi_tok = max(trigger.i, span.end - 1 if span is not None else trigger.i)
-        tense = _tense(ctx, lo_tok, hi_tok, trigger)
-        day = dt.resolve(when, ctx.published, tense)
-        fmt = next((name for name, rx in FORMAT_SIGNALS if rx.search(sent.text)), None)
-        place = None if fmt == "call" else _place(ctx, sent.start_char, sent.end_char)
-        participants: list[str] = []
-        for m in ctx.mentions_in(sent.start_char, sent.end_char):
-            if m.kind == "person" and m.name not in participants:
-                participants.append(m.name)
-        if _GROUP_WORDS.search(sent.text):
-            for m in ctx.mentions_in(sent.start_char, sent.end_char, "party"):
-                is_place = ctx.gazetteer.place(ctx.text[m.start : m.end]) is not None
-                if not is_place and m.name not in participants:
-                    participants.append(m.name)
-        confidence = 0.5 + (0.2 if day else 0.0) + (0.15 if place or fmt == "call" else 0.0)
-        confidence += 0.1 if len(participants) >= 2 else 0.0
-        key = (day, place)
-        if key in found:
-            merged = found[key]
-            merged.participants += [p for p in participants if p not in merged.participants]
-            merged.format = merged.format or fmt
-            continue
-        found[key] = MeetingProposal(
-            date=day,
-            date_text=when.text.strip(),
-            place=place,
-            participants=participants,
-            format=fmt,
-            evidence=ctx.sentence_span(k),
-            confidence=round(min(confidence, 1.0), 2),
-        )
     return list(found.values())
 
 
@@ -346,68 +185,6 @@ def _nearest_party_before(ctx: Context, start: int, pos: int) -> Mention | None:
     return None
 
 
-def _commitments(ctx: Context) -> list[CommitmentProposal]:
-    found: dict[tuple[str | None, int, str], CommitmentProposal] = {}
-    for k, sent in enumerate(ctx.sents):
-        amounts = [
-            a for a in mn.find_money(sent.text, sent.start_char) if not ctx.in_quote(a.start)
-        ]
-        if not amounts:
-            continue
-        triggers = [
-            t for t in sent if t.lemma_.lower() in PLEDGE_LEMMAS and not ctx.in_quote(t.idx)
-        ]
-        if not triggers:
-            continue
-        for n, amount in enumerate(amounts):
-            before = [t for t in triggers if t.idx < amount.start]
-            trigger = before[-1] if before else min(triggers, key=lambda t: t.idx - amount.end)
-            donor_mention = _nearest_party_before(ctx, sent.start_char, trigger.idx)
-            donor = ctx.party_of(donor_mention) if donor_mention else None
-            recipient = _recipient(ctx, trigger, sent.end_char, donor)
-            stop = amounts[n + 1].start if n + 1 < len(amounts) else sent.end_char
-            period = mn.find_period(ctx.text[amount.end : stop], ctx.published)
-            if period is None and n == 0:
-                period = mn.find_period(ctx.text[sent.start_char : amount.start], ctx.published)
-            confidence = (
-                0.55
-                + (0.2 if donor else 0.0)
-                + (0.1 if period else 0.0)
-                + (0.1 if recipient else 0.0)
-            )
-            proposal = CommitmentProposal(
-                donor=donor,
-                recipient=recipient,
-                amount=amount.amount,
-                currency=amount.currency,
-                period=period[0] if period else None,
-                amount_text=amount.text,
-                evidence=ctx.sentence_span(k),
-                confidence=round(min(confidence, 1.0), 2),
-                alt_amount=amount.alt_amount,
-                alt_currency=amount.alt_currency,
-            )
-            key = (donor, amount.amount, amount.currency)
-            old = found.get(key)
-            if old is None or _richness(proposal) > _richness(old):
-                found[key] = proposal
-    return sorted(found.values(), key=lambda c: c.evidence[0])
-
-
-def _richness(c: CommitmentProposal) -> int:
-    return sum(x is not None for x in (c.donor, c.recipient, c.period, c.alt_amount))
-
-
-def _recipient(ctx: Context, trigger: Token, end: int, donor: str | None) -> str | None:
-    for m in ctx.mentions_in(trigger.idx + len(trigger.text), end, "party"):
-        if m.name == donor or m.ent is None:
-            continue
-        left = ctx.doc[max(0, m.ent.start - 1)]
-        if left.i == trigger.i or left.lower_ in ("to", "for"):
-            return m.name
-    return None
-
-
 # -- demands -------------------------------------------------------------------------------
 
 
@@ -415,9 +192,14 @@ def _demands(ctx: Context) -> list[DemandProposal]:
     out: list[DemandProposal] = []
     for k, sent in enumerate(ctx.sents):
         stext = sent.text
-        blanked = "".join(
-            " " if ctx.in_quote(sent.start_char + i) else c for i, c in enumerate(stext)
-        )
+        if DEMAND_RE.search(stext) is None:
+            continue
+        lo, hi = sent.start_char, sent.end_char
+        blanked = stext
+        for q in ctx.quotes:  # blank what is inside quotation marks
+            if q.start < hi and lo < q.end:
+                a, b = max(q.start, lo) - lo, min(q.end, hi) - lo
+                blanked = blanked[:a] + " " * (b - a) + blanked[b:]
         m = DEMAND_RE.search(blanked)
         if m is None or stext.lower().startswith("asked about"):
             continue

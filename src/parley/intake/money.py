@@ -13,7 +13,22 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 SYMBOLS = {"US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "C$": "CAD", "A$": "AUD"}
-CODES = ("USD", "EUR", "GBP", "NOK", "SEK", "DKK", "JPY", "CHF", "CAD", "AUD", "PLN", "UAH")
+CODES = (
+    "USD",
+    "EUR",
+    "GBP",
+    "NOK",
+    "SEK",
+    "DKK",
+    "JPY",
+    "CHF",
+    "CAD",
+    "AUD",
+    "PLN",
+    "UAH",
+    "RUB",
+    "CNY",
+)
 WORDS = {
     "us dollars": "USD",
     "dollars": "USD",
@@ -25,8 +40,20 @@ WORDS = {
     "pound": "GBP",
     "sterling": "GBP",
     "yen": "JPY",
-    "kroner": "NOK",
+    "norwegian kroner": "NOK",
+    "norwegian crowns": "NOK",
+    "danish kroner": "DKK",
+    "danish crowns": "DKK",
+    "swedish kronor": "SEK",
+    "swedish crowns": "SEK",
+    "kronor": "SEK",
+    "kroner": "NOK",  # the donor decides between NOK and DKK (parley.intake.commitments)
     "krone": "NOK",
+    "crowns": "NOK",
+    "roubles": "RUB",
+    "rubles": "RUB",
+    "yuan": "CNY",
+    "zloty": "PLN",
     "hryvnias": "UAH",
     "hryvnia": "UAH",
     "swiss francs": "CHF",
@@ -58,6 +85,8 @@ USD_RATES = {
     "AUD": 0.66,
     "PLN": 0.275,
     "UAH": 0.024,
+    "RUB": 0.0126,
+    "CNY": 0.14,
 }
 
 _NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
@@ -72,6 +101,8 @@ MONEY_RE = re.compile(
     re.IGNORECASE,
 )
 _ALT_RE = re.compile(r"\s*\((?:about|around|roughly|some|approximately|approx\.|or|~|=)?\s*")
+# "£2.26 billion, or about $2.9 billion," -- the second figure in other words, not in brackets.
+_ALT_OR_RE = re.compile(r",?\s+or\s+(?:about|around|roughly|some|approximately|nearly|almost)?\s*")
 
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
 PERIOD_RES = [
@@ -80,7 +111,7 @@ PERIOD_RES = [
         re.I,
     ),
     re.compile(
-        r"\b(?:for|in|during|through|covering)\s+(?P<a>(?:19|20)\d\d)\s*[-–/]\s*(?P<b>\d{2,4})\b",
+        r"\b(?:for|in|during|through|covering|over)\s+(?P<a>(?:19|20)\d\d)\s*[-–/]\s*(?P<b>\d{2,4})\b",
         re.I,
     ),
     re.compile(r"\b(?:for|in|during|through)\s+(?P<y>(?:19|20)\d\d)\b", re.I),
@@ -147,6 +178,12 @@ def find_money(text: str, offset: int = 0) -> list[Money]:
                 alt_amount, alt_currency = parsed2
                 end = m2.end() + 1
                 pos = end
+        alt_or = None if alt_amount else _ALT_OR_RE.match(text, m.end())
+        if alt_or:
+            m2 = MONEY_RE.match(text, alt_or.end())
+            if m2 and (parsed2 := _parse(m2)) and parsed2[1] != currency:
+                alt_amount, alt_currency = parsed2
+                end = pos = m2.end()
         out.append(
             Money(
                 m.start() + offset,

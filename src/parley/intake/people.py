@@ -43,7 +43,21 @@ TITLES: dict[str, tuple[str, ...]] = {
         "head negotiator",
     ),
     "spokesperson": ("spokesperson", "spokesman", "spokeswoman", "press secretary"),
-    "chancellor": ("chancellor",),
+    "chancellor": ("chancellor", "chancellor of the exchequer"),
+    "head of the presidential office": (
+        "head of the presidential office",
+        "head of the presidential administration",
+        "head of the president's office",
+    ),
+    "finance minister": ("finance minister", "minister of finance"),
+    "economy minister": ("economy minister", "economics minister", "minister of economy"),
+    "energy minister": ("energy minister", "minister of energy"),
+    "interior minister": ("interior minister", "minister of the interior"),
+    "deputy foreign minister": ("deputy foreign minister",),
+    "deputy prime minister": ("deputy prime minister",),
+    "defence secretary": ("defence secretary", "defense secretary", "secretary of defense"),
+    "secretary general": ("secretary general", "secretary-general"),
+    "chief executive": ("chief executive", "chief executive officer", "ceo"),
     "chief of staff": ("chief of staff",),
     "army chief": (
         "army chief",
@@ -97,6 +111,9 @@ RANKS = (
     "Capt.",
     "Captain",
     "Sgt.",
+    "Prince",
+    "Princess",
+    "Sheikh",
 )
 _RANK_ALT = "|".join(re.escape(r) for r in sorted(RANKS, key=len, reverse=True))
 _CAP = r"[A-Z][\w.\-’']*"
@@ -182,7 +199,7 @@ def title_before(text: str, start: int, gazetteer: Gazetteer) -> TitleFind | Non
     if m is None:
         return None
     title = normalise_title(m.group("title"))
-    if m.group("former"):
+    if m.groupdict().get("former"):
         title = "former " + title
     prefix = window[: m.start()]
     aff = AFFIL_RE.search(prefix)

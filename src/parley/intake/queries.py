@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from parley.audit.chain import jsonable
 from parley.authz import Actor, NotFound, Permission, can, get_visible
 from parley.authz.visibility import SCOPED, visible
+from parley.intake import ranking
 from parley.intake.gazetteer_db import party_keys, readable_by_all_of, scoped_in
 from parley.intake.models import Proposal, ProposalStatus, Source
 from parley.intake.review import EDITABLE_FIELDS, RECORD_MODELS, RECORD_SLUGS
 from parley.intake.service import KINDS
-from parley.processes.models import Process
+from parley.processes.models import Party, Process
 from parley.web.pagination import Page
 
 STATUSES = tuple(s.value for s in ProposalStatus)
@@ -32,6 +33,7 @@ KIND_LABELS = {
     "document": "Document",
     "meeting": "Meeting",
     "quote": "Quotation",
+    "statement": "Statement",
     "commitment": "Pledge",
     "demand": "Demand",
 }
@@ -41,6 +43,7 @@ LABELS = {
     "party": "name",
     "meeting": "title",
     "quote": "title",
+    "statement": "title",
     "document": "title",
     "commitment": "title",
     "demand": "name",
@@ -99,6 +102,11 @@ def summary(kind: str, payload: dict[str, Any]) -> str:
     if kind == "quote":
         who = ", ".join(p.get("speakers") or ([p["speaker"]] if p.get("speaker") else []))
         return f"“{p.get('text', '')}” — {who or p.get('speaker_text') or 'unnamed'}"
+    if kind == "statement":
+        who = ", ".join([*(p.get("people") or []), *(p.get("parties") or [])]) or "?"
+        bits = [str(p.get("kind") or "statement").replace("_", " "), who]
+        bits += [p.get("date") or "no date", p.get("place") or ""]
+        return " · ".join(b for b in bits if b)
     if kind == "document":
         return str(p.get("name", "?")) + ("" if p.get("known") else " · not in the record")
     if kind == "commitment":
@@ -106,7 +114,8 @@ def summary(kind: str, payload: dict[str, Any]) -> str:
         if p.get("alt_amount"):
             figure += f" ({_money(p['alt_amount'], p.get('alt_currency'))})"
         route = f"{p.get('donor') or '?'} → {p.get('recipient') or '?'}"
-        return f"{route}: {figure}" + (f", {p['period']}" if p.get("period") else "")
+        what = f" ({p['instrument']})" if p.get("instrument") else ""
+        return f"{route}{what}: {figure}" + (f", {p['period']}" if p.get("period") else "")
     if kind == "demand":
         return f"{p.get('party') or '?'}: {p.get('text', '')}"
     if kind == "warning":
@@ -279,22 +288,54 @@ def add_snippets(session: Session, actor: Actor, items: list[dict[str, Any]]) ->
 def merge_candidates(
     session: Session, actor: Actor, process: Process, proposal: Proposal, limit: int = 500
 ) -> list[dict[str, str]]:
-    """Records a proposal may be merged into: its kind, visible, and seen by all its readers."""
+    """Records a proposal may be merged into: its kind, visible, and seen by all its readers;
+    the most likely first (`parley.intake.ranking`: name similarity and context)."""
     model = RECORD_MODELS.get(proposal.kind)
     if model is None:
         return []
     spaces = readable_by_all_of(proposal.space, party_keys(session, process.id))
     label = LABELS[proposal.kind]
-    rows = session.scalars(
-        scoped_in(actor, model, process.id, spaces).order_by(getattr(model, label)).limit(limit)
+    rows = list(
+        session.scalars(
+            scoped_in(actor, model, process.id, spaces).order_by(getattr(model, label)).limit(limit)
+        )
     )
-    out = []
-    for row in rows:
-        text = str(getattr(row, label) or "")
-        if proposal.kind == "meeting":
-            text = f"{text} ({row.starts_at.date().isoformat()})"
-        out.append({"id": str(row.id), "label": text[:120] or str(row.id)})
-    return out
+    party_names: dict[Any, str] = {}
+    if proposal.kind in ("person", "commitment"):
+        party_names = {
+            p.id: p.name for p in session.scalars(scoped_in(actor, Party, process.id, spaces))
+        }
+    candidates = [_candidate(proposal.kind, row, label, party_names) for row in rows]
+    ranked = ranking.rank(proposal.kind, proposal.payload or {}, candidates)
+    return [{"id": c.id, "label": c.label} for c in ranked]
+
+
+def _candidate(kind: str, row: Any, label: str, party_names: dict[Any, str]) -> ranking.Candidate:
+    text = str(getattr(row, label) or "")
+    shown = text
+    names: tuple[str, ...] = (text,)
+    extra: dict[str, Any] = {}
+    if kind in ("person", "party"):
+        names = (text, *(str(a) for a in (row.aliases or []) if a))
+    if kind == "meeting":
+        shown = f"{text} ({row.starts_at.date().isoformat()})"
+        extra = {"day": row.starts_at.date(), "place": row.place or None}
+    if kind in ("quote", "statement"):
+        names = (text, str(getattr(row, "text", "") or "")[:300])
+    if kind == "commitment":
+        donor = party_names.get(row.donor_party_id)
+        names = (donor, text) if donor else (text,)
+        extra = {
+            "amount": int(row.amount) if row.amount is not None else None,
+            "currency": row.currency,
+        }
+    return ranking.Candidate(
+        id=str(row.id),
+        label=shown[:120] or str(row.id),
+        names=names,
+        party=party_names.get(getattr(row, "party_id", None)) if kind == "person" else None,
+        **extra,
+    )
 
 
 def proposal_detail(

@@ -149,6 +149,7 @@ class CommitmentProposal:
     confidence: float
     alt_amount: int | None = None
     alt_currency: str | None = None
+    instrument: str | None = None  # loan | grant | guarantee | military aid | humanitarian aid
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,7 +160,34 @@ class CommitmentProposal:
             "alt_amount": self.alt_amount,
             "alt_currency": self.alt_currency,
             "period": self.period,
+            "instrument": self.instrument,
             "amount_text": self.amount_text,
+            "evidence": list(self.evidence),
+            "confidence": self.confidence,
+        }
+
+
+@dataclass
+class StatementProposal:
+    """A joint statement, communiqué or readout with every signatory person and party."""
+
+    kind: str  # joint_statement | communique | readout
+    people: list[str]
+    parties: list[str]
+    date: date | None
+    date_text: str
+    place: str | None
+    evidence: Span
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "people": list(self.people),
+            "parties": list(self.parties),
+            "date": self.date.isoformat() if self.date else None,
+            "date_text": self.date_text,
+            "place": self.place,
             "evidence": list(self.evidence),
             "confidence": self.confidence,
         }
@@ -210,6 +238,7 @@ class Extraction:
     documents: list[DocumentProposal] = field(default_factory=list)
     commitments: list[CommitmentProposal] = field(default_factory=list)
     demands: list[DemandProposal] = field(default_factory=list)
+    statements: list[StatementProposal] = field(default_factory=list)
     warnings: list[IntakeWarning] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -223,5 +252,6 @@ class Extraction:
             "documents": [d.to_dict() for d in self.documents],
             "commitments": [c.to_dict() for c in self.commitments],
             "demands": [d.to_dict() for d in self.demands],
+            "statements": [s.to_dict() for s in self.statements],
             "warnings": [w.to_dict() for w in self.warnings],
         }

@@ -68,6 +68,7 @@ RECORD_MODELS: dict[str, Any] = {
     "party": Party,
     "meeting": TalkSession,
     "quote": Statement,
+    "statement": Statement,
     "document": Document,
     "commitment": Commitment,
     "demand": StickingPoint,
@@ -157,6 +158,14 @@ class QuoteEdit(_Edit):
     kind: Literal["quote", "joint_statement", "reported"] | None = None
 
 
+class StatementEdit(_Edit):
+    kind: Literal["joint_statement", "communique", "readout"] | None = None
+    people: list[str] | None = None
+    parties: list[str] | None = None
+    date: _Date | None = None
+    place: str | None = Field(None, max_length=200)
+
+
 class DocumentEdit(_Edit):
     name: str | None = Field(None, min_length=1, max_length=300)
 
@@ -167,6 +176,7 @@ class CommitmentEdit(_Edit):
     amount: int | None = Field(None, ge=0, lt=10**18)
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
     period: str | None = Field(None, max_length=200)
+    instrument: str | None = Field(None, max_length=40)
 
 
 class DemandEdit(_Edit):
@@ -180,6 +190,7 @@ EDITS: dict[str, type[_Edit]] = {
     "party": PartyEdit,
     "meeting": MeetingEdit,
     "quote": QuoteEdit,
+    "statement": StatementEdit,
     "document": DocumentEdit,
     "commitment": CommitmentEdit,
     "demand": DemandEdit,
@@ -553,6 +564,77 @@ def _apply_quote(ap: _Apply, target: Any | None) -> Any:
     return record
 
 
+_STATEMENT_KINDS = {
+    "joint_statement": "joint statement",
+    "communique": "communiqué",
+    "readout": "readout",
+}
+
+
+def _apply_statement(ap: _Apply, target: Any | None) -> Any:
+    """A joint statement, communiqué or readout, dated and placed as the report says, with every
+    signatory person and party as a speaker."""
+    kind = str(ap.payload.get("kind") or "joint_statement")
+    names = [
+        str(n)
+        for n in [*(ap.payload.get("people") or []), *(ap.payload.get("parties") or [])]
+        if isinstance(n, str) and n.strip()
+    ]
+    if not names:
+        raise ReviewError("parties: a statement needs at least one signatory; edit the proposal")
+    made_on: date | None = ap.source.published_on
+    if ap.payload.get("date"):
+        try:
+            made_on = date.fromisoformat(str(ap.payload["date"]))
+        except ValueError:
+            raise ReviewError("date: expected YYYY-MM-DD; edit the proposal") from None
+    place = str(ap.payload.get("place") or "")[:200]
+    start, end = ap.proposal.start, ap.proposal.end
+    text = ap.source.text[start:end] if ap.source.text else ""
+    if not text.strip():
+        raise ReviewError("text: the statement's sentence is empty")
+    digest = text_hash(text)
+    record = target or next((s for s in ap.rows(Statement) if s.text_hash == digest), None)
+    speakers = [ap.speaker(n, "speaker") for n in names]
+    if record is None:
+        label = _STATEMENT_KINDS.get(kind, "statement")
+        title = f"{label.capitalize()} by {', '.join(names)}"
+        record = ap.create(
+            ap.new(
+                Statement,
+                f"{label} {names[0]}",
+                kind=StatementKind.PRESS if kind == "readout" else StatementKind.JOINT,
+                status=StatementStatus.PUBLISHED,
+                title=title[:300],
+                text=text,
+                made_on=made_on,
+                place=place,
+                text_hash=digest,
+            ),
+            "statement:create",
+        )
+    else:
+        ap.fill(record, {"made_on": made_on, "place": place}, "statement:update")
+    present = {
+        (row.party_id, row.person_id)
+        for row in ap.session.scalars(
+            sa.select(StatementSpeaker).where(StatementSpeaker.statement_id == record.id)
+        )
+    }
+    for party_id, person_id in speakers:
+        if (party_id, person_id) == (None, None) or (party_id, person_id) in present:
+            continue
+        present.add((party_id, person_id))
+        row = StatementSpeaker(
+            process_id=ap.process.id,
+            statement_id=record.id,
+            party_id=party_id,
+            person_id=person_id,
+        )
+        ap.link_row(row, record, "statement:speaker:add")
+    return record
+
+
 def _amount(value: Any) -> Decimal | None:
     try:
         return None if value is None else Decimal(str(int(value)))
@@ -593,12 +675,15 @@ def _apply_commitment(ap: _Apply, target: Any | None) -> Any:
         return record
     who = donor.name if donor else (ap.payload.get("donor") or "Unnamed donor")
     to = f" to {recipient.name}" if recipient else ""
+    instrument = str(ap.payload.get("instrument") or "pledge").strip()[:40] or "pledge"
     figure = f"{int(amount):,} {currency}" if amount is not None else ""
     alt = ap.payload.get("alt_amount")
     if alt and ap.payload.get("alt_currency"):
         figure += f" ({int(alt):,} {ap.payload['alt_currency']})"
     title = (
-        f"{who} pledge{to}" + (f": {figure}" if figure else "") + (f", {period}" if period else "")
+        f"{who} {instrument}{to}"
+        + (f": {figure}" if figure else "")
+        + (f", {period}" if period else "")
     )
     return ap.create(
         ap.new(
@@ -637,6 +722,7 @@ APPLY = {
     "document": _apply_document,
     "meeting": _apply_meeting,
     "quote": _apply_quote,
+    "statement": _apply_statement,
     "commitment": _apply_commitment,
     "demand": _apply_demand,
 }

@@ -46,7 +46,17 @@ if TYPE_CHECKING:
 # Extraction (spaCy) is imported by the functions that run it: the web app imports this module
 # at start-up, and loading spaCy there would cost every worker about a second.
 
-KINDS = ("warning", "party", "person", "document", "meeting", "quote", "commitment", "demand")
+KINDS = (
+    "warning",
+    "party",
+    "person",
+    "document",
+    "meeting",
+    "quote",
+    "statement",
+    "commitment",
+    "demand",
+)
 
 
 class IntakeError(InputError):
@@ -285,6 +295,8 @@ def proposal_rows(result: Extraction) -> list[tuple[str, dict[str, Any], int, in
         rows.append(("meeting", m.to_dict(), *m.evidence, m.confidence))
     for q in result.quotes:
         rows.append(("quote", q.to_dict(), *q.evidence, q.confidence))
+    for st in result.statements:
+        rows.append(("statement", st.to_dict(), *st.evidence, st.confidence))
     for c in result.commitments:
         rows.append(("commitment", c.to_dict(), *c.evidence, c.confidence))
     for demand in result.demands:

@@ -397,7 +397,7 @@ def _form_changes(kind: str, form: Any) -> dict[str, Any]:
         if name not in form:
             continue
         raw = str(form.get(name, "")).strip()
-        if name in ("participants", "speakers"):
+        if name in ("participants", "speakers", "people", "parties"):
             changes[name] = [line.strip() for line in raw.splitlines() if line.strip()]
         else:
             changes[name] = raw or None
