@@ -3,16 +3,11 @@ release, audit log and live updates. Every read is scoped through ``authz``."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
-from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,8 +15,6 @@ from parley.audit.chain import jsonable
 from parley.audit.models import AuditEvent
 from parley.authz import NotFound, get_visible, visible
 from parley.authz.visibility import SCOPED, visible_processes, visible_provision_ids
-from parley.db.engine import read_session
-from parley.db.rls import bind_actor
 from parley.positions.models import Position, PositionRevision, Stance
 from parley.positions.service import PositionError, record_position, release
 from parley.processes.models import Party, Process
@@ -505,34 +498,14 @@ def audit_api(request: Request, key: str, db: Db, actor: SignedIn, page: int = 1
 @router.get("/p/{key}/events", include_in_schema=False)
 async def live_events(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
     """Server-sent events: one `change` per audit event in a space the user can see."""
+    from parley.web.live import stream
+
     process = process_by_key(db, actor, key)
-    engine = request.app.state.engine
     db.commit()  # a stream lasts minutes: give the request's connection back to the pool now
-
-    def newest_now() -> datetime | None:
-        with read_session(engine) as s:
-            bind_actor(s, actor)  # row-level security: the stream's own session
-            return s.scalar(
-                sa.select(sa.func.max(AuditEvent.at)).where(
-                    AuditEvent.process_id == process.id, visible(actor, AuditEvent)
-                )
-            )
-
-    async def newest() -> datetime | None:
-        return await run_in_threadpool(newest_now)  # never block the event loop on the database
-
-    async def stream() -> AsyncIterator[str]:
-        last = await newest()
-        yield "retry: 5000\n\n"
-        while not await request.is_disconnected():
-            await asyncio.sleep(2)
-            current = await newest()
-            if current is not None and (last is None or current > last):
-                last = current
-                yield f"event: change\ndata: {json.dumps({'at': jsonable(current)})}\n\n"
-
     return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        stream(request, request.app.state.engine, actor, process.id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
     )
 
 
