@@ -320,7 +320,10 @@ def main() -> None:
                 plan: dict[str, Any] = {"kind": "ceiling"}
             else:
                 database = harness.prepare_database(name, work / name, extra_users_per_party=4)
-                server = harness.Server(database.url, log, workers=args.workers)
+                # The mix uses no heavy engine: no warm-up competing for the cores in the run.
+                server = harness.Server(
+                    database.url, log, workers=args.workers, env={"PARLEY_WARM_ENGINES": "false"}
+                )
                 plan = _plan(database)
             try:
                 host = server.start()

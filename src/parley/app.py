@@ -14,8 +14,12 @@ from parley.db.engine import get_engine
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While the server runs: the checkpoint schedule, when one is set."""
+    """While the server runs: the engines' warm-up, and the checkpoint schedule when one is set."""
     settings: Settings = app.state.settings
+    if settings.warm_engines:
+        from parley.warmup import start
+
+        start()  # in the background: the worker serves meanwhile
     if settings.checkpoint_interval_seconds <= 0:
         yield
         return

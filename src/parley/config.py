@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     webauthn_rp_name: str = "Parley"
     # How often the server signs checkpoints of the audit chains that changed; 0 turns it off.
     checkpoint_interval_seconds: int = Field(default=900, ge=0)
+    # Import the heavy engines in the background once a worker serves (parley.warmup).
+    warm_engines: bool = True
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -210,3 +210,26 @@ def test_edges_are_ordered_by_destination_then_source_on_either_path(n: int) -> 
     order = edge_order(n, src, dst, key)
     assert sorted(order.tolist()) == list(range(5_000))  # a permutation
     assert np.array_equal(key[order], np.sort(key))
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(seeds, st.integers(2, 120), st.integers(0, 3))
+def test_small_graph_windows_without_scipy_equal_scipy_s(seed: int, n: int, density: int) -> None:
+    """Up to SMALL_GRAPH_EDGES the windows come from a heap Dijkstra (no SciPy import for a
+    small plan); it must give exactly what the SciPy path gives, unbounded sides included."""
+    from parley.sequencing import stn
+
+    graph, _ = _network(seed, n=n, extra=density * n, deadline_excess=None)
+    potential, _, _ = stn.find_potential(graph)
+    if potential is None:
+        return
+    for origin in {0, n // 2, n - 1}:
+        small = stn._windows_small(graph, potential, origin)
+        limit = stn.SMALL_GRAPH_EDGES
+        try:
+            stn.SMALL_GRAPH_EDGES = -1  # force the SciPy path
+            large = stn.windows(graph, potential, origin)
+        finally:
+            stn.SMALL_GRAPH_EDGES = limit
+        np.testing.assert_array_equal(small[0], large[0])
+        np.testing.assert_array_equal(small[1], large[1])

@@ -347,6 +347,8 @@ def make_settings(url: str, *, rls: bool = False, **overrides: Any) -> Settings:
     the app connects to PostgreSQL as a role that owns nothing, behind row-level security."""
     if (rls or os.environ.get("PARLEY_TEST_RLS") == "1") and url.startswith("postgresql"):
         overrides.setdefault("database_app_url", _behind_the_wall(url))
+    # Test apps do not warm their engines in the background (tests/web/test_startup.py does).
+    overrides.setdefault("warm_engines", False)
     return Settings(database_url=url, environment="development", **overrides)
 
 

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from parley.audit.chain import jsonable
 from parley.audit.models import AuditEvent
 from parley.authz import visible
-from parley.db.engine import read_session
-from parley.db.rls import bind_actor
 from parley.processes.models import Process
 from parley.web.deps import (
     Db,
@@ -98,32 +91,12 @@ def audit_api(request: Request, key: str, db: Db, actor: SignedIn, page: int = 1
 @router.get("/p/{key}/events", include_in_schema=False)
 async def live_events(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
     """Server-sent events: one `change` per audit event in a space the user can see."""
+    from parley.audit.live import stream
+
     process = process_by_key(db, actor, key)
-    engine = request.app.state.engine
     db.commit()  # a stream lasts minutes: give the request's connection back to the pool now
-
-    def newest_now() -> datetime | None:
-        with read_session(engine) as s:
-            bind_actor(s, actor)  # row-level security: the stream's own session
-            return s.scalar(
-                sa.select(sa.func.max(AuditEvent.at)).where(
-                    AuditEvent.process_id == process.id, visible(actor, AuditEvent)
-                )
-            )
-
-    async def newest() -> datetime | None:
-        return await run_in_threadpool(newest_now)  # never block the event loop on the database
-
-    async def stream() -> AsyncIterator[str]:
-        last = await newest()
-        yield "retry: 5000\n\n"
-        while not await request.is_disconnected():
-            await asyncio.sleep(2)
-            current = await newest()
-            if current is not None and (last is None or current > last):
-                last = current
-                yield f"event: change\ndata: {json.dumps({'at': jsonable(current)})}\n\n"
-
     return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        stream(request, request.app.state.engine, actor, process.id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
     )

@@ -189,11 +189,13 @@ def revoke_token(session: Session, *, actor: Actor, token_id: uuid.UUID) -> ApiT
     return token
 
 
+# Statements of every request's sign-in, built once (each request only binds its values).
+_TOKEN_BY_HASH = sa.select(ApiToken).where(ApiToken.token_hash == sa.bindparam("token_hash"))
+
+
 def token_user(session: Session, token: str) -> tuple[User, ApiToken] | None:
     """The active user of a valid token, with the token's row (as ``session_user`` does)."""
-    row = session.scalars(
-        sa.select(ApiToken).where(ApiToken.token_hash == token_hash(token))
-    ).first()
+    row = session.scalars(_TOKEN_BY_HASH, {"token_hash": token_hash(token)}).first()
     if row is None or row.revoked_at is not None:
         return None
     user = session.get(User, row.user_id)
@@ -209,16 +211,19 @@ class _MembershipRow:
     kind: str | None
 
 
+_MEMBERSHIPS_OF = (
+    sa.select(MembershipRow.process_id, MembershipRow.role, Party.id, Party.key, Party.kind)
+    .select_from(MembershipRow)
+    .outerjoin(Delegation, Delegation.id == MembershipRow.delegation_id)
+    .outerjoin(Party, Party.id == Delegation.party_id)
+    .where(MembershipRow.user_id == sa.bindparam("user_id"))
+    .execution_options(authz_internal=True)  # the actor's own delegation, to build the actor
+)
+
+
 def actor_for(session: Session, user: User) -> Actor:
     """The actor a user acts as: its memberships, with party keys, loaded once a request."""
-    rows = session.execute(
-        sa.select(MembershipRow.process_id, MembershipRow.role, Party.id, Party.key, Party.kind)
-        .select_from(MembershipRow)
-        .outerjoin(Delegation, Delegation.id == MembershipRow.delegation_id)
-        .outerjoin(Party, Party.id == Delegation.party_id)
-        .where(MembershipRow.user_id == user.id)
-        .execution_options(authz_internal=True)  # the actor's own delegation, to build the actor
-    ).all()
+    rows = session.execute(_MEMBERSHIPS_OF, {"user_id": user.id}).all()
     memberships = {
         row[0]: Membership(
             process_id=row[0],

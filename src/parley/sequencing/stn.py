@@ -302,12 +302,57 @@ def find_potential(graph: DistanceGraph) -> tuple[IntArray | None, Cycle | None,
             np.minimum(dist, _shortcut(graph, dist, pred_edge), out=dist)
 
 
+#: Up to this many edges the windows come from a plain heap Dijkstra in integers: importing
+#: SciPy costs more than a small plan's whole check (``parley plan check`` answers at once).
+SMALL_GRAPH_EDGES = 512
+
+
+def _dijkstra(adjacent: list[list[tuple[int, int]]], origin: int) -> dict[int, int]:
+    """Shortest distances from ``origin`` over non-negative integer weights."""
+    import heapq
+
+    done: dict[int, int] = {}
+    heap = [(0, origin)]
+    while heap:
+        d, u = heapq.heappop(heap)
+        if u in done:
+            continue
+        done[u] = d
+        for v, w in adjacent[u]:
+            if v not in done:
+                heapq.heappush(heap, (d + w, v))
+    return done
+
+
+def _windows_small(
+    graph: DistanceGraph, potential: IntArray, origin: int
+) -> tuple[IntArray, IntArray]:
+    """:func:`windows` for a small graph, without SciPy (same results, exact integers)."""
+    n = graph.n
+    h = potential.tolist()
+    forward: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    backward: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for u, v, w in zip(graph.src.tolist(), graph.dst.tolist(), graph.weight.tolist(), strict=True):
+        reduced = w + h[u] - h[v]
+        forward[u].append((v, reduced))
+        backward[v].append((u, reduced))
+    dist_from = np.full(n, INF, dtype=np.int64)
+    dist_to = np.full(n, INF, dtype=np.int64)
+    for v, d in _dijkstra(forward, origin).items():
+        dist_from[v] = d - h[origin] + h[v]
+    for v, d in _dijkstra(backward, origin).items():
+        dist_to[v] = d + h[origin] - h[v]
+    return dist_from, dist_to
+
+
 def windows(graph: DistanceGraph, potential: IntArray, origin: int) -> tuple[IntArray, IntArray]:
     """``(d(origin, ·), d(·, origin))`` by two Dijkstra runs on potential-reduced weights.
 
     With a feasible potential ``h`` the reduced weight ``w + h(u) - h(v)`` is never negative,
     which is what Dijkstra needs; explicit zero weights stay edges in scipy's sparse graphs.
     """
+    if graph.m <= SMALL_GRAPH_EDGES:
+        return _windows_small(graph, potential, origin)
     # SciPy is imported here, not at the top: every web worker imports this module, and SciPy
     # costs a large share of start-up while only a plan with constraints reaches this line.
     import scipy.sparse as sp
