@@ -6,12 +6,13 @@ touches a database; the CLI (``parley text crosscheck``) runs it on plain files.
 
 **Alignment** (:func:`align_pair`) pairs the provisions of each language with those of the first
 one by structure, checked by content: a dynamic programme over the provisions in order pairs
-only provisions at the same depth, and scores a pair by an equal number (0.4), the content that
-survives translation — quantities, dates, references, glossary terms, brackets (0.4) — and the
-relative length (0.2). A pair must score above 0.3; a provision left over is ``missing``. So a
-Ukrainian text that drops point 3 and renumbers the rest still pairs its point 3 with the
-English point 4 when their content agrees. A pair whose numbers differ, or whose score is below
-0.6, is *uncertain*: the import asks a person to confirm it.
+only provisions at the same depth, and scores a pair by an equal number (0.4), the agreement of
+the content that survives translation — quantities, dates, references, glossary terms,
+brackets: from -0.2 when both say concrete things and share none to 0.4 when they say the same
+— and the relative length (0.2). A pair must score above 0.3; a provision left over is
+``missing``. So a Ukrainian text that drops point 3 and renumbers the rest still pairs its
+point 3 with the English point 4 when their content agrees. A pair whose numbers differ, or
+whose score is below 0.6, is *uncertain* (``CrossCheck.uncertain``): a person confirms it.
 
 **Findings**, for the provisions present in every language of a row:
 
@@ -165,12 +166,15 @@ _MIN_SCORE = 0.3
 _SURE = 0.6
 
 
-def _content_similarity(a: ProvisionFacts, b: ProvisionFacts) -> float:
+def _content_agreement(a: ProvisionFacts, b: ProvisionFacts) -> float:
+    """From -0.5 (both say concrete things, none shared) to 1 (the same things)."""
     sa, sb = a.signature(), b.signature()
     if not sa and not sb:
         return 0.3
-    union = sum((sa | sb).values())
-    return sum((sa & sb).values()) / union if union else 0.0
+    if not sa or not sb:
+        return -0.25
+    jaccard = sum((sa & sb).values()) / sum((sa | sb).values())
+    return 1.5 * jaccard - 0.5
 
 
 def _score(
@@ -181,7 +185,7 @@ def _score(
 ) -> float:
     same_number = 1.0 if pa.number == pb.number else 0.0
     la, lb = max(fa.length, 1), max(fb.length, 1)
-    return 0.4 * same_number + 0.4 * _content_similarity(fa, fb) + 0.2 * (min(la, lb) / max(la, lb))
+    return 0.4 * same_number + 0.4 * _content_agreement(fa, fb) + 0.2 * (min(la, lb) / max(la, lb))
 
 
 def align_pair(

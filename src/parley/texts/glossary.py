@@ -8,8 +8,9 @@ The YAML maps a term id to a mapping of ISO 639-1 language codes to lists of for
 
 How a form matches (case ignored, ``ё`` read as ``е``, apostrophes unified):
 
-* a form written all in lower case is a **stem**: its last word matches any word that starts
-  with it (``київськ`` matches "Київська", "київського");
+* a form written all in lower case is a **stem**: each of its words matches any word that
+  starts with it (``київськ`` matches "Київська", "київського"; ``рад миру`` matches "Рада
+  миру", "Ради миру", "Радою миру");
 * a form written all in capitals is an **acronym** and matches only that exact word, in
   capitals (``US`` does not match "us");
 * any other form matches the same whole words (``Kyiv`` matches "Kyiv", not "Kyivan").
@@ -71,12 +72,9 @@ class Form:
             return False
         if self.kind == "acronym":
             return tuple(cased[i : i + n]) == self.words
-        if tuple(words[i : i + n - 1]) != self.words[:-1]:
-            return False
-        last = words[i + n - 1]
         if self.kind == "stem":
-            return last.startswith(self.words[-1])
-        return last == self.words[-1]
+            return all(w.startswith(f) for w, f in zip(words[i : i + n], self.words, strict=True))
+        return tuple(words[i : i + n]) == self.words
 
 
 def _form(text: str) -> Form:
