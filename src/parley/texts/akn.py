@@ -11,6 +11,8 @@
   ``…/{language}@{date}``, Manifestation ``…/{language}@{date}.akn``, each with ``FRBRthis``,
   ``FRBRuri``, ``FRBRdate`` and ``FRBRauthor``; ``FRBRcountry`` and ``FRBRlanguage``.
 * The version's label, kind and content hash go in ``proprietary`` under the Parley namespace.
+* The options of an open bracket follow their provision's text in its ``content`` (or
+  ``intro``), one ``p class="bracketOption"`` each: ``[Option a, proposed by UA: text]``.
 
 The output validates against the official OASIS schema (akomantoso30.xsd); a test checks it.
 """
@@ -74,6 +76,12 @@ def _blocks(parent: etree._Element, text: str) -> None:
         for line in lines[1:]:
             eol = _el(p, "eol")
             eol.tail = xml_safe(line)
+
+
+def _options(parent: etree._Element, lines: list[str]) -> None:
+    """An open bracket's options, one ``p class="bracketOption"`` each, after the text."""
+    for line in lines:
+        _el(parent, "p", **{"class": "bracketOption"}).text = xml_safe(line)
 
 
 def _frbr(
@@ -189,13 +197,19 @@ def version_to_akn(
         if p.heading:
             _el(el, "heading").text = xml_safe(p.heading)
         kids = children.get(p.wid, []) if depth < 50 else []
+        options = version.option_lines(p.wid)
         if kids:
-            if p.text.strip():
-                _blocks(_el(el, "intro"), p.text)
+            if p.text.strip() or options:
+                intro = _el(el, "intro")
+                if p.text.strip():
+                    _blocks(intro, p.text)
+                _options(intro, options)
             for kid in kids:
                 emit(el, kid, eid, depth + 1)
         else:
-            _blocks(_el(el, "content"), p.text)
+            content = _el(el, "content")
+            _blocks(content, p.text)
+            _options(content, options)
 
     for p in children.get(None, []):
         emit(body, p, "", 0)

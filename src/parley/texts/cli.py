@@ -33,6 +33,19 @@ def _fail(*messages: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def _engine(db: str | None) -> Any:
+    """The database, with every model loaded first.
+
+    A command runs in a fresh process: the text models refer to ``users`` and other tables of
+    other packages by foreign key, and SQLAlchemy resolves those only when the models that own
+    them are imported (``parley text import --parent`` and ``parley text sign`` once failed
+    with ``NoReferencedTableError``).
+    """
+    import parley.db.registry  # noqa: F401  (imported for its side effect: every model)
+
+    return open_engine(db)
+
+
 def _actor(name: str) -> Any:
     from parley.authz import Actor
 
@@ -121,7 +134,7 @@ def import_text(
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"{file}: cannot read: {exc}")
-    engine = open_engine(db)
+    engine = _engine(db)
     try:
         with write_session(engine) as session:
             result = import_version(
@@ -161,7 +174,7 @@ def diff(
 
     if fmt not in DIFF_FORMATS:
         _fail(f"--format: one of {', '.join(DIFF_FORMATS)}")
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("diff")
     with read_session(engine) as session:
         proc = _process(session, engine, process)
@@ -183,7 +196,7 @@ def match(
     from parley.db.engine import read_session
     from parley.texts.exporting import match_of
 
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("match")
     with read_session(engine) as session:
         proc = _process(session, engine, process)
@@ -226,7 +239,7 @@ def compare_versions(
 
     if fmt not in ("html", "docx"):
         _fail("--format: html or docx")
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("compare")
     with read_session(engine) as session:
         proc = _process(session, engine, process)
@@ -250,7 +263,7 @@ def freeze(
     from parley.db.engine import write_session
     from parley.texts.service import TextError, freeze_version
 
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("freeze")
     try:
         with write_session(engine) as session:
@@ -277,7 +290,7 @@ def keygen(
     from parley.db.engine import write_session
     from parley.texts.service import TextError, generate_signing_key
 
-    engine = open_engine(db)
+    engine = _engine(db)
     passphrase = _passphrase(confirm=True)
     try:
         with write_session(engine) as session:
@@ -306,7 +319,7 @@ def sign(
     from parley.db.engine import write_session
     from parley.texts.service import TextError, sign_version
 
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("sign")
     passphrase = _passphrase(confirm=False)
     try:
@@ -354,7 +367,7 @@ def export(
         _fail(f"--format: one of {', '.join(FORMATS)}")
     if against and fmt != "docx":
         _fail("--against: only with --format docx")
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("export")
     with read_session(engine) as session:
         proc = _process(session, engine, process)
