@@ -25,6 +25,7 @@ from datetime import date as Date
 
 from lxml import etree
 
+from parley.texts.languages import akn_language
 from parley.texts.plain import PlainProvision, PlainVersion, xml_safe
 
 __all__ = ["AKN_NS", "PARLEY_NS", "document_type", "version_to_akn"]
@@ -106,7 +107,7 @@ def version_to_akn(
     *,
     name: str | None = None,
     country: str = "int",
-    language: str = "eng",
+    language: str | None = None,
     generated: str | None = None,
     pretty: bool = True,
 ) -> bytes:
@@ -115,9 +116,12 @@ def version_to_akn(
     ``name`` is the work's short name in its IRI (default: a slug of the document title);
     ``country`` the jurisdiction code in the IRI (default ``int``, international, since a peace
     agreement rarely belongs to one country; pass an ISO 3166-1 alpha-2 code when it does);
-    ``language`` an ISO 639-2 code; ``generated`` the ISO date of the export (default today).
+    ``language`` an ISO 639-2 code (default: the version's ``language`` as ISO 639-2, or
+    ``eng``), which names the FRBR expression and ``FRBRlanguage``; ``generated`` the ISO date
+    of the export (default today).
     """
     doc_type = document_type(version)
+    language = language or akn_language(version.language)
     when_generated = generated or Date.today().isoformat()
     when = version.date or when_generated
     work_name = name or _slug(version.document_title, "document")

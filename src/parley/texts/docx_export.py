@@ -224,6 +224,8 @@ def version_to_docx(version: PlainVersion) -> bytes:
     """
     bits = [version.label, version.kind.replace("_", " "), version.author, version.date or ""]
     document = _new_document(version.document_title, " · ".join(b for b in bits if b))
+    if version.language:
+        document.core_properties.language = version.language
     revisions = _Revisions("", "")
     for p in version.provisions:
         row = RedlineRow(

@@ -52,6 +52,7 @@ def version_to_markdown(version: PlainVersion, *, metadata: bool = True) -> str:
         fields = {
             "document": version.document_title,
             "document_kind": version.document_kind,
+            "language": version.language,
             "version": version.label,
             "kind": version.kind,
             "author": version.author,

@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from parley.texts.languages import is_language_code
 from parley.texts.plain import PlainProvision
 
 __all__ = [
@@ -57,8 +58,6 @@ _NUMBER_ESCAPE = re.compile(r"^\d+[a-z]?(?=\\[.)\\])")
 _LETTER_ESCAPE = re.compile(r"^[a-z](?=\\[)\\])")
 _NUMBER_TO_ESCAPE = re.compile(r"^\d+[a-z]?(?=[.)\\])")
 _LETTER_TO_ESCAPE = re.compile(r"^[a-z](?=[)\\])")
-# The front matter's ``language:``: an ISO 639-1 code, lower case.
-_LANGUAGE = re.compile(r"[a-z]{2}")
 # Characters a leading backslash may escape (CommonMark: any ASCII punctuation).
 _ESCAPABLE = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
@@ -238,7 +237,7 @@ def _front_matter(lines: list[str], errors: list[str]) -> tuple[dict[str, str], 
             errors.append(f"line {i + 1}: front matter line is not 'key: value'")
             continue
         metadata[key.strip()] = value.strip()
-        if key.strip() == "language" and not _LANGUAGE.fullmatch(value.strip()):
+        if key.strip() == "language" and not is_language_code(value.strip()):
             errors.append(
                 f"line {i + 1}: language {value.strip()!r} is not a two-letter ISO 639-1 code"
                 " (en, uk, ru, ...)"

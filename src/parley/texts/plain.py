@@ -67,6 +67,8 @@ class PlainVersion:
     provisions: tuple[PlainProvision, ...]
     date: str | None = None  # ISO 8601 date, e.g. "2025-11-30"
     frozen_hash: str | None = None
+    # The text's language (ISO 639-1: en, uk, ru), when known; the exports name it.
+    language: str | None = None
     # Open brackets, listed by the exports under their provision; not part of the content hash.
     brackets: tuple[PlainBracket, ...] = ()
 
