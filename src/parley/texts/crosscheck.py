@@ -33,6 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from parley.texts.glossary import Glossary
@@ -123,7 +124,13 @@ class ProvisionFacts:
     brackets: tuple[str, ...]
     length: int
 
+    @cached_property
+    def facts_count(self) -> int:
+        return sum(self.signature.values())
+
+    @cached_property
     def signature(self) -> Counter[str]:
+        """The facts as one multiset, for the alignment (computed once)."""
         items: Counter[str] = Counter()
         items.update(f"q{q.key}" for q in self.quantities)
         items.update(f"d{d}" for d in self.dates)
@@ -164,16 +171,18 @@ def facts_of(text: str, language: str, glossary: Glossary) -> ProvisionFacts:
 
 _MIN_SCORE = 0.3
 _SURE = 0.6
+_BAND = 25
 
 
 def _content_agreement(a: ProvisionFacts, b: ProvisionFacts) -> float:
     """From -0.5 (both say concrete things, none shared) to 1 (the same things)."""
-    sa, sb = a.signature(), b.signature()
+    sa, sb = a.signature, b.signature
     if not sa and not sb:
         return 0.3
     if not sa or not sb:
         return -0.25
-    jaccard = sum((sa & sb).values()) / sum((sa | sb).values())
+    shared = sum(min(n, sb[k]) for k, n in sa.items() if k in sb)
+    jaccard = shared / (a.facts_count + b.facts_count - shared)
     return 1.5 * jaccard - 0.5
 
 
@@ -197,11 +206,15 @@ def align_pair(
     """Pair provisions of ``a`` and ``b`` in order: ``(index in a, index in b, score)``.
 
     A provision of one side alone has ``None`` on the other and score 0. The pairs keep the
-    order of both sides and maximise the total of (score - 0.3) over pairs scoring above 0.3.
+    order of both sides and maximise the total of (score - 0.3) over pairs scoring above 0.3;
+    a pair more than 25 places (plus the difference in length) off the diagonal is not tried.
     """
     da = _depths(a)
     db = _depths(b)
     n, m = len(a), len(b)
+    # Pairs far off the diagonal are not considered: two language versions of one text differ
+    # by a few provisions, not by dozens; the band keeps long texts fast.
+    band = abs(n - m) + _BAND
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     move = [[0] * (m + 1) for _ in range(n + 1)]  # 0 pair, 1 skip a, 2 skip b
     scores: dict[tuple[int, int], float] = {}
@@ -214,7 +227,7 @@ def align_pair(
             choice, value = 1, best[i + 1][j]
             if best[i][j + 1] > value:
                 choice, value = 2, best[i][j + 1]
-            if da[i] == db[j]:
+            if da[i] == db[j] and abs(i - j) <= band:
                 s = _score(a[i], b[j], facts_a[i], facts_b[j])
                 scores[(i, j)] = s
                 if s > _MIN_SCORE and best[i + 1][j + 1] + s - _MIN_SCORE >= value:

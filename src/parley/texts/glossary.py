@@ -96,17 +96,41 @@ class Glossary:
         """This glossary with ``other``'s terms added; a term in both takes ``other``'s forms."""
         return Glossary({**self.terms, **other.terms})
 
+    def _index(self, language: str) -> tuple[dict[str, list[tuple[str, Form]]], int]:
+        """The forms of ``language`` keyed by their first word, built once per glossary.
+
+        Acronyms are keyed case-folded; a stem's first word is looked up as a prefix of each
+        word of the text, up to the longest stem's length.
+        """
+        cache: dict[str, tuple[dict[str, list[tuple[str, Form]]], int]]
+        cache = self.__dict__.setdefault("_indexes", {})
+        if language not in cache:
+            index: dict[str, list[tuple[str, Form]]] = {}
+            longest = 0
+            for term, by_language in self.terms.items():
+                for written in by_language.get(language, ()):
+                    form = _form(written)
+                    if not form.words:
+                        continue
+                    first = form.words[0].casefold()
+                    index.setdefault(first, []).append((term, form))
+                    if form.kind == "stem":
+                        longest = max(longest, len(first))
+            cache[language] = (index, longest)
+        return cache[language]
+
     def present(self, text: str, language: str) -> set[str]:
         """The ids of the terms, with forms in ``language``, that ``text`` contains."""
         words = words_of(text)
         cased = words_of(text, keep_case=True)
+        index, longest = self._index(language)
         found: set[str] = set()
-        for term, by_language in self.terms.items():
-            forms = [_form(f) for f in by_language.get(language, ())]
-            if any(
-                f.words and f.matches_at(words, cased, i) for f in forms for i in range(len(words))
-            ):
-                found.add(term)
+        for i, word in enumerate(words):
+            keys = {word} | {word[:k] for k in range(1, min(longest, len(word)) + 1)}
+            for key in keys:
+                for term, form in index.get(key, ()):
+                    if term not in found and form.matches_at(words, cased, i):
+                        found.add(term)
         return found
 
     def has_forms(self, term: str, language: str) -> bool:
