@@ -219,6 +219,7 @@ def test_a_dropped_point_keeps_the_rest_aligned_by_content() -> None:
     assert ("6", None) in pairs
     assert ("7", "6") in pairs and ("12", "11") in pairs
     assert {"en": "7", "uk": "6"} in result.uncertain
+    assert "check the pairing: 7 (en) = 6 (uk)\n" in crosscheck_to_text(result)
 
 
 def test_a_point_only_in_the_second_language_is_missing_in_the_first() -> None:

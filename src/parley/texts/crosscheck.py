@@ -498,8 +498,14 @@ def crosscheck_to_dict(result: CrossCheck) -> dict[str, Any]:
 
 
 def crosscheck_to_text(result: CrossCheck) -> str:
-    """One line per finding (``point 2 (en) / 2 (ru): number: ...``) and a summary line."""
+    """One line per finding (``point 2 (en) / 2 (ru): number: ...``), one per pairing of
+    different numbers (``check the pairing: 7 (en) = 6 (uk)``), and a summary line."""
     lines = []
+    for pair in result.uncertain:
+        if len(set(pair.values())) == 1:
+            continue  # same number, a weak match of content: the findings say what differs
+        shown = " = ".join(f"{number} ({lang})" for lang, number in pair.items())
+        lines.append(f"check the pairing: {shown}")
     for f in result.findings:
         where = " / ".join(
             f"{number if number is not None else '-'} ({lang})"
