@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parley.texts.crosscheck import (
     FINDING_KINDS,
@@ -23,6 +25,8 @@ from parley.texts.crosscheck import (
 )
 from parley.texts.glossary import default_glossary
 from parley.texts.numbered import parse_numbered
+
+from .strategies import flat
 
 HERE = Path(__file__).resolve().parent
 LANGUAGES = HERE / "fixtures" / "languages"
@@ -249,3 +253,39 @@ def test_the_majority_is_the_basis_so_the_odd_language_out_is_named() -> None:
 def test_two_texts_of_one_language_are_refused() -> None:
     with pytest.raises(ValueError, match="same language"):
         _check(EN, EN)
+
+
+# ----------------------------------------------------------------------------- properties
+
+_PROVISION_TEXT = st.text(
+    alphabet=st.sampled_from(list("abc xyzабвгїєё'-[]()0123456789.,:%$€ kmкм")), max_size=60
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_PROVISION_TEXT, min_size=1, max_size=12))
+def test_a_text_checked_against_itself_aligns_one_to_one_without_findings(
+    texts: list[str],
+) -> None:
+    provisions = tuple(flat(*texts))
+    result = crosscheck(
+        [LanguageText("en", provisions), LanguageText("uk", provisions)], glossary=GLOSSARY
+    )
+    assert result.findings == ()
+    assert [(row["en"], row["uk"]) for row in result.rows] == [(p, p) for p in provisions]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(_PROVISION_TEXT, min_size=1, max_size=10),
+    st.lists(_PROVISION_TEXT, min_size=0, max_size=10),
+)
+def test_every_provision_of_every_language_appears_in_exactly_one_row(
+    a: list[str], b: list[str]
+) -> None:
+    pa, pb = tuple(flat(*a)), tuple(flat(*b, prefix="q"))
+    result = crosscheck([LanguageText("en", pa), LanguageText("ru", pb)], glossary=GLOSSARY)
+    assert [row["en"] for row in result.rows if row["en"]] == list(pa)
+    assert [row["ru"] for row in result.rows if row["ru"]] == list(pb)
+    missing = [f for f in result.findings if f.kind == "missing"]
+    assert len(missing) == sum(1 for row in result.rows if None in row.values())
