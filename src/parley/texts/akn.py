@@ -11,6 +11,8 @@
   ``…/{language}@{date}``, Manifestation ``…/{language}@{date}.akn``, each with ``FRBRthis``,
   ``FRBRuri``, ``FRBRdate`` and ``FRBRauthor``; ``FRBRcountry`` and ``FRBRlanguage``.
 * The version's label, kind and content hash go in ``proprietary`` under the Parley namespace.
+* The options of an open bracket follow their provision's text in its ``content`` (or
+  ``intro``), one ``p class="bracketOption"`` each: ``[Option a, proposed by UA: text]``.
 
 The output validates against the official OASIS schema (akomantoso30.xsd); a test checks it.
 """
@@ -23,6 +25,7 @@ from datetime import date as Date
 
 from lxml import etree
 
+from parley.texts.languages import akn_language
 from parley.texts.plain import PlainProvision, PlainVersion, xml_safe
 
 __all__ = ["AKN_NS", "PARLEY_NS", "document_type", "version_to_akn"]
@@ -76,6 +79,12 @@ def _blocks(parent: etree._Element, text: str) -> None:
             eol.tail = xml_safe(line)
 
 
+def _options(parent: etree._Element, lines: list[str]) -> None:
+    """An open bracket's options, one ``p class="bracketOption"`` each, after the text."""
+    for line in lines:
+        _el(parent, "p", **{"class": "bracketOption"}).text = xml_safe(line)
+
+
 def _frbr(
     parent: etree._Element,
     level: str,
@@ -98,7 +107,7 @@ def version_to_akn(
     *,
     name: str | None = None,
     country: str = "int",
-    language: str = "eng",
+    language: str | None = None,
     generated: str | None = None,
     pretty: bool = True,
 ) -> bytes:
@@ -107,9 +116,12 @@ def version_to_akn(
     ``name`` is the work's short name in its IRI (default: a slug of the document title);
     ``country`` the jurisdiction code in the IRI (default ``int``, international, since a peace
     agreement rarely belongs to one country; pass an ISO 3166-1 alpha-2 code when it does);
-    ``language`` an ISO 639-2 code; ``generated`` the ISO date of the export (default today).
+    ``language`` an ISO 639-2 code (default: the version's ``language`` as ISO 639-2, or
+    ``eng``), which names the FRBR expression and ``FRBRlanguage``; ``generated`` the ISO date
+    of the export (default today).
     """
     doc_type = document_type(version)
+    language = language or akn_language(version.language)
     when_generated = generated or Date.today().isoformat()
     when = version.date or when_generated
     work_name = name or _slug(version.document_title, "document")
@@ -189,13 +201,19 @@ def version_to_akn(
         if p.heading:
             _el(el, "heading").text = xml_safe(p.heading)
         kids = children.get(p.wid, []) if depth < 50 else []
+        options = version.option_lines(p.wid)
         if kids:
-            if p.text.strip():
-                _blocks(_el(el, "intro"), p.text)
+            if p.text.strip() or options:
+                intro = _el(el, "intro")
+                if p.text.strip():
+                    _blocks(intro, p.text)
+                _options(intro, options)
             for kid in kids:
                 emit(el, kid, eid, depth + 1)
         else:
-            _blocks(_el(el, "content"), p.text)
+            content = _el(el, "content")
+            _blocks(content, p.text)
+            _options(content, options)
 
     for p in children.get(None, []):
         emit(body, p, "", 0)

@@ -1,4 +1,4 @@
-"""``parley text ...``: import, diff, match, compare, freeze, keys, sign, export, verify.
+"""``parley text ...``: import, diff, match, compare, freeze, keys, sign, export, verify, check.
 
 Run by the operator on the server (the command line sees every space); every write is one
 transaction and is audited as ``cli:text``. Results are JSON on standard output, or a file with
@@ -31,6 +31,19 @@ def _fail(*messages: str) -> NoReturn:
     for message in messages:
         typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _engine(db: str | None) -> Any:
+    """The database, with every model loaded first.
+
+    A command runs in a fresh process: the text models refer to ``users`` and other tables of
+    other packages by foreign key, and SQLAlchemy resolves those only when the models that own
+    them are imported (``parley text import --parent`` and ``parley text sign`` once failed
+    with ``NoReferencedTableError``).
+    """
+    import parley.db.registry  # noqa: F401  (imported for its side effect: every model)
+
+    return open_engine(db)
 
 
 def _actor(name: str) -> Any:
@@ -121,7 +134,7 @@ def import_text(
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"{file}: cannot read: {exc}")
-    engine = open_engine(db)
+    engine = _engine(db)
     try:
         with write_session(engine) as session:
             result = import_version(
@@ -161,7 +174,7 @@ def diff(
 
     if fmt not in DIFF_FORMATS:
         _fail(f"--format: one of {', '.join(DIFF_FORMATS)}")
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("diff")
     with read_session(engine) as session:
         proc = _process(session, engine, process)
@@ -183,7 +196,7 @@ def match(
     from parley.db.engine import read_session
     from parley.texts.exporting import match_of
 
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("match")
     with read_session(engine) as session:
         proc = _process(session, engine, process)
@@ -226,7 +239,7 @@ def compare_versions(
 
     if fmt not in ("html", "docx"):
         _fail("--format: html or docx")
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("compare")
     with read_session(engine) as session:
         proc = _process(session, engine, process)
@@ -250,7 +263,7 @@ def freeze(
     from parley.db.engine import write_session
     from parley.texts.service import TextError, freeze_version
 
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("freeze")
     try:
         with write_session(engine) as session:
@@ -277,7 +290,7 @@ def keygen(
     from parley.db.engine import write_session
     from parley.texts.service import TextError, generate_signing_key
 
-    engine = open_engine(db)
+    engine = _engine(db)
     passphrase = _passphrase(confirm=True)
     try:
         with write_session(engine) as session:
@@ -306,7 +319,7 @@ def sign(
     from parley.db.engine import write_session
     from parley.texts.service import TextError, sign_version
 
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("sign")
     passphrase = _passphrase(confirm=False)
     try:
@@ -354,7 +367,7 @@ def export(
         _fail(f"--format: one of {', '.join(FORMATS)}")
     if against and fmt != "docx":
         _fail("--against: only with --format docx")
-    engine = open_engine(db)
+    engine = _engine(db)
     actor = _actor("export")
     with read_session(engine) as session:
         proc = _process(session, engine, process)
@@ -385,6 +398,81 @@ def verify_signatures(
     for problem in result.problems:
         typer.echo(f"error: {problem}", err=True)
     if not result.ok:
+        raise typer.Exit(1)
+
+
+@text_app.command("crosscheck")
+def crosscheck_files(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE FILE [FILE ...]",
+            help="Language versions in the numbered text format, each with 'language:' in its "
+            "front matter; the first one leads the alignment.",
+        ),
+    ],
+    glossary: Annotated[
+        Path | None,
+        typer.Option(
+            "--glossary",
+            help="A YAML glossary (term -> language -> forms), added to the default one.",
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+) -> None:
+    """Compare language versions of one text, no database: exit 0 clean, 1 findings, 2 bad input."""
+    from parley.texts.crosscheck import (
+        LanguageText,
+        crosscheck,
+        crosscheck_to_dict,
+        crosscheck_to_text,
+    )
+    from parley.texts.glossary import GlossaryError, default_glossary, load_glossary
+    from parley.texts.numbered import NumberedTextError, parse_numbered
+
+    if fmt not in ("json", "text"):
+        _fail("--format: json or text")
+    if len(files) < 2:
+        _fail("FILE: give at least two language versions")
+    terms = default_glossary()
+    if glossary is not None:
+        try:
+            terms = terms.merged(
+                load_glossary(glossary.read_text(encoding="utf-8"), source=str(glossary))
+            )
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"{glossary}: cannot read: {exc}")
+        except GlossaryError as exc:
+            _fail(*exc.errors)
+    texts: list[LanguageText] = []
+    problems: list[str] = []
+    first_of: dict[str, Path] = {}
+    for file in files:
+        try:
+            parsed = parse_numbered(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{file}: cannot read: {exc}")
+            continue
+        except NumberedTextError as exc:
+            problems.extend(f"{file}: {e}" for e in exc.errors)
+            continue
+        language = parsed.language
+        if language is None:
+            problems.append(f"{file}: no language: add 'language: xx' to the front matter")
+            continue
+        if language in first_of:
+            problems.append(f"{file}: language {language} again (already {first_of[language]})")
+            continue
+        first_of[language] = file
+        texts.append(LanguageText(language, parsed.provisions, parsed.title))
+    if problems:
+        _fail(*problems)
+    result = crosscheck(texts, glossary=terms)
+    if fmt == "json":
+        typer.echo(json.dumps(crosscheck_to_dict(result), ensure_ascii=False))
+    else:
+        typer.echo(crosscheck_to_text(result), nl=False)
+    if result.findings:
         raise typer.Exit(1)
 
 

@@ -218,9 +218,14 @@ def redline_to_docx(
 
 
 def version_to_docx(version: PlainVersion) -> bytes:
-    """A clean DOCX of one version: title, a subtitle, one paragraph per provision."""
+    """A clean DOCX of one version: title, a subtitle, one paragraph per provision.
+
+    The options of an open bracket follow their provision as bulleted paragraphs.
+    """
     bits = [version.label, version.kind.replace("_", " "), version.author, version.date or ""]
     document = _new_document(version.document_title, " · ".join(b for b in bits if b))
+    if version.language:
+        document.core_properties.language = version.language
     revisions = _Revisions("", "")
     for p in version.provisions:
         row = RedlineRow(
@@ -231,6 +236,8 @@ def version_to_docx(version: PlainVersion) -> bytes:
             heading_ops=(("equal", p.heading),) if p.heading else (),
         )
         _provision_paragraph(document, row, revisions)
+        for line in version.option_lines(p.wid):
+            document.add_paragraph(_clean(line), style="List Bullet")
     if version.frozen_hash:
         document.add_paragraph(f"Content hash (SHA-256): {version.frozen_hash}", style="Caption")
     return _save(document)

@@ -10,7 +10,7 @@ import html
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from parley.texts import queries as q
 from parley.texts.compare import Comparison, compare, comparison_to_html, lineage_keys
 from parley.texts.markdown_export import version_to_markdown
 from parley.texts.models import Document, Version
+from parley.texts.plain import PlainBracket, PlainOption
 from parley.texts.redline import (
     Redline,
     redline,
@@ -102,6 +103,19 @@ def diff_download(redline_: Redline, fmt: str, doc: Document) -> Download:
     raise ValueError(f"format: one of {', '.join(DIFF_FORMATS)}")
 
 
+def open_brackets(session: Session, actor: Actor, version: Version) -> tuple[PlainBracket, ...]:
+    """The open brackets of a version that the actor can see, as the exports list them."""
+    return tuple(
+        PlainBracket(
+            b.wid,
+            b.bracket.label,
+            tuple(PlainOption(o.option.key, o.option.text, o.proposer) for o in b.options),
+        )
+        for b in q.brackets(session, actor, [version])
+        if b.is_open
+    )
+
+
 def version_download(
     session: Session,
     actor: Actor,
@@ -110,11 +124,14 @@ def version_download(
     fmt: str,
     against: Version | None = None,
 ) -> Download:
-    """Markdown, DOCX (tracked changes from ``against`` when given) or Akoma Ntoso XML."""
+    """Markdown, DOCX (tracked changes from ``against`` when given) or Akoma Ntoso XML.
+
+    Each lists the options of the version's open brackets under their provision.
+    """
     from parley.texts.akn import version_to_akn
     from parley.texts.docx_export import redline_to_docx, version_to_docx
 
-    plain = q.plain(session, doc, version)
+    plain = replace(q.plain(session, doc, version), brackets=open_brackets(session, actor, version))
     name = _name(doc.key, version.label)
     if fmt == "md":
         return Download(

@@ -43,7 +43,8 @@ def version_to_markdown(version: PlainVersion, *, metadata: bool = True) -> str:
     A provision with a heading is written ``## 7. Heading`` (``###`` and deeper for
     sub-points) with its text below; one without is written ``7. text``. Continuation lines are
     indented so the point renders as one list item; lines that would read as a new point are
-    escaped with a backslash.
+    escaped with a backslash. The options of an open bracket follow their provision's text as
+    bullet lines, ``- [Option a, proposed by UA: text]``.
     """
     out: list[str] = []
     if metadata:
@@ -51,6 +52,7 @@ def version_to_markdown(version: PlainVersion, *, metadata: bool = True) -> str:
         fields = {
             "document": version.document_title,
             "document_kind": version.document_kind,
+            "language": version.language,
             "version": version.label,
             "kind": version.kind,
             "author": version.author,
@@ -68,6 +70,9 @@ def version_to_markdown(version: PlainVersion, *, metadata: bool = True) -> str:
         indent = "   " * depth if p.heading is None else ""
         marker = _marker(p)
         lines = _text_lines(p.text)
+        options = version.option_lines(p.wid)
+        if options:  # bullet lines stay lines of this provision when read back
+            lines += ([""] if lines else []) + [f"- {line}" for line in options]
         if p.heading is not None:
             level = "#" * min(2 + depth, 6)
             heading = escape_line(_one_line(p.heading))

@@ -3,6 +3,7 @@
 The format, described for users in docs/texts.md:
 
 * An optional front matter block (``---`` / ``key: value`` lines / ``---``) on the first line.
+  ``language: uk`` names the text's language (a two-letter ISO 639-1 code, checked).
 * An optional title: a Markdown heading without a number (``# Twenty-point plan``) or one plain
   line before the first point. Any other text before the first point is an error.
 * Points: ``7.``, ``7)``, ``**7.**``, ``## 7. Heading`` (a Markdown heading: the rest of the
@@ -29,6 +30,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from parley.texts.languages import is_language_code
 from parley.texts.plain import PlainProvision
 
 __all__ = [
@@ -75,6 +77,11 @@ class ParsedText:
     warnings: tuple[str, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
     lines: tuple[int, ...] = ()  # the line each provision starts on, parallel to provisions
+
+    @property
+    def language(self) -> str | None:
+        """The front matter's ``language:`` (ISO 639-1, checked by the parser), if any."""
+        return self.metadata.get("language") or None
 
 
 def default_wid(number: str) -> str:
@@ -230,6 +237,11 @@ def _front_matter(lines: list[str], errors: list[str]) -> tuple[dict[str, str], 
             errors.append(f"line {i + 1}: front matter line is not 'key: value'")
             continue
         metadata[key.strip()] = value.strip()
+        if key.strip() == "language" and not is_language_code(value.strip()):
+            errors.append(
+                f"line {i + 1}: language {value.strip()!r} is not a two-letter ISO 639-1 code"
+                " (en, uk, ru, ...)"
+            )
     errors.append("line 1: front matter is not closed with '---'")
     return metadata, len(lines)
 

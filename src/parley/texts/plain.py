@@ -30,6 +30,34 @@ class PlainProvision:
 
 
 @dataclass(frozen=True)
+class PlainOption:
+    """One option of an open bracket: its key ("a"), text and proposing party's key."""
+
+    key: str
+    text: str
+    proposer: str | None = None
+
+
+@dataclass(frozen=True)
+class PlainBracket:
+    """An open bracket on a provision (by wid), with its options, for the exports."""
+
+    wid: str
+    label: str
+    options: tuple[PlainOption, ...]
+
+
+def option_line(option: PlainOption) -> str:
+    """How the exports write an option: ``[Option a, proposed by UA: text]``.
+
+    Square brackets, as negotiators write unagreed language on paper; the cross-language check
+    counts them.
+    """
+    by = f", proposed by {option.proposer}" if option.proposer else ""
+    return f"[Option {option.key}{by}: {' '.join(option.text.split())}]"
+
+
+@dataclass(frozen=True)
 class PlainVersion:
     document_title: str
     document_kind: str
@@ -39,6 +67,14 @@ class PlainVersion:
     provisions: tuple[PlainProvision, ...]
     date: str | None = None  # ISO 8601 date, e.g. "2025-11-30"
     frozen_hash: str | None = None
+    # The text's language (ISO 639-1: en, uk, ru), when known; the exports name it.
+    language: str | None = None
+    # Open brackets, listed by the exports under their provision; not part of the content hash.
+    brackets: tuple[PlainBracket, ...] = ()
+
+    def option_lines(self, wid: str) -> list[str]:
+        """The options of the open brackets on provision ``wid``, as the exports write them."""
+        return [option_line(o) for b in self.brackets if b.wid == wid for o in b.options]
 
 
 def depth_of(provision: PlainProvision, by_wid: dict[str, PlainProvision]) -> int:
