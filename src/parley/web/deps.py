@@ -217,8 +217,6 @@ def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
     Web sessions re-authenticate at /reauth; API clients send ``X-Parley-Password`` (and
     ``X-Parley-Code`` when they use a second factor) with the request itself.
     """
-    from parley.auth.passwords import verify_password
-    from parley.auth.second_factor import check_code, enabled
     from parley.config import step_up_required
 
     settings = request.app.state.settings
@@ -233,21 +231,61 @@ def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
             raise StepUpRequired()
         return
     user = db.get(User, auth.user_id)
-    password = request.headers.get("x-parley-password", "")
-    if user is None or not verify_password(user.password_hash, password):
+    if user is None:
         raise StepUpRequired()
-    if enabled(db, user.id):
+    _check_header_secrets(request, user)
+
+
+def _check_header_secrets(request: Request, user: User) -> None:
+    """``X-Parley-Password`` (and ``X-Parley-Code``), throttled like every secret check."""
+    from parley.auth import throttle
+    from parley.auth.passwords import verify_password
+    from parley.auth.second_factor import check_code, enabled
+
+    settings = request.app.state.settings
+    password = request.headers.get("x-parley-password", "")
+    code = request.headers.get("x-parley-code", "")
+
+    def check(session: Session) -> bool:
+        if not verify_password(user.password_hash, password):
+            return False
+        return not enabled(session, user.id) or check_code(
+            session, user_id=user.id, secret_key=settings.secret_key, code=code
+        )
+
+    try:
         with request_write_session(request) as w:
-            if not check_code(
+            ok = throttle.guarded(
                 w,
                 user_id=user.id,
-                secret_key=settings.secret_key,
-                code=request.headers.get("x-parley-code", ""),
-            ):
-                raise StepUpRequired()
+                address=request.client.host if request.client else "unknown",
+                kind="step-up-header",
+                limits=throttle.Limits.of(settings),
+                check=lambda: check(w),
+            )
+    except throttle.SecretRefused as exc:
+        raise HTTPException(429, str(exc), {"Retry-After": str(exc.retry_after)}) from None
+    if not ok:
+        raise StepUpRequired()
 
 
 StepUp = Depends(check_step_up)
+
+
+def check_fresh_sign_in(request: Request, auth: CurrentAuth) -> None:
+    """Enrolling or removing a second factor: a password given a moment ago, always (whatever
+    PARLEY_STEP_UP says), so that a stolen, stale session cannot plant its own factor. A
+    pending sign-in has just given its password at /login."""
+    if auth.via != "cookie":
+        return
+    minutes = request.app.state.settings.step_up_minutes
+    if auth.reauthenticated_at is None or auth.reauthenticated_at < utcnow() - timedelta(
+        minutes=minutes
+    ):
+        raise StepUpRequired()
+
+
+FreshSignIn = Depends(check_fresh_sign_in)
 
 
 def process_by_key(db: Session, actor: Actor, key: str) -> Process:
