@@ -58,10 +58,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     from parley.web.openapi import install_openapi
+    from parley.web.limits import InputLimits
     from parley.web.routes import install
     from parley.web.security import SecurityHeaders
 
     install(app)
     install_openapi(app)
+    # Inside the security headers, so that its refusals (413, 422) carry them too.
+    app.add_middleware(
+        InputLimits,
+        max_body_bytes=settings.max_body_bytes,
+        json_max_depth=settings.json_max_depth,
+        json_max_items=settings.json_max_items,
+    )
     app.add_middleware(SecurityHeaders)
     return app

@@ -45,9 +45,9 @@ class Settings(BaseSettings):
     page_size: int = 25
     # Hostile input: the largest request body (413 above it), and how deep and how large a
     # JSON body may be (422 beyond).
-    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     json_max_depth: int = Field(default=32, ge=2)
-    json_max_items: int = Field(default=10_000, ge=10)
+    json_max_items: int = Field(default=100_000, ge=10)
     # Roles that must use a second factor (comma-separated: mediator, head, member, viewer,
     # operator). Unset: "mediator,head,operator" in production, none in development.
     second_factor_roles: str | None = None
