@@ -124,7 +124,7 @@ def read_submission(
             found = _from_upload(*upload, published=published, max_bytes=max_bytes)
         else:
             assert url is not None
-            check_public_url(url)
+            # The fetch checks each hop itself, resolving each host once (no second answer).
             found = src.fetch_public_url(
                 url,
                 timeout=timeout,
