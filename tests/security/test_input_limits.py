@@ -122,3 +122,29 @@ def test_check_query_names_the_parameter() -> None:
     assert check_query("q=10000000000000") is None  # not a paging parameter
     assert check_query("page=1e9") is None  # not a whole number: the route's own 422
     assert check_query("limit=99999999999") == f"limit: a whole number from 0 to {MAX_PAGE_PARAM}"
+
+
+def test_the_markdown_export_of_a_version_escapes_html_and_still_round_trips() -> None:
+    from parley.texts.markdown_export import version_to_markdown
+    from parley.texts.numbered import parse_numbered
+    from parley.texts.plain import PlainProvision, PlainVersion
+
+    hostile = '<script>alert("x")</script> & <img src=x onerror=alert(1)> &lt;kept&gt;'
+    version = PlainVersion(
+        document_title="<b>Plan</b>",
+        document_kind="plan",
+        label="v1",
+        kind="party_draft",
+        author="AAA",
+        provisions=(
+            PlainProvision(wid="p1", number="1", heading="<i>Heading</i>", text=hostile),
+            PlainProvision(wid="p2", number="2", heading=None, text="<!-- not a comment -->"),
+        ),
+    )
+    markdown = version_to_markdown(version)
+    body = markdown.split("---", 2)[2]
+    assert "<" not in body and ">" not in body  # no tag can reach a Markdown renderer
+    parsed = parse_numbered(markdown)
+    texts = [item.text for item in parsed.provisions]
+    assert hostile in texts[0] and texts[1] == "<!-- not a comment -->"
+    assert parsed.provisions[0].heading == "<i>Heading</i>" and parsed.title == "<b>Plan</b>"
