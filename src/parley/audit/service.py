@@ -166,3 +166,32 @@ def record_account(
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def adopt_imported(
+    session: Session, *, actor: Actor, chains: list[str], user_ids: list[Any]
+) -> None:
+    """After a bundle import: open its chains in this database's chain of chains, and audit
+    the accounts it created (their new state, without a password), so ``parley verify`` vouches
+    for the imported process here as it did at the source."""
+    for chain in sorted(set(chains)):
+        if chain == SYSTEM_CHAIN:
+            continue
+        record(
+            session,
+            actor=actor,
+            process_id=None,
+            space=SYSTEM_CHAIN,
+            action=CHAIN_OPEN,
+            object_type=CHAINS_TYPE,
+            object_id=hashlib.sha256(chain.encode("utf-8")).hexdigest(),
+            changes={"chain": [None, chain], "imported": [None, True]},
+        )
+    for user_id in user_ids:
+        record_account(
+            session,
+            actor=actor,
+            user_id=user_id,
+            action="admin:user:import",
+            changes={"password": [None, "(none: set one with parley user passwd)"]},
+        )
