@@ -77,11 +77,13 @@ def _state(session: Session, object_type: str, object_id: Any) -> str | None:
     model = lookup(object_type)
     if model is None:
         return None
-    session.flush()
+    if session.deleted:
+        session.flush()  # a deletion not yet flushed must read as gone
     try:
         key = uuid.UUID(str(object_id))
     except ValueError:
         return None
+    # Usually in the identity map (no query, no flush: a full flush scans every object held).
     obj = session.get(model, key, execution_options={INTERNAL: True})
     return TOMBSTONE if obj is None else object_state(obj)
 
