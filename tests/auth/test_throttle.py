@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from parley.app import create_app
 from parley.audit.models import AuditEvent
 from parley.audit.verify import verify_all
-from parley.auth import second_factor, throttle
+from parley.auth import second_factor
 from parley.auth.models import User
 from parley.authz import Actor
 from parley.cli import app as cli
@@ -230,6 +230,8 @@ def test_the_lock_ends_by_the_operator(site: TestClient, small_url: str) -> None
 
 
 def test_one_address_guessing_across_accounts_is_locked(small_url: str) -> None:
+    from parley.auth import throttle
+
     engine = create_db_engine(small_url)
     limits = throttle.Limits(throttle_after=3, lock_after=3, window_seconds=600, lock_seconds=600)
     accounts = [uuid.uuid4() for _ in range(20)]
@@ -264,6 +266,8 @@ def test_one_address_guessing_across_accounts_is_locked(small_url: str) -> None:
 def test_the_wait_grows_with_failures_and_ends(
     failures: int, age: int, after: int, extra: int
 ) -> None:
+    from parley.auth import throttle
+
     limits = throttle.Limits(after, after + extra, 900, 900)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     newest = now - timedelta(seconds=age)
