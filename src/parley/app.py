@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else get_engine(settings.database_url)
     )
 
+    from parley.web.limits import InputLimits
     from parley.web.openapi import install_openapi
     from parley.web.routes import install
     from parley.web.security import SecurityHeaders
@@ -112,5 +113,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install(app)
     include_routers(app)
     install_openapi(app)
+    # Inside the security headers, so that its refusals (413, 422) carry them too.
+    app.add_middleware(
+        InputLimits,
+        max_body_bytes=settings.max_body_bytes,
+        json_max_depth=settings.json_max_depth,
+        json_max_items=settings.json_max_items,
+    )
     app.add_middleware(SecurityHeaders)
     return app

@@ -444,7 +444,11 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Re-compute every audit chain; exit 0 only when all of them verify."""
+    """Re-compute every audit chain and record state; exit 0 only when all of them verify.
+
+    Checks the chains, that no chain vanished, every record against its last audited state,
+    and the server's stored checkpoints; with --checkpoints, also a delegation's own file.
+    """
     from parley.audit.verify import verify_all
     from parley.db.engine import read_session
 
@@ -461,13 +465,16 @@ def verify(
             from parley.operations.checkpoints import verify_checkpoints
 
             problems = list(verify_checkpoints(session, kept))
-    for broken in report.breaks:
-        _eprint(f"BROKEN {broken}", highlight=False, markup=False)
+    for line in report.lines():
+        _eprint(line, highlight=False, markup=False)
     for problem in problems:
         _eprint(f"NOT HONOURED {problem}", highlight=False, markup=False)
     if not report.ok or problems:
         raise typer.Exit(1)
-    line = f"ok: {report.chains} chains, {report.events} events verified"
+    line = (
+        f"ok: {report.chains} chains, {report.events} events, {report.records} records, "
+        f"{report.checkpoints} stored checkpoints verified"
+    )
     if kept is not None:
         line += f", {len(kept)} checkpoints honoured"
     _print(line)

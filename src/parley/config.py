@@ -35,7 +35,19 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # Second factors and step-up passwords (see parley.auth.throttle): from this many wrong
+    # answers within the window each attempt waits longer; at the lock count the account is
+    # locked for secret_lock_seconds (or until `parley user unlock`).
+    secret_throttle_after: int = Field(default=3, ge=1)
+    secret_lock_after: int = Field(default=10, ge=1)
+    secret_window_seconds: int = Field(default=900, ge=1)
+    secret_lock_seconds: int = Field(default=900, ge=1)
     page_size: int = 25
+    # Hostile input: the largest request body (413 above it), and how deep and how large a
+    # JSON body may be (422 beyond).
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    json_max_depth: int = Field(default=32, ge=2)
+    json_max_items: int = Field(default=100_000, ge=10)
     # Roles that must use a second factor (comma-separated: mediator, head, member, viewer,
     # operator). Unset: "mediator,head,operator" in production, none in development.
     second_factor_roles: str | None = None

@@ -69,6 +69,7 @@ def rechain(session: Session, chain: str, order: list[AuditEvent] | None = None)
             object_type=event.object_type,
             object_id=event.object_id,
             changes=event.changes,
+            state=event.state,
         )
         prev = event.hash
     session.flush()

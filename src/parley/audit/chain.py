@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 GENESIS = "0" * 64
+# The state an event records for a record it deleted.
+TOMBSTONE = "deleted"
 
 
 def jsonable(value: Any) -> Any:
@@ -57,25 +59,38 @@ def event_hash(
     object_type: str,
     object_id: str,
     changes: dict[str, Any],
+    state: str | None = None,
 ) -> str:
-    """sha256 over the previous hash and every field of the event, canonically encoded."""
-    body = canonical(
-        {
-            "chain": chain,
-            "seq": seq,
-            "space": space,
-            "process_id": _uuid(process_id),
-            "prev": prev_hash,
-            "at": at,
-            "actor_id": actor_id,
-            "actor": actor_name,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "changes": changes,
-        }
-    )
-    return hashlib.sha256(body).hexdigest()
+    """sha256 over the previous hash and every field of the event, canonically encoded.
+
+    ``state`` (the hash of the record's state after the change, or :data:`TOMBSTONE`) is part
+    of the hashed body only when present, so events written before it existed still verify.
+    """
+    fields: dict[str, Any] = {
+        "chain": chain,
+        "seq": seq,
+        "space": space,
+        "process_id": _uuid(process_id),
+        "prev": prev_hash,
+        "at": at,
+        "actor_id": actor_id,
+        "actor": actor_name,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "changes": changes,
+    }
+    if state is not None:
+        fields["state"] = state
+    return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+def state_hash(table: str, row: dict[str, Any]) -> str:
+    """sha256 of one record's state: its table and every column, canonically encoded.
+
+    The id is part of the row, so two records that swap contents no longer match their hashes.
+    """
+    return hashlib.sha256(canonical({"table": table, "row": row})).hexdigest()
 
 
 def _uuid(value: uuid.UUID | str | None) -> uuid.UUID | None:

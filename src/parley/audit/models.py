@@ -37,6 +37,9 @@ class AuditEvent(IdMixin, Base):
     changes: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    # The hash of the record's state after this change ("deleted" for a deletion); None for
+    # events about no single checked record, and for events written before it was kept.
+    state: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class AuditHead(Base):

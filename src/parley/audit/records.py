@@ -75,3 +75,30 @@ def audited_update(
         changes=changes,
     )
     return changes
+
+
+def audited_delete(
+    session: Session, obj: Any, *, actor: Actor, action: str, space: str | None = None
+) -> None:
+    """Delete ``obj`` and append a ``field: [value, None]`` event with the tombstone state."""
+    mapper = sa.inspect(type(obj))
+    changes = {
+        attr.key: [getattr(obj, attr.key), None]
+        for attr in mapper.column_attrs
+        if attr.key not in ("id", "process_id") and getattr(obj, attr.key) is not None
+    }
+    process_id = _process_id(obj)
+    where = space or getattr(obj, "space", None) or "participants"
+    object_id = obj.id
+    session.delete(obj)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        process_id=process_id,
+        space=where,
+        action=action,
+        object_type=obj.__tablename__,
+        object_id=object_id,
+        changes=changes,
+    )

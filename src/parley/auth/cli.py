@@ -13,6 +13,13 @@ from rich.table import Table
 from parley.cli import DbOption, fail, open_engine
 
 console = Console()
+KeepCredentials = Annotated[
+    bool,
+    typer.Option(
+        "--keep-credentials",
+        help="Keep the user's API tokens and web sessions (by default they all end).",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -55,24 +62,70 @@ def register(app: typer.Typer) -> None:
     def user_passwd(
         username: str,
         password: Annotated[str | None, typer.Option(help="Omit to be prompted.")] = None,
+        keep_credentials: KeepCredentials = False,
         db: DbOption = None,
     ) -> None:
-        """Set a user's password (ends the user's web sessions)."""
+        """Set a user's password; every API token and web session of the user ends with it."""
         from parley.auth.service import AccountError, set_password
         from parley.authz import Actor
         from parley.db.engine import write_session
 
         try:
             with write_session(open_engine(db)) as session:
-                set_password(
+                ended = set_password(
                     session,
                     actor=Actor.system("cli:user-passwd"),
                     username=username,
                     password=_password(password),
+                    keep_credentials=keep_credentials,
                 )
         except AccountError as exc:
             raise fail(str(exc)) from None
-        console.print(f"password changed for {username}")
+        console.print(
+            f"password changed for {username}; "
+            f"{ended.tokens} API token(s) revoked, {ended.sessions} web session(s) ended"
+        )
+
+    @user_app.command("reset-second-factor")
+    def user_reset_second_factor(
+        username: str,
+        keep_credentials: KeepCredentials = False,
+        db: DbOption = None,
+    ) -> None:
+        """Remove a user's TOTP factor and security keys (lost); told at their next sign-in."""
+        from parley.auth.service import AccountError, reset_second_factor
+        from parley.authz import Actor
+        from parley.db.engine import write_session
+
+        try:
+            with write_session(open_engine(db)) as session:
+                ended = reset_second_factor(
+                    session,
+                    actor=Actor.system("cli:user-reset-second-factor"),
+                    username=username,
+                    keep_credentials=keep_credentials,
+                )
+        except AccountError as exc:
+            raise fail(str(exc)) from None
+        console.print(
+            f"second factor reset for {username}; "
+            f"{ended.tokens} API token(s) revoked, {ended.sessions} web session(s) ended"
+        )
+
+    @user_app.command("unlock")
+    def user_unlock(username: str, db: DbOption = None) -> None:
+        """End a lock after too many wrong codes or passwords (forgets the counted failures)."""
+        from parley.auth.models import User
+        from parley.auth.throttle import unlock
+        from parley.authz import Actor
+        from parley.db.engine import write_session
+
+        with write_session(open_engine(db)) as session:
+            user = session.scalars(sa.select(User).where(User.username == username)).first()
+            if user is None:
+                raise fail(f"username: no user {username!r}")
+            count = unlock(session, actor=Actor.system("cli:user-unlock"), user=user)
+        console.print(f"unlocked {username} ({count} counted failure(s) forgotten)")
 
     @user_app.command("security-keys")
     def user_security_keys(

@@ -109,3 +109,31 @@ class WebAuthnChallenge(Base):
     purpose: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     challenge: Mapped[str] = mapped_column(sa.String(128))  # base64url
     expires_at: Mapped[datetime]
+
+
+class SecretFailure(IdMixin, Base):
+    """A wrong second-factor code, recovery code, step-up password or security-key answer.
+
+    Counted per account and per address to throttle and then lock every secret check (see
+    :mod:`parley.auth.throttle`); an operator's unlock deletes the account's rows.
+    """
+
+    __tablename__ = "secret_failures"
+
+    user_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+    address: Mapped[str] = mapped_column(sa.String(64), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AccountNotice(IdMixin, Base):
+    """Something done to an account by the operator, told to its user at the next sign-in."""
+
+    __tablename__ = "account_notices"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    message: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime | None]

@@ -68,11 +68,25 @@ def add_user(
     )
 
 
-def set_password(session: Session, *, actor: Actor, username: str, password: str) -> None:
-    _check_password_strength(password)
+def _user(session: Session, username: str) -> User:
     user = session.scalars(sa.select(User).where(User.username == username)).one_or_none()
     if user is None:
         raise AccountError(f"username: no user {username!r}")
+    return user
+
+
+def set_password(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    password: str,
+    keep_credentials: bool = False,
+) -> CredentialsEnded:
+    """Set a password. Every API token and web session of the user ends with the old one,
+    unless ``keep_credentials`` (the operator's explicit choice)."""
+    _check_password_strength(password)
+    user = _user(session, username)
     user.password_hash = hash_password(password)
     # The hash itself never goes into the log; only that it changed.
     record(
@@ -85,7 +99,104 @@ def set_password(session: Session, *, actor: Actor, username: str, password: str
         object_id=user.id,
         changes={"password": ["(set)", "(changed)"]},
     )
-    session.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
+    if keep_credentials:
+        return CredentialsEnded(0, 0)
+    return end_credentials(session, actor=actor, user=user, reason="password changed")
+
+
+@dataclass(frozen=True)
+class CredentialsEnded:
+    tokens: int
+    sessions: int
+
+
+def end_credentials(session: Session, *, actor: Actor, user: User, reason: str) -> CredentialsEnded:
+    """Revoke every API token and end every web session of ``user``; one audited event."""
+    now = utcnow()
+    tokens = list(
+        session.scalars(
+            sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        )
+    )
+    for token in tokens:
+        token.revoked_at = now
+    ended = session.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
+    count = int(getattr(ended, "rowcount", 0) or 0)
+    record(
+        session,
+        actor=actor,
+        process_id=None,
+        space=SYSTEM_SPACE,
+        action="auth:credentials:end",
+        object_type="users",
+        object_id=user.id,
+        changes={"reason": [None, reason], "tokens": [len(tokens), 0], "sessions": [count, 0]},
+    )
+    return CredentialsEnded(len(tokens), count)
+
+
+def reset_second_factor(
+    session: Session, *, actor: Actor, username: str, keep_credentials: bool = False
+) -> CredentialsEnded:
+    """The operator removes a user's TOTP factor and security keys (a lost phone or key).
+
+    Audited on the user's chain, told to the user at the next sign-in (who must then set up a
+    factor again where their role requires one), and, unless ``keep_credentials``, every API
+    token and web session of the user ends.
+    """
+    from parley.auth.models import AccountNotice, SecondFactor, SecurityKey
+
+    user = _user(session, username)
+    factor = session.get(SecondFactor, user.id)
+    keys = list(session.scalars(sa.select(SecurityKey).where(SecurityKey.user_id == user.id)))
+    if factor is None and not keys:
+        raise AccountError(f"username: {username!r} has no second factor")
+    if factor is not None:
+        session.delete(factor)
+    for key in keys:
+        session.delete(key)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        process_id=None,
+        space=SYSTEM_SPACE,
+        action="auth:second-factor:reset",
+        object_type="users",
+        object_id=user.id,
+        changes={
+            "second_factor": ["totp" if factor is not None else None, None],
+            "security_keys": [len(keys), 0],
+        },
+    )
+    session.add(
+        AccountNotice(
+            user_id=user.id,
+            message=(
+                f"The operator reset your second factor on {utcnow():%Y-%m-%d %H:%M} UTC. "
+                "If you did not ask for this, tell the operator now."
+            ),
+        )
+    )
+    if keep_credentials:
+        return CredentialsEnded(0, 0)
+    return end_credentials(session, actor=actor, user=user, reason="second factor reset")
+
+
+def unseen_notices(session: Session, user_id: Any) -> list[str]:
+    """The notices the user has not seen yet, now marked seen (shown once, at sign-in)."""
+    from parley.auth.models import AccountNotice
+
+    rows = list(
+        session.scalars(
+            sa.select(AccountNotice)
+            .where(AccountNotice.user_id == user_id, AccountNotice.seen_at.is_(None))
+            .order_by(AccountNotice.created_at)
+        )
+    )
+    for row in rows:
+        row.seen_at = utcnow()
+    return [row.message for row in rows]
 
 
 def _recent_failures(session: Session, column: Any, value: str, since: datetime) -> int:

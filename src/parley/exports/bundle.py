@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from parley.audit.chain import jsonable
 from parley.audit.models import AuditHead
+from parley.audit.service import adopt_imported
 from parley.auth.models import User
+from parley.authz.actor import Actor
 from parley.db.registry import metadata
 from parley.processes.models import Process
 
@@ -130,6 +132,7 @@ def import_bundle(session: Session, bundle: dict[str, Any]) -> uuid.UUID:
     if session.scalars(sa.select(Process.id).where(Process.key == process["key"])).first():
         raise BundleError(f"tables.processes[0].key: process {process['key']!r} already exists")
     users = metadata.tables["users"]
+    created: list[uuid.UUID] = []
     for i, row in enumerate(tables.get("users", [])):
         existing = session.execute(
             sa.select(users.c.id, users.c.username).where(
@@ -138,6 +141,7 @@ def import_bundle(session: Session, bundle: dict[str, Any]) -> uuid.UUID:
         ).first()
         if existing is None:
             _insert_rows(session, users, [dict(row, password_hash="")], f"tables.users[{i}]")
+            created.append(uuid.UUID(row["id"]))
         elif str(existing.id) != row["id"] or existing.username != row["username"]:
             raise BundleError(
                 f"tables.users[{i}]: user {row['username']!r} exists here with another identity"
@@ -147,5 +151,12 @@ def import_bundle(session: Session, bundle: dict[str, Any]) -> uuid.UUID:
         _insert_rows(session, table, tables.get(table.name, []), f"tables.{table.name}")
     _insert_rows(
         session, metadata.tables["audit_heads"], tables.get("audit_heads", []), "tables.audit_heads"
+    )
+    # The imported chains join this database's chain of chains; the new accounts are audited.
+    adopt_imported(
+        session,
+        actor=Actor.system("bundle-import"),
+        chains=[h["chain"] for h in tables.get("audit_heads", [])],
+        user_ids=created,
     )
     return uuid.UUID(process["id"])

@@ -13,14 +13,11 @@ Reviewing (accept, merge, edit, reject) is in :mod:`parley.intake.review`.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
@@ -95,7 +92,7 @@ def check_space(session: Session, actor: Actor, process: Process, space: str | N
 
 
 def _resolve(host: str) -> list[str]:
-    return [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
+    return src.system_resolver(host)
 
 
 def http_client() -> httpx.Client | None:
@@ -104,18 +101,14 @@ def http_client() -> httpx.Client | None:
 
 
 def check_public_url(url: str) -> None:
-    """Refuse URLs a server must not fetch for a user: other schemes, local or private hosts."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise IntakeError("url: give an http:// or https:// address")
+    """Refuse URLs a server must not fetch for a user: other schemes, local or private hosts
+    (also in their IPv6 forms: mapped, NAT64, 6to4). The fetch itself checks again, hop by hop,
+    and connects only to the address it checked (:func:`parley.intake.sources.fetch_public_url`).
+    """
     try:
-        addresses = _resolve(parts.hostname)
-    except OSError:
-        raise IntakeError(f"url: cannot resolve the host {parts.hostname!r}") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
-            raise IntakeError(f"url: {parts.hostname!r} is a local or private address")
+        src.public_address(url, _resolve)
+    except src.SourceError as exc:
+        raise IntakeError(f"url: {str(exc).removeprefix(url + ': ')}") from None
 
 
 def read_submission(
@@ -147,9 +140,14 @@ def read_submission(
             found = _from_upload(*upload, published=published, max_bytes=max_bytes)
         else:
             assert url is not None
-            check_public_url(url)
-            found = src.fetch_url(
-                url, timeout=timeout, max_bytes=max_bytes, client=http_client(), published=published
+            # The fetch checks each hop itself, resolving each host once (no second answer).
+            found = src.fetch_public_url(
+                url,
+                timeout=timeout,
+                max_bytes=max_bytes,
+                client=http_client(),
+                resolver=_resolve,
+                published=published,
             )
     except src.SourceError as exc:
         raise IntakeError(f"{'url' if url else 'file' if upload else 'text'}: {exc}") from None

@@ -9,10 +9,13 @@ the exact shingle overlap) so that the same wire story on two sites is stored on
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
+import socket
+import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -240,7 +243,8 @@ def fetch_url(
 ) -> list[Source]:
     """Fetch a page or a feed. Refuses answers larger than `max_bytes` without reading them all."""
     own = client is None
-    http = client or httpx.Client(follow_redirects=True)
+    # The operator's own fetch (the CLI): redirects followed, but not without end.
+    http = client or httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS)
     try:
         with http.stream("GET", url, timeout=timeout) as response:
             if response.status_code >= 400:
@@ -268,6 +272,175 @@ def fetch_url(
     text = body.decode(encoding, errors="replace")
     if "rss" in content_type or "atom" in content_type or _looks_like_feed(text):
         return read_feed(body, origin=url, state=state, published=published)
+    if "html" in content_type or _looks_like_html(text):
+        return [from_html(text, origin=url, url=url, published=published)]
+    return [from_text(text, origin=url, url=url, published=published)]
+
+
+# -- fetching for a user: only public addresses, pinned, every hop checked ------------------
+
+MAX_REDIRECTS = 5
+# Forms that embed an IPv4 address in IPv6: the embedded address is what is reached.
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+Resolver = Callable[[str], list[str]]
+
+
+def system_resolver(host: str) -> list[str]:
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if any(ip in net for net in NAT64):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in SIX_TO_FOUR:
+        return ipaddress.IPv4Address((int(ip) >> 80) & 0xFFFFFFFF)
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
+
+
+def is_public_address(address: str) -> bool:
+    """Whether a server may fetch from ``address`` for a user: globally routable, unicast, and
+    not an IPv6 form (mapped, NAT64, 6to4, Teredo) of a private or loopback IPv4 address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return is_public_address(str(embedded))
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
+
+
+def public_address(url: str, resolver: Resolver | None = None) -> tuple[httpx.URL, str]:
+    """Check ``url`` and resolve its host once; return the URL and the one address to use.
+
+    Every address the host resolves to must be public (a name that also points inward is
+    refused), and the fetch then connects to the first of them: a second, different answer
+    from the resolver (DNS rebinding) is never asked for.
+    """
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        raise SourceError(f"{url}: not a valid address") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise SourceError(f"{url}: give an http:// or https:// address")
+    host = parsed.host
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [str(literal)]
+    else:
+        try:
+            addresses = (resolver or system_resolver)(host)
+        except OSError:
+            raise SourceError(f"{url}: cannot resolve the host {host!r}") from None
+    if not addresses:
+        raise SourceError(f"{url}: cannot resolve the host {host!r}")
+    for address in addresses:
+        if not is_public_address(address):
+            raise SourceError(f"{url}: {host!r} is a local or private address")
+    return parsed, addresses[0].split("%")[0]
+
+
+def _pinned_request(client: httpx.Client, url: httpx.URL, address: str) -> httpx.Request:
+    """A GET of ``url`` sent to ``address``: Host header and TLS name stay the URL's host."""
+    ip = ipaddress.ip_address(address)
+    target = url.copy_with(host=f"[{ip}]" if ip.version == 6 else str(ip))
+    host_header = url.host if url.port is None else f"{url.host}:{url.port}"
+    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+    return client.build_request("GET", target, headers={"Host": host_header}, extensions=extensions)
+
+
+def fetch_public_url(
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    client: httpx.Client | None = None,
+    resolver: Resolver | None = None,
+    max_redirects: int = MAX_REDIRECTS,
+    published: date | None = None,
+) -> list[Source]:
+    """Fetch a page or feed for a user, as :func:`fetch_url` does, but only from public hosts.
+
+    Each hop (the URL and every redirect, at most ``max_redirects``) is checked with
+    :func:`public_address`, resolved once and connected to at the checked address. ``timeout``
+    bounds the whole fetch, all hops together; ``max_bytes`` bounds every body read.
+    """
+    own = client is None
+    http = client or httpx.Client(follow_redirects=False, trust_env=False)
+    deadline = time.monotonic() + timeout
+    current = url
+    try:
+        for _hop in range(max_redirects + 1):
+            parsed, address = public_address(current, resolver)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SourceError(f"{url}: no answer within {timeout:g} seconds")
+            request = _pinned_request(http, parsed, address)
+            request.extensions["timeout"] = httpx.Timeout(remaining).as_dict()
+            response = http.send(request, stream=True, follow_redirects=False)
+            try:
+                if response.is_redirect:
+                    location = response.headers.get("location", "")
+                    current = str(parsed.join(location))
+                    continue
+                body, content_type, encoding = _read_limited(
+                    response, str(parsed), max_bytes, deadline, timeout
+                )
+            finally:
+                response.close()
+            return _parse_fetched(body, content_type, encoding, str(parsed), published)
+        raise SourceError(f"{url}: more than {max_redirects} redirects")
+    except httpx.TimeoutException as exc:
+        raise SourceError(f"{url}: no answer within {timeout:g} seconds") from exc
+    except httpx.HTTPError as exc:
+        raise SourceError(f"{url}: could not fetch ({exc.__class__.__name__}: {exc})") from exc
+    finally:
+        if own:
+            http.close()
+
+
+def _read_limited(
+    response: httpx.Response, url: str, max_bytes: int, deadline: float, timeout: float
+) -> tuple[bytes, str, str]:
+    if response.status_code >= 400:
+        raise SourceError(f"{url}: the server answered HTTP {response.status_code}")
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise SourceError(f"{url}: {declared} bytes is over the {max_bytes}-byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise SourceError(f"{url}: more than {max_bytes} bytes, over the limit")
+        if time.monotonic() > deadline:
+            raise SourceError(f"{url}: no answer within {timeout:g} seconds")
+        chunks.append(chunk)
+    return (
+        b"".join(chunks),
+        response.headers.get("content-type", "").lower(),
+        response.encoding or "utf-8",
+    )
+
+
+def _parse_fetched(
+    body: bytes, content_type: str, encoding: str, url: str, published: date | None
+) -> list[Source]:
+    try:
+        text = body.decode(encoding, errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
+    if "rss" in content_type or "atom" in content_type or _looks_like_feed(text):
+        return read_feed(body, origin=url, published=published)
     if "html" in content_type or _looks_like_html(text):
         return [from_html(text, origin=url, url=url, published=published)]
     return [from_text(text, origin=url, url=url, published=published)]

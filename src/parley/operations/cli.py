@@ -172,7 +172,7 @@ def register(app: typer.Typer) -> None:
             "chains": report.chains,
             "events": report.events,
             "checkpoints": len(items),
-            "breaks": [str(b) for b in report.breaks],
+            "breaks": report.lines(),
             "problems": [str(p) for p in problems],
         }
         _emit(result, bool(result["ok"]))

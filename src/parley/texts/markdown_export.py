@@ -6,7 +6,7 @@ check this); the metadata goes into a front matter block that Markdown viewers h
 
 from __future__ import annotations
 
-from parley.texts.numbered import escape_line
+from parley.texts.numbered import encode_html, escape_line
 from parley.texts.plain import PlainProvision, PlainVersion, depth_of
 
 __all__ = ["version_to_markdown"]
@@ -20,7 +20,9 @@ def _text_lines(text: str) -> list[str]:
     """Paragraphs become blank-line separated blocks; lines inside a paragraph stay lines."""
     out: list[str] = []
     for paragraph in text.split("\n\n"):
-        lines = [escape_line(line.strip()) for line in paragraph.split("\n") if line.strip()]
+        lines = [
+            escape_line(encode_html(line.strip())) for line in paragraph.split("\n") if line.strip()
+        ]
         if not lines:
             continue
         if out:
@@ -62,7 +64,7 @@ def version_to_markdown(version: PlainVersion, *, metadata: bool = True) -> str:
         out.extend(f"{k}: {_one_line(v)}" for k, v in fields.items() if v)
         out.append("---")
         out.append("")
-    out.append("# " + escape_line(_one_line(version.document_title or version.label)))
+    out.append("# " + escape_line(encode_html(_one_line(version.document_title or version.label))))
     by_wid = {p.wid: p for p in version.provisions}
     for p in version.provisions:
         out.append("")
@@ -75,7 +77,7 @@ def version_to_markdown(version: PlainVersion, *, metadata: bool = True) -> str:
             lines += ([""] if lines else []) + [f"- {line}" for line in options]
         if p.heading is not None:
             level = "#" * min(2 + depth, 6)
-            heading = escape_line(_one_line(p.heading))
+            heading = escape_line(encode_html(_one_line(p.heading)))
             out.append(f"{level} {marker} {heading}".rstrip())
             if lines:
                 out.append("")

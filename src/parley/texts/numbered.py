@@ -136,10 +136,20 @@ def _match_marker(stripped: str) -> _Marker | None:
 def _unescape(line: str) -> str:
     m = _NUMBER_ESCAPE.match(line) or _LETTER_ESCAPE.match(line)
     if m:
-        return line[: m.end()] + line[m.end() + 1 :]
-    if len(line) > 1 and line[0] == "\\" and line[1] in _ESCAPABLE:
-        return line[1:]
-    return line
+        line = line[: m.end()] + line[m.end() + 1 :]
+    elif len(line) > 1 and line[0] == "\\" and line[1] in _ESCAPABLE:
+        line = line[1:]
+    return decode_html(line)
+
+
+def encode_html(text: str) -> str:
+    """``&``, ``<`` and ``>`` as entities: Markdown renders text, never HTML (issue #14)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def decode_html(text: str) -> str:
+    """The inverse of :func:`encode_html` (and how Markdown reads these three entities)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def escape_line(line: str) -> str:

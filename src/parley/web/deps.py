@@ -189,8 +189,13 @@ def _acting(request: Request, auth: Auth, db: Session) -> Actor:
     fresh = getattr(request.state, "stepped_up", False) or not step_up_required(settings)
     if not fresh and auth.via == "cookie" and auth.reauthenticated_at is not None:
         fresh = auth.reauthenticated_at >= utcnow() - timedelta(minutes=settings.step_up_minutes)
-    if not fresh and "x-parley-password" in request.headers:
-        fresh = _proves_itself(request, auth, db)  # checked once: the answer is remembered
+    if (
+        not fresh
+        and "x-parley-password" in request.headers
+        and not getattr(request.state, "secrets_checked", False)
+    ):
+        request.state.secrets_checked = True  # once a request: a wrong password counts once
+        fresh = _proves_itself(request, auth, db)
     if fresh:
         request.state.stepped_up = True
         return dataclasses.replace(actor, stepped_up=True)
@@ -249,25 +254,10 @@ Form = Annotated[FormData, Depends(read_form_data)]
 def _proves_itself(request: Request, auth: Auth, db: Session) -> bool:
     """An API request that carries ``X-Parley-Password`` (and ``X-Parley-Code`` when the
     account has a second factor) proves who it is for this request alone."""
-    from parley.auth.passwords import verify_password
-    from parley.auth.second_factor import check_code, enabled
-
-    password = request.headers.get("x-parley-password")
-    if auth.via != "token" or not password:
+    if auth.via != "token" or not request.headers.get("x-parley-password"):
         return False
     user = db.get(User, auth.user_id)
-    if user is None or not verify_password(user.password_hash, password):
-        return False
-    if enabled(db, user.id):
-        with request_write_session(request) as w:
-            if not check_code(
-                w,
-                user_id=user.id,
-                secret_key=request.app.state.settings.secret_key,
-                code=request.headers.get("x-parley-code", ""),
-            ):
-                return False
-    return True
+    return user is not None and _header_secrets_ok(request, user)
 
 
 def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
@@ -281,7 +271,54 @@ def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
     raise StepUpRequired()
 
 
+def _header_secrets_ok(request: Request, user: User) -> bool:
+    """``X-Parley-Password`` (and ``X-Parley-Code``), throttled like every secret check."""
+    from parley.auth import throttle
+    from parley.auth.passwords import verify_password
+    from parley.auth.second_factor import check_code, enabled
+
+    settings = request.app.state.settings
+    password = request.headers.get("x-parley-password", "")
+    code = request.headers.get("x-parley-code", "")
+
+    def check(session: Session) -> bool:
+        if not verify_password(user.password_hash, password):
+            return False
+        return not enabled(session, user.id) or check_code(
+            session, user_id=user.id, secret_key=settings.secret_key, code=code
+        )
+
+    try:
+        with request_write_session(request) as w:
+            return throttle.guarded(
+                w,
+                user_id=user.id,
+                address=request.client.host if request.client else "unknown",
+                kind="step-up-header",
+                limits=throttle.Limits.of(settings),
+                check=lambda: check(w),
+            )
+    except throttle.SecretRefused as exc:
+        raise HTTPException(429, str(exc), {"Retry-After": str(exc.retry_after)}) from None
+
+
 StepUp = Depends(check_step_up)
+
+
+def check_fresh_sign_in(request: Request, auth: CurrentAuth) -> None:
+    """Enrolling or removing a second factor: a password given a moment ago, always (whatever
+    PARLEY_STEP_UP says), so that a stolen, stale session cannot plant its own factor. A
+    pending sign-in has just given its password at /login."""
+    if auth.via != "cookie":
+        return
+    minutes = request.app.state.settings.step_up_minutes
+    if auth.reauthenticated_at is None or auth.reauthenticated_at < utcnow() - timedelta(
+        minutes=minutes
+    ):
+        raise StepUpRequired()
+
+
+FreshSignIn = Depends(check_fresh_sign_in)
 
 
 def process_by_key(db: Session, actor: Actor, key: str) -> Any:

@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from parley.auth import second_factor, security_keys
-from parley.auth.models import ApiToken, User, WebSession
+from parley.auth import second_factor, security_keys, throttle
+from parley.auth.models import AccountNotice, ApiToken, User, WebSession
 from parley.auth.passwords import verify_password
 from parley.auth.service import (
     AuthError,
@@ -24,6 +24,7 @@ from parley.auth.service import (
     end_session,
     revoke_token,
     start_session,
+    unseen_notices,
 )
 from parley.authz import Actor
 from parley.config import second_factor_roles
@@ -33,8 +34,10 @@ from parley.web.deps import (
     Csrf,
     CurrentAuth,
     Db,
+    FreshSignIn,
     LoginRequired,
     SignedIn,
+    check_fresh_sign_in,
     cookie_name,
     request_write_session,
 )
@@ -105,16 +108,26 @@ def login(
         token, _ = start_session(
             session, user, settings.session_hours, second_factor_ok=not needs_factor
         )
-        return token, has_factor, needs_factor
+        notices = bool(
+            session.scalar(
+                sa.select(sa.func.count(AccountNotice.id)).where(
+                    AccountNotice.user_id == user.id, AccountNotice.seen_at.is_(None)
+                )
+            )
+        )
+        return token, has_factor, needs_factor, notices
 
     started = _password_sign_in(request, username, password, start)
     if isinstance(started, AuthError):
         return render(request, "login.html", 401, next=_safe_next(next), error=str(started))
-    token, has_factor, needs_factor = started
+    token, has_factor, needs_factor, notices = started
     target = _safe_next(next)
     if needs_factor:
         page = "/login/second-factor" if has_factor else "/account/second-factor"
         target = f"{page}?next={quote(target)}"
+    if notices:
+        # What the operator did to the account (a reset second factor) is told first.
+        target = f"/account/notices?next={quote(target)}"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         cookie_name(request),
@@ -126,6 +139,16 @@ def login(
         max_age=settings.session_hours * 3600,
     )
     return response
+
+
+@router.get("/account/notices", include_in_schema=False)
+def notices_page(request: Request, auth: CurrentAuth, next: str = "/") -> Response:
+    """What the operator did to this account since the last sign-in, shown once."""
+    if auth.user_id is None:
+        raise LoginRequired()
+    with request_write_session(request) as session:
+        messages = unseen_notices(session, auth.user_id)
+    return render(request, "account_notices.html", notices=messages, next=_safe_next(next))
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[Csrf])
@@ -253,10 +276,20 @@ def second_factor_submit(
     if auth.via != "pending":
         return RedirectResponse("/login", status_code=303)
     settings = request.app.state.settings
-    with request_write_session(request) as session:
-        ok = second_factor.check_code(
-            session, user_id=auth.user_id, secret_key=settings.secret_key, code=code
-        )
+    try:
+        with request_write_session(request) as session:
+            ok = throttle.guarded(
+                session,
+                user_id=auth.user_id,
+                address=_address(request),
+                kind="second-factor",
+                limits=throttle.Limits.of(settings),
+                check=lambda: second_factor.check_code(
+                    session, user_id=auth.user_id, secret_key=settings.secret_key, code=code
+                ),
+            )
+    except throttle.SecretRefused as exc:
+        return _refused_page(request, "second_factor.html", exc, next, db, auth)
     if not ok:
         return render(
             request,
@@ -268,6 +301,23 @@ def second_factor_submit(
         )
     _mark_session(request, auth.session_key, factor_ok=True)
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+def _refused_page(
+    request: Request, page: str, exc: throttle.SecretRefused, next: str, db: Any, auth: Auth
+) -> Response:
+    """429 with Retry-After: the answer was not even checked."""
+    response = render(
+        request,
+        page,
+        429,
+        next=_safe_next(next),
+        error=str(exc),
+        needs_code=second_factor.enabled(db, auth.user_id),
+        **_factor_choices(request, db, auth.user_id),
+    )
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _same_user(session: Any, user: User) -> User:
@@ -301,6 +351,7 @@ def enrol_page(request: Request, auth: CurrentAuth, db: Db, next: str = "/") -> 
             remaining=second_factor.remaining_recovery_codes(db, user.id),
             codes=None,
         )
+    check_fresh_sign_in(request, auth)
     with request_write_session(request) as session:
         secret, uri = second_factor.begin_enrolment(
             session, _same_user(session, user), request.app.state.settings.secret_key
@@ -319,7 +370,7 @@ def enrol_page(request: Request, auth: CurrentAuth, db: Db, next: str = "/") -> 
     )
 
 
-@router.post("/account/second-factor", include_in_schema=False, dependencies=[Csrf])
+@router.post("/account/second-factor", include_in_schema=False, dependencies=[Csrf, FreshSignIn])
 def enrol_submit(
     request: Request,
     auth: CurrentAuth,
@@ -385,17 +436,31 @@ def reauth_submit(
     user = db.get(User, auth.user_id)
     needs_code = second_factor.enabled(db, auth.user_id)
     choices = _factor_choices(request, db, auth.user_id)
-    ok = user is not None and verify_password(user.password_hash, password)
-    if choices["has_key"] and not needs_code:
-        ok = False  # the account's second factor is its security key: the password alone is not
-    if ok and needs_code:
-        with request_write_session(request) as session:
-            ok = second_factor.check_code(
-                session,
-                user_id=auth.user_id,
-                secret_key=request.app.state.settings.secret_key,
-                code=code,
+    if user is None or (choices["has_key"] and not needs_code):
+        # The account's second factor is its security key: the password alone is not enough.
+        ok = False
+    else:
+        settings = request.app.state.settings
+
+        def check(session: Session) -> bool:
+            if not verify_password(user.password_hash, password):
+                return False
+            return not needs_code or second_factor.check_code(
+                session, user_id=auth.user_id, secret_key=settings.secret_key, code=code
             )
+
+        try:
+            with request_write_session(request) as session:
+                ok = throttle.guarded(
+                    session,
+                    user_id=auth.user_id,
+                    address=_address(request),
+                    kind="step-up",
+                    limits=throttle.Limits.of(settings),
+                    check=lambda: check(session),
+                )
+        except throttle.SecretRefused as exc:
+            return _refused_page(request, "reauth.html", exc, next, db, auth)
     if not ok:
         return render(
             request,

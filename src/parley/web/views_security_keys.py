@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from parley.auth import second_factor, security_keys
+from parley.auth import second_factor, security_keys, throttle
 from parley.auth.models import SecurityKey, User
 from parley.auth.passwords import verify_password
 from parley.authz import Actor, NotFound
@@ -26,6 +26,7 @@ from parley.web.deps import (
     Csrf,
     CurrentAuth,
     Db,
+    FreshSignIn,
     LoginRequired,
     StepUp,
     request_write_session,
@@ -108,7 +109,7 @@ def keys_page(request: Request, auth: CurrentAuth, db: Db, next: str = "") -> Re
     )
 
 
-@router.post("/account/security-keys/options", dependencies=[Csrf, StepUp])
+@router.post("/account/security-keys/options", dependencies=[Csrf, StepUp, FreshSignIn])
 def register_options(request: Request, auth: CurrentAuth, db: Db) -> Response:
     user = _key_owner(db, auth)
     options = _ceremony(
@@ -131,7 +132,7 @@ class Registration(BaseModel):
     next: str = "/account/security-keys"
 
 
-@router.post("/account/security-keys", dependencies=[Csrf, StepUp])
+@router.post("/account/security-keys", dependencies=[Csrf, StepUp, FreshSignIn])
 def register_finish(request: Request, auth: CurrentAuth, db: Db, body: Registration) -> Response:
     user = _key_owner(db, auth)
 
@@ -156,7 +157,7 @@ def register_finish(request: Request, auth: CurrentAuth, db: Db, body: Registrat
     return JSONResponse({"redirect": _safe_next(body.next)}, status_code=201)
 
 
-@router.post("/account/security-keys/{key_id}/remove", dependencies=[Csrf, StepUp])
+@router.post("/account/security-keys/{key_id}/remove", dependencies=[Csrf, StepUp, FreshSignIn])
 def remove(request: Request, auth: CurrentAuth, key_id: str) -> Response:
     if auth.via != "cookie":
         raise LoginRequired()
@@ -196,21 +197,48 @@ def _assertion_options(request: Request, auth: Auth, purpose: str) -> Response:
 def _check_assertion(
     request: Request, auth: Auth, purpose: str, body: Assertion
 ) -> JSONResponse | None:
-    """None when one of the user's keys answered the challenge; otherwise the refusal."""
-    checked = _ceremony(
-        request,
-        auth,
-        401,
-        lambda session, rp, session_key: security_keys.finish_authentication(
+    """None when one of the user's keys answered the challenge; otherwise the refusal.
+
+    Wrong answers count towards the account's lock like wrong codes (:mod:`parley.auth.throttle`).
+    """
+    failures: list[security_keys.SecurityKeyError] = []
+
+    def answer(session: Session, rp: security_keys.RelyingParty, session_key: str) -> bool:
+        def check() -> bool:
+            try:
+                security_keys.finish_authentication(
+                    session,
+                    user_id=auth.user_id,
+                    rp=rp,
+                    session_key=session_key,
+                    purpose=purpose,
+                    credential=body.credential,
+                )
+            except security_keys.SecurityKeyError as exc:
+                failures.append(exc)
+                return False
+            return True
+
+        return throttle.guarded(
             session,
             user_id=auth.user_id,
-            rp=rp,
-            session_key=session_key,
-            purpose=purpose,
-            credential=body.credential,
-        ),
-    )
-    return checked if isinstance(checked, JSONResponse) else None
+            address=request.client.host if request.client else "unknown",
+            kind="security-key",
+            limits=throttle.Limits.of(request.app.state.settings),
+            check=check,
+        )
+
+    try:
+        checked = _ceremony(request, auth, 401, answer)
+    except throttle.SecretRefused as exc:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+    if isinstance(checked, JSONResponse):
+        return checked
+    if not checked:
+        return JSONResponse({"detail": str(failures[0])}, status_code=401)
+    return None
 
 
 @router.post("/login/security-key/options", dependencies=[Csrf])
@@ -248,7 +276,23 @@ def reauth_finish(request: Request, auth: CurrentAuth, db: Db, body: Assertion) 
     if refused is not None:
         return refused
     # Step-up is the password and the key, as it is the password and the code with TOTP.
-    if user is None or not verify_password(user.password_hash, body.password):
+    if user is None:
+        raise LoginRequired()
+    try:
+        with request_write_session(request) as session:
+            ok = throttle.guarded(
+                session,
+                user_id=user.id,
+                address=request.client.host if request.client else "unknown",
+                kind="step-up",
+                limits=throttle.Limits.of(request.app.state.settings),
+                check=lambda: verify_password(user.password_hash, body.password),
+            )
+    except throttle.SecretRefused as exc:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+    if not ok:
         return JSONResponse({"detail": "password: that did not match"}, status_code=401)
     _mark_session(request, auth.session_key, factor_ok=False)
     return JSONResponse({"redirect": _safe_next(body.next)})
