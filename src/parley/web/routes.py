@@ -171,6 +171,7 @@ def install(app: FastAPI) -> None:
         views_process,
         views_records,
         views_security_keys,
+        views_tokens,
     )
 
     # Capability routers and views_records come before views_process, whose generic
@@ -178,6 +179,7 @@ def install(app: FastAPI) -> None:
     for module in (
         views_auth,
         views_security_keys,
+        views_tokens,
         views_admin,
         *capability_modules(),
         views_records,
