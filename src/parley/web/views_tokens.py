@@ -39,7 +39,7 @@ def _tokens(db: Db, user_id: uuid.UUID | None) -> list[ApiToken]:
 def tokens_page(request: Request, db: Db, actor: SignedIn) -> Response:
     return render(
         request, "account_tokens.html", tokens=_tokens(db, actor.user_id), new_token=None,
-        errors={}, name="",
+        errors={}, token_name="",
     )  # fmt: skip
 
 
@@ -52,7 +52,7 @@ def create_token_form(
         message = "Give the token a name" if not name else f"At most {NAME_MAX} characters"
         return render(
             request, "account_tokens.html", 422, tokens=_tokens(db, actor.user_id),
-            new_token=None, errors={"name": message}, name=name,
+            new_token=None, errors={"name": message}, token_name=name,
         )  # fmt: skip
     with request_write_session(request) as session:
         user = session.get(User, actor.user_id)
@@ -61,7 +61,7 @@ def create_token_form(
         token = create_token(session, actor=actor, user=user, name=name)
     return render(
         request, "account_tokens.html", 201, tokens=_tokens(db, actor.user_id),
-        new_token=token, errors={}, name="",
+        new_token=token, errors={}, token_name="",
     )  # fmt: skip
 
 
