@@ -211,14 +211,31 @@ class StepUpRequired(Exception):
     """The action needs a fresh re-authentication (password, and code if enrolled)."""
 
 
-def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
+async def read_step_up_fields(request: Request) -> tuple[str, str] | None:
+    """The password (and code) a confirmation dialog asked for, when the form carries them."""
+    if "form" not in request.headers.get("content-type", ""):
+        return None
+    form = await request.form()
+    password = form.get("step_up_password")
+    if not isinstance(password, str):
+        return None
+    code = form.get("step_up_code")
+    return password, code if isinstance(code, str) else ""
+
+
+StepUpFields = Annotated[tuple[str, str] | None, Depends(read_step_up_fields)]
+
+
+def check_step_up(
+    request: Request, auth: CurrentAuth, db: Db, fields: StepUpFields = None
+) -> None:
     """Before releasing, signing or exporting: the user proved who they are a moment ago.
 
-    Web sessions re-authenticate at /reauth; API clients send ``X-Parley-Password`` (and
+    Web sessions re-authenticate at /reauth, or give their password (and code) in the
+    confirmation dialog of the action itself (``step_up_password``, ``step_up_code``: the
+    ``confirm`` macro with ``step_up=True``); API clients send ``X-Parley-Password`` (and
     ``X-Parley-Code`` when they use a second factor) with the request itself.
     """
-    from parley.auth.passwords import verify_password
-    from parley.auth.second_factor import check_code, enabled
     from parley.config import step_up_required
 
     settings = request.app.state.settings
@@ -229,20 +246,49 @@ def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
             auth.reauthenticated_at is not None
             and auth.reauthenticated_at >= utcnow() - timedelta(minutes=settings.step_up_minutes)
         )
-        if not fresh:
+        if fresh:
+            return
+        if fields is None:
             raise StepUpRequired()
+        _check_password_and_code(request, db, auth, *fields, key_only_refused=True)
+        with request_write_session(request) as w:  # fresh for the next few minutes too
+            from parley.auth.models import WebSession
+
+            web = w.get(WebSession, auth.session_key)
+            if web is not None:
+                web.reauthenticated_at = utcnow()
         return
+    _check_password_and_code(
+        request,
+        db,
+        auth,
+        request.headers.get("x-parley-password", ""),
+        request.headers.get("x-parley-code", ""),
+    )
+
+
+def _check_password_and_code(
+    request: Request,
+    db: Session,
+    auth: Auth,
+    password: str,
+    code: str,
+    *,
+    key_only_refused: bool = False,
+) -> None:
+    from parley.auth.passwords import verify_password
+    from parley.auth.second_factor import check_code, enabled
+    from parley.auth.security_keys import has_keys
+
     user = db.get(User, auth.user_id)
-    password = request.headers.get("x-parley-password", "")
     if user is None or not verify_password(user.password_hash, password):
         raise StepUpRequired()
+    if key_only_refused and has_keys(db, user.id) and not enabled(db, user.id):
+        raise StepUpRequired()  # the account's factor is its key: /reauth asks for it
     if enabled(db, user.id):
         with request_write_session(request) as w:
             if not check_code(
-                w,
-                user_id=user.id,
-                secret_key=settings.secret_key,
-                code=request.headers.get("x-parley-code", ""),
+                w, user_id=user.id, secret_key=request.app.state.settings.secret_key, code=code
             ):
                 raise StepUpRequired()
 
