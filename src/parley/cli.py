@@ -346,7 +346,7 @@ def demo(
     serve(host="127.0.0.1", port=port, db=url)
 
 
-DEMO_SIGNING_PASSPHRASE = "demo-signing-2025"
+DEMO_SIGNING_PASSPHRASE = "demo-signing-2025"  # noqa: S105 - an illustrative demo value
 
 
 def _demo_guide(users: list[dict[str, Any]], port: int) -> str:
@@ -368,9 +368,9 @@ def _demo_guide(users: list[dict[str, Any]], port: int) -> str:
             " browser profile, to see what one delegation sees."
         )
     lines.append(
-        "Signing keys: the scenario creates none. Create a delegation's key under Texts, Signing"
-        f" keys, with any passphrase of 10 characters or more (for example {DEMO_SIGNING_PASSPHRASE})"
-        " and give the same passphrase when you sign."
+        "Signing keys: the scenario creates none. On the Texts page, \"Your delegation's signing"
+        '" key" makes one with any passphrase of 10 characters or more (for example'
+        f" {DEMO_SIGNING_PASSPHRASE}); give the same passphrase when you sign."
     )
     lines.append(
         "The demo database var/demo.db is wiped and loaded again on every run of `parley demo`."

@@ -22,7 +22,9 @@ PASSWORD = "alpha-password"
 
 @pytest.fixture
 def client(small_url: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=small_url, secret_key="test-secret-step-up-dialog", step_up=True)
+    settings = Settings(
+        database_url=small_url, secret_key="test-secret-step-up-dialog", step_up=True
+    )
     with TestClient(create_app(settings), follow_redirects=False) as client:
         yield client
 
@@ -37,7 +39,9 @@ def _age_the_confirmation(client: TestClient) -> None:
 
 
 def test_the_password_in_the_dialog_is_the_step_up(client: TestClient) -> None:
-    assert client.post("/login", data={"username": "alpha", "password": PASSWORD}).status_code == 303
+    assert (
+        client.post("/login", data={"username": "alpha", "password": PASSWORD}).status_code == 303
+    )
     page = client.get("/account/tokens").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     _age_the_confirmation(client)

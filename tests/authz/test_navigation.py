@@ -20,7 +20,11 @@ def _keys(actor: Actor) -> list[str]:
 
 
 def _links(actor: Actor) -> set[str]:
-    return {href for s in sections(actor, "k", PID) for href in (s.href, *(l.href for l in s.links))}
+    return {
+        href
+        for s in sections(actor, "k", PID)
+        for href in (s.href, *(link.href for link in s.links))
+    }
 
 
 def test_a_delegation_head_sees_every_section_in_the_house_order() -> None:
@@ -32,7 +36,9 @@ def test_outsiders_see_only_the_public_pages_of_a_published_process() -> None:
     assert _keys(Actor.anonymous()) == ["home", "texts", "meetings", "statements", "record"]
     links = _links(Actor.anonymous())
     assert "/p/k/review" not in links and "/p/k/audit" not in links
-    other = Actor(uuid.uuid4(), "member elsewhere", memberships={uuid.uuid4(): Membership(PID, "head")})
+    other = Actor(
+        uuid.uuid4(), "member elsewhere", memberships={uuid.uuid4(): Membership(PID, "head")}
+    )
     assert _keys(other) == _keys(Actor.anonymous())
 
 
@@ -46,7 +52,7 @@ def test_only_those_who_can_write_are_offered_to_submit_a_report() -> None:
 def test_a_section_with_one_page_is_a_link_and_one_with_several_a_menu() -> None:
     found = {s.key: s for s in sections(_actor("head"), "k", PID)}
     assert found["ledger"].links == () and found["ledger"].href == "/p/k/ledger"
-    assert [l.label for l in found["record"].links] == [
+    assert [link.label for link in found["record"].links] == [
         "Timeline",
         "Sources",
         "Intake review",

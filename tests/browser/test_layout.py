@@ -59,7 +59,8 @@ def test_the_focus_ring_is_visible_on_a_blue_button(sign_in: Any) -> None:
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Tab")  # focus by keyboard: :focus-visible applies
     style = button.evaluate(
-        "b => { const s = getComputedStyle(b); return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }"
+        "b => { const s = getComputedStyle(b);"
+        " return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }"
     )
     assert style[0] == "solid" and style[1] == "3px", style
     assert "255, 191, 71" in style[2], style  # the yellow outer ring around the dark one
@@ -91,7 +92,8 @@ def test_the_sections_keep_their_order_and_show_only_what_the_user_may_use(
     assert [t.strip() for t in labels] == [*SECTIONS, "Audit"]
     expect(page.locator("#sections .nav-link[aria-current=page]")).to_have_text("Home")
 
-    anonymous = new_context(viewport=LAPTOP).new_page()
+    anonymous = new_context().new_page()
+    anonymous.set_viewport_size(LAPTOP)
     anonymous.goto(P)
     labels = anonymous.locator("#sections > .navbar-nav > .nav-item > .nav-link").all_inner_texts()
     assert [t.strip() for t in labels] == ["Home", "Texts", "Meetings", "Statements", "Record"]
@@ -118,7 +120,7 @@ def test_at_390_px_the_sections_fold_into_one_menu_button(sign_in: Any, watch: A
     header = page.locator("header").bounding_box()
     assert header is not None and header["height"] < 80, header  # not a quarter of the screen
     assert _overflow(page) <= 0
-    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("button", name="Menu", exact=True).click()
     expect(page.locator("#sections")).to_be_visible()
     page.locator("#sections").get_by_role("link", name="Meetings").click()
     expect(page).to_have_url(f"{P}/sessions")
@@ -133,7 +135,8 @@ def test_the_framework_pages_have_no_serious_accessibility_violation(
     viewport = {"width": width, "height": 900}
     problems: dict[str, list[str]] = {}
 
-    anonymous = new_context(viewport=viewport).new_page()
+    anonymous = new_context().new_page()
+    anonymous.set_viewport_size(viewport)
     for path in ("/", "/login", "/p/no-such-process"):
         anonymous.goto(path)
         problems[f"anonymous {path}"] = serious_violations(anonymous)

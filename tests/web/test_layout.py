@@ -8,7 +8,9 @@ import re
 from parley.web.flash import COOKIE
 from web.support import KEY, Canary
 
-SECTION = re.compile(r'<li class="nav-item[^"]*">\s*<a class="nav-link[^"]*"[^>]*>.*?</i>([^<]+)</a>', re.S)
+SECTION = re.compile(
+    r'<li class="nav-item[^"]*">\s*<a class="nav-link[^"]*"[^>]*>.*?</i>([^<]+)</a>', re.S
+)
 
 
 def _sections(html: str) -> list[str]:
@@ -56,14 +58,20 @@ def test_an_api_token_is_shown_once_and_revoking_it_says_so_once(canary: Canary)
     made = client.post("/account/tokens", data={"csrf_token": csrf, "name": "nightly export"})
     assert made.status_code == 201
     token = re.search(r"(pt_[A-Za-z0-9_-]+)", made.text).group(1)
-    assert client.get("/api/v1/auth/tokens", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        client.get("/api/v1/auth/tokens", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
     page = client.get("/account/tokens").text
     assert "nightly export" in page and token not in page
     token_id = re.search(r'action="/account/tokens/([0-9a-f-]{36})/revoke"', page).group(1)
 
     # Another user's token answers like a missing one.
     other = canary.client("bbb-head")
-    refused = other.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": canary.csrf("bbb-head")["X-CSRF-Token"]})
+    refused = other.post(
+        f"/account/tokens/{token_id}/revoke",
+        data={"csrf_token": canary.csrf("bbb-head")["X-CSRF-Token"]},
+    )
     assert refused.status_code == 404
 
     done = client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf})
@@ -71,7 +79,10 @@ def test_an_api_token_is_shown_once_and_revoking_it_says_so_once(canary: Canary)
     after = client.get("/account/tokens")
     assert "“nightly export” is revoked" in after.text and "Revoked" in after.text
     assert "is revoked" not in client.get("/account/tokens").text  # shown once
-    assert client.get("/api/v1/auth/tokens", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        client.get("/api/v1/auth/tokens", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
 
 
 def test_a_token_needs_a_name_and_the_error_links_to_the_field(canary: Canary) -> None:
@@ -101,7 +112,9 @@ def test_a_validation_error_reads_in_plain_words(shared_canary: Canary) -> None:
     client = shared_canary.client("aaa-head")
     csrf = shared_canary.csrf("aaa-head")["X-CSRF-Token"]
     answer = client.post(
-        "/admin/users", data={"csrf_token": csrf}, headers={"referer": "http://testserver/admin/users"}
+        "/admin/users",
+        data={"csrf_token": csrf},
+        headers={"referer": "http://testserver/admin/users"},
     )
     assert answer.status_code in (403, 422)
     page = client.post(f"/p/{KEY}/positions", data={"csrf_token": csrf, "priority": "many"})

@@ -44,7 +44,17 @@ class Section:
         return (*(tuple(link.href for link in self.links) or (self.href,)), *self.also)
 
 
-ORDER = ("home", "texts", "positions", "meetings", "statements", "plan", "ledger", "record", "audit")
+ORDER = (
+    "home",
+    "texts",
+    "positions",
+    "meetings",
+    "statements",
+    "plan",
+    "ledger",
+    "record",
+    "audit",
+)
 
 
 # Record pages that belong to a section without being in its menu (for marking it current).
@@ -146,9 +156,9 @@ def current_section(found: list[Section], path: str) -> str | None:
     best: tuple[int, str] | None = None
     for section in found:
         for href in section.hrefs:
-            if path == href or (path.startswith(href + "/") and section.key != "home"):
-                if best is None or len(href) > best[0]:
-                    best = (len(href), section.key)
+            inside = path.startswith(href + "/") and section.key != "home"
+            if (path == href or inside) and (best is None or len(href) > best[0]):
+                best = (len(href), section.key)
     return best[1] if best else None
 
 

@@ -226,9 +226,7 @@ async def read_step_up_fields(request: Request) -> tuple[str, str] | None:
 StepUpFields = Annotated[tuple[str, str] | None, Depends(read_step_up_fields)]
 
 
-def check_step_up(
-    request: Request, auth: CurrentAuth, db: Db, fields: StepUpFields = None
-) -> None:
+def check_step_up(request: Request, auth: CurrentAuth, db: Db, fields: StepUpFields = None) -> None:
     """Before releasing, signing or exporting: the user proved who they are a moment ago.
 
     Web sessions re-authenticate at /reauth, or give their password (and code) in the

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import importlib
+from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
 from urllib.parse import quote

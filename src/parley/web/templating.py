@@ -76,7 +76,9 @@ def _day(context: Context, value: Any, tz: str | None = None) -> str:
 
 @pass_context
 def _space(context: Context, value: Any, parties: Mapping[str, str] | None = None) -> Markup:
-    return formatting.space_badge(value, parties if parties is not None else context.get("party_names"))
+    return formatting.space_badge(
+        value, parties if parties is not None else context.get("party_names")
+    )
 
 
 @pass_context
