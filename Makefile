@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
+PORT ?= 8000
 
 .DEFAULT_GOAL := help
 
@@ -20,8 +21,8 @@ $(STAMP): pyproject.toml requirements/model.txt
 
 install: $(STAMP) ## Create .venv and install Parley with its development tools
 
-demo: $(STAMP) ## Load the illustrative Miami scenario into var/demo.db and serve it on :8000
-	$(BIN)/parley demo
+demo: $(STAMP) ## Load the illustrative Miami scenario into var/demo.db (wiped each run) and serve it on PORT (default 8000)
+	$(BIN)/parley demo --port $(PORT)
 
 serve: $(STAMP) ## Serve the database in PARLEY_DATABASE_URL (default var/parley.db)
 	$(BIN)/parley serve
@@ -44,6 +45,9 @@ format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
+screenshots: $(STAMP) browser ## Screenshots of the main pages at 1366 px and 390 px into docs/screenshots/ (Chromium)
+	PARLEY_SCREENSHOTS=1 $(BIN)/pytest -p no:cacheprovider -n 0 -q tests/browser/test_screenshots.py -k sqlite
+
 bench: $(STAMP) ## Run every benchmark and print the ratios against their baselines
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
@@ -54,4 +58,4 @@ reliability: $(STAMP) ## Long durability (kill -9, power cuts), API attack and l
 clean: ## Remove the virtual environment and local databases
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo serve browser test lint format bench reliability clean
+.PHONY: help install demo serve browser test lint format screenshots bench reliability clean

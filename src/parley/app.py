@@ -61,11 +61,12 @@ def include_routers(app: FastAPI) -> None:
     from parley.texts import views as texts_views
     from parley.texts import views_amendments as amendments_views
     from parley.timeline import views as timeline_views
-    from parley.web import views_auth, views_security_keys
+    from parley.web import views_auth, views_security_keys, views_tokens
 
     for module in (
         views_auth,
         views_security_keys,
+        views_tokens,
         views_admin,
         texts_views,
         amendments_views,

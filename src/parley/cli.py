@@ -552,11 +552,59 @@ def demo(
     for user in data.get("users", []):
         table.add_row(user["username"], user["password"], user.get("party") or "-", user["role"])
     _print(table)
+    _print(_demo_guide(data.get("users", []), port))
     if no_serve:
         _print(f"loaded {path}")
         return
     _print(f"serving http://127.0.0.1:{port}  (database {path})")
     serve(host="127.0.0.1", port=port, db=url)
+
+
+DEMO_SIGNING_PASSPHRASE = "demo-signing-2025"  # noqa: S105 - an illustrative demo value
+
+
+def _demo_guide(users: list[dict[str, Any]], port: int) -> str:
+    """What a newcomer needs after the table: whom to sign in as first, and what is wiped."""
+    first = next((u for u in users if u.get("username") == "mediator"), users[0] if users else None)
+    delegation = next(
+        (u for u in users if u.get("role") == "head" and u is not first and u.get("party")), None
+    )
+    lines = []
+    if first is not None:
+        lines.append(
+            f"Try first: sign in at http://127.0.0.1:{port}/login as [bold]{first['username']}[/]"
+            f" / {first['password']} (the mediator's team: it sees every space and runs the"
+            " optimizer)."
+        )
+    if delegation is not None:
+        lines.append(
+            f"Then as [bold]{delegation['username']}[/] / {delegation['password']} in another"
+            " browser profile, to see what one delegation sees."
+        )
+    lines.append(
+        "Signing keys: the scenario creates none. On the Texts page, \"Your delegation's signing"
+        '" key" makes one with any passphrase of 10 characters or more (for example'
+        f" {DEMO_SIGNING_PASSPHRASE}); give the same passphrase when you sign."
+    )
+    lines.append(
+        "The demo database var/demo.db is wiped and loaded again on every run of `parley demo`."
+    )
+    return "\n".join(lines)
+
+
+def _register_capabilities() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # Absent capability (the module or its package): skip; a broken import inside it raises.
+            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
+                raise
+            continue
+        module.register(app)
+
+
+_register_capabilities()
 
 
 def main() -> None:  # pragma: no cover - console entry point

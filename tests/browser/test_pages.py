@@ -142,21 +142,34 @@ def test_pages_send_a_strict_content_security_policy(
     assert blocked and not page.evaluate("window.__inlineRan === true")
 
 
-# Process navigation bar: link text -> the <h1> of the page it opens (None: process title).
-NAV = {
-    "Texts": "Negotiating texts",
-    "Positions": "Positions",
-    "Sessions": "Sessions",
-    "Statements": "Statements",
-    "Plan": "Implementation plan",
-    "Ledger": "Commitments ledger",
-    "Timeline": "History",
-    "Search": "Search",
-    "Review": "Review queue",
-    "Changes": "What changed",
-    "Audit log": "Audit log",
-    "Checkpoints": "Checkpoints",
+# The sections of the layout (parley.authz.navigation) and their menus: link text -> the <h1> of
+# the page it opens (None: the process title).
+NAV: dict[str, dict[str, str | None]] = {
+    "Home": {"Home": None},
+    "Texts": {"Texts": "Negotiating texts"},
+    "Positions": {
+        "Positions": "Positions",
+        "Convergence map": "Convergence map",
+        "Package optimizer": "Package optimizer",
+    },
+    "Meetings": {"Meetings": "Sessions"},
+    "Statements": {"Statements": "Statements", "Joint statements": "Joint statements"},
+    "Plan": {"Plan": "Implementation plan", "Implementation status": "Implementation status"},
+    "Ledger": {"Ledger": "Commitments ledger"},
+    "Record": {
+        "Timeline": "History",
+        "Sources": "Sources",
+        "Intake review": "Review queue",
+        "Submit a report": "Submit a report",
+    },
+    "Audit": {"Audit log": "Audit log", "Checkpoints": "Checkpoints"},
 }
+
+
+def _section_hrefs(page: Any) -> list[str]:
+    return page.locator("#sections a[href^='/p/']").evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"
+    )
 
 
 def test_navigation_links_work(
@@ -164,21 +177,30 @@ def test_navigation_links_work(
 ) -> None:
     page = sign_in("ukraine", P)
     watch.attach(page)
-    nav = page.locator("nav.process-nav")
-    title = nav.locator("a").first.inner_text()
-    expect(nav.get_by_role("link")).to_have_count(len(NAV) + 1)
-    for name, heading in NAV.items():
-        with page.expect_navigation() as info:
-            nav.get_by_role("link", name=name, exact=True).click()
-        response = info.value
-        assert response is not None and response.status == 200, f"{name}: {response}"
-        expect(page.locator("main h1")).to_have_text(heading)
-        watch.check(page, f"ukraine -> {name}")
+    title = page.locator("main h1").inner_text()
+    sections = page.locator("#sections > .navbar-nav > .nav-item > .nav-link")
+    assert [t.strip() for t in sections.all_inner_texts()] == list(NAV)
+    for section, links in NAV.items():
+        for name, heading in links.items():
+            toggle = page.locator("#sections .nav-link", has_text=section).first
+            if len(links) > 1:
+                toggle.click()
+                target = page.locator("#sections .dropdown-menu").get_by_role(
+                    "link", name=name, exact=True
+                )
+            else:
+                target = toggle
+            with page.expect_navigation() as info:
+                target.click()
+            response = info.value
+            assert response is not None and response.status == 200, f"{name}: {response}"
+            expect(page.locator("main h1")).to_have_text(heading or title)
+            watch.check(page, f"ukraine -> {section} -> {name}")
     with page.expect_navigation():
-        nav.get_by_role("link", name=title, exact=True).click()
+        page.locator("header .process-name").click()
     expect(page.locator("main h1")).to_have_text(title)
     with page.expect_navigation():
-        page.locator("header a.brand").click()
+        page.locator("header a.navbar-brand").click()
     expect(page.locator("main h1")).to_have_text("Processes")
     expect(page.locator("main").get_by_role("link", name=title)).to_be_visible()
     watch.check(page, "ukraine -> home")
@@ -186,12 +208,12 @@ def test_navigation_links_work(
 
 @pytest.mark.parametrize("username", ["mediator", "observer"])
 def test_navigation_of_other_personas(live_server: Any, sign_in: Any, username: str) -> None:
-    """The mediator and an observer get the same bar, and each of its links answers."""
+    """The mediator and an observer get their sections, and each of their links answers."""
     page = sign_in(username, P)
-    nav = page.locator("nav.process-nav")
-    names = nav.get_by_role("link").all_inner_texts()
-    assert names[1:] == list(NAV), names
-    for href in nav.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))"):
+    hrefs = _section_hrefs(page)
+    assert f"{P}/audit" in hrefs and f"{P}/positions" in hrefs
+    assert (f"{P}/intake" in hrefs) == (username == "mediator")  # observers cannot write
+    for href in hrefs:
         response = page.request.get(href)
         assert response.status == 200, f"{username}: {href} answered {response.status}"
 
@@ -206,6 +228,7 @@ def test_logout_ends_the_session(
     session = [c for c in old_cookies if c["name"].endswith("parley_session")]
     assert session and session[0]["httpOnly"] and session[0]["sameSite"] in ("Lax", "Strict")
 
+    page.get_by_role("button", name="account menu").click()
     with page.expect_navigation():
         page.get_by_role("button", name="Sign out").click()
     expect(page.locator("header .who").get_by_role("link", name="Sign in")).to_be_visible()

@@ -973,6 +973,22 @@ MATRIX: tuple[Row, ...] = (
         "/account/security-keys/00000000-0000-4000-8000-000000000000/remove",
         form={},
     ),
+    Row("GET", "/account/tokens", "-", SIGNED_IN_HTML),
+    Row(
+        "POST",
+        "/account/tokens",
+        "a new token of one's own",
+        codes("login 201 201 201 201 201 201 201"),
+        form={"name": "{persona} script"},
+    ),
+    Row(
+        "POST",
+        "/account/tokens/{token_id}/revoke",
+        "a made-up token id",
+        codes("login 404 404 404 404 404 404 404"),
+        "/account/tokens/00000000-0000-4000-8000-000000000000/revoke",
+        form={},
+    ),
     Row(
         "POST",
         "/login/security-key/options",

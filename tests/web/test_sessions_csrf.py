@@ -17,7 +17,7 @@ from parley.positions.models import Position
 from web.support import KEY, Canary, make_settings
 
 API = "/api/v1/processes"
-FAILURE = re.compile(r'<p class="error" role="alert">(.*?)</p>', re.S)
+FAILURE = re.compile(r'role="alert">.*?<div class="alert-text">(.*?)</div>', re.S)
 
 
 def _positions(canary: Canary) -> int:

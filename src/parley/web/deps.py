@@ -257,29 +257,65 @@ def _proves_itself(request: Request, auth: Auth, db: Session) -> bool:
     if auth.via != "token" or not request.headers.get("x-parley-password"):
         return False
     user = db.get(User, auth.user_id)
-    return user is not None and _header_secrets_ok(request, user)
+    return user is not None and _secrets_ok(
+        request,
+        user,
+        request.headers.get("x-parley-password", ""),
+        request.headers.get("x-parley-code", ""),
+    )
 
 
-def check_step_up(request: Request, auth: CurrentAuth, db: Db) -> None:
+async def read_step_up_fields(request: Request) -> tuple[str, str] | None:
+    """The password (and code) a confirmation dialog asked for, when the form carries them."""
+    if "form" not in request.headers.get("content-type", ""):
+        return None
+    form = await request.form()
+    password = form.get("step_up_password")
+    if not isinstance(password, str):
+        return None
+    code = form.get("step_up_code")
+    return password, code if isinstance(code, str) else ""
+
+
+StepUpFields = Annotated[tuple[str, str] | None, Depends(read_step_up_fields)]
+
+
+def check_step_up(request: Request, auth: CurrentAuth, db: Db, fields: StepUpFields = None) -> None:
     """Before releasing, signing or exporting: the user proved who they are a moment ago.
 
-    Web sessions re-authenticate at /reauth; API clients send ``X-Parley-Password`` (and
+    Web sessions re-authenticate at /reauth, or give their password (and code) in the
+    confirmation dialog of the action itself (``step_up_password``, ``step_up_code``: the
+    ``confirm`` macro with ``step_up=True``); API clients send ``X-Parley-Password`` (and
     ``X-Parley-Code`` when they use a second factor) with the request itself.
     """
     if auth.actor.is_anonymous or _acting(request, auth, db).stepped_up:
         return
-    raise StepUpRequired()
+    if auth.via != "cookie" or fields is None:
+        raise StepUpRequired()
+    from parley.auth.second_factor import enabled
+    from parley.auth.security_keys import has_keys
+
+    user = db.get(User, auth.user_id)
+    if user is None or (has_keys(db, user.id) and not enabled(db, user.id)):
+        raise StepUpRequired()  # the account's factor is its key: /reauth asks for it
+    if not _secrets_ok(request, user, *fields):
+        raise StepUpRequired()
+    with request_write_session(request) as w:  # fresh for the next few minutes too
+        from parley.auth.models import WebSession
+
+        web = w.get(WebSession, auth.session_key)
+        if web is not None:
+            web.reauthenticated_at = utcnow()
+    request.state.stepped_up = True
 
 
-def _header_secrets_ok(request: Request, user: User) -> bool:
-    """``X-Parley-Password`` (and ``X-Parley-Code``), throttled like every secret check."""
+def _secrets_ok(request: Request, user: User, password: str, code: str) -> bool:
+    """A password (and second-factor code) given again, throttled like every secret check."""
     from parley.auth import throttle
     from parley.auth.passwords import verify_password
     from parley.auth.second_factor import check_code, enabled
 
     settings = request.app.state.settings
-    password = request.headers.get("x-parley-password", "")
-    code = request.headers.get("x-parley-code", "")
 
     def check(session: Session) -> bool:
         if not verify_password(user.password_hash, password):
@@ -294,7 +330,7 @@ def _header_secrets_ok(request: Request, user: User) -> bool:
                 w,
                 user_id=user.id,
                 address=request.client.host if request.client else "unknown",
-                kind="step-up-header",
+                kind="step-up",
                 limits=throttle.Limits.of(settings),
                 check=lambda: check(w),
             )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.resources import files
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
@@ -104,8 +106,15 @@ def install(app: FastAPI) -> None:
         ]
         if wants_json(request):
             return JSONResponse({"detail": "Invalid input", "errors": errors}, status_code=422)
-        message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return render(request, "error.html", 422, title="Invalid input", message=message)
+        message = " ".join(plain_error(e) for e in exc.errors())
+        return render(
+            request,
+            "error.html",
+            422,
+            title="Please check what you entered",
+            message=message,
+            back=_back(request),
+        )
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> Response:
@@ -133,7 +142,14 @@ def install(app: FastAPI) -> None:
         )
         if wants_json(request):
             return JSONResponse({"detail": message}, status_code=409)
-        return render(request, "error.html", 409, title="Changed meanwhile", message=message)
+        return render(
+            request,
+            "error.html",
+            409,
+            title="Changed meanwhile",
+            message=message,
+            back=_back(request),
+        )
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -154,7 +170,54 @@ def install(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        return render(request, "error.html", exc.status_code, title="Error", message=exc.detail)
+        return render(
+            request,
+            "error.html",
+            exc.status_code,
+            title="Not done",
+            message=exc.detail,
+            back=_back(request),
+        )
+
+
+def _back(request: Request) -> tuple[str, str] | None:
+    """A link back to the page the user came from on this site (its form, typically)."""
+    referer = request.headers.get("referer", "")
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    if not referer.startswith(origin + "/"):
+        return None
+    path = referer[len(origin) :]
+    if path.split("?", 1)[0] == request.url.path and request.method == "GET":
+        return None
+    return ("Go back", path)
+
+
+def plain_error(error: Mapping[str, Any]) -> str:
+    """One validation error in plain words, naming the field as a person would."""
+    names = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form")]
+    field = (names[-1] if names else "the form").replace("_", " ")
+    context = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if kind == "missing":
+        return f"Enter the {field}."
+    if kind == "string_too_short":
+        return f"The {field} needs at least {context.get('min_length')} characters."
+    if kind == "string_too_long":
+        return f"The {field} can have at most {context.get('max_length')} characters."
+    if kind in ("int_parsing", "float_parsing", "decimal_parsing"):
+        return f"The {field} must be a number."
+    if kind.startswith(("date", "datetime")):
+        return f"The {field} must be a date like 2025-12-20."
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        limit = next(iter(context.values()), "")
+        word = "at least" if kind.startswith("greater") else "at most"
+        return f"The {field} must be {word} {limit}."
+    if kind == "string_pattern_mismatch":
+        return f"The {field} is not in the expected form."
+    if kind in ("enum", "literal_error"):
+        return f"Choose one of the offered {field} values."
+    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    return f"The {field}: {message}."
 
 
 def _not_found(request: Request) -> Response:

@@ -1,4 +1,5 @@
-// Parley's only script besides the vendored htmx: CSRF header for htmx requests, and live
+// Parley's only script besides the vendored htmx and Bootstrap (whose data attributes open
+// menus, collapses and confirmation dialogs): CSRF header for htmx requests, and live
 // updates from server-sent events (each event makes fragments marked hx-trigger="parley:change"
 // refresh themselves). No inline scripts anywhere, so the CSP can forbid them.
 (function () {
@@ -23,6 +24,11 @@
       window.Plotly.react(el, figure.data, figure.layout || {}, {displaylogo: false, responsive: true});
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    drawCharts(document);
+    // A form came back with errors: take the keyboard and the screen reader to their summary.
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) { summary.focus(); }
+  });
   document.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.detail.target); });
 })();
