@@ -116,3 +116,19 @@ def shared_miami(
     url, app, sessions = _shared_miami_db
     with ExitStack() as stack:
         yield Miami(url, app, sessions, stack)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "postgresql-rls"])
+def miami_web(
+    request: pytest.FixtureRequest, miami_templates: MiamiDatabases, tmp_path: Path
+) -> Iterator[Miami]:
+    """A fresh Miami database for web tests, also behind PostgreSQL's row-level security
+    (the app connected as a role that owns nothing, as tests/web does)."""
+    from web.support import make_settings
+
+    backend, _, wall = request.param.partition("-")
+    url, sessions = miami_templates.copy(backend, tmp_path)
+    app = create_app(make_settings(url, rls=wall == "rls"))
+    with ExitStack() as stack:
+        yield Miami(url, app, sessions, stack)
+    miami_templates.drop(url, app.state.engine)
