@@ -47,6 +47,18 @@ class Miami:
     def engine(self) -> sa.Engine:
         return self.app.state.engine  # type: ignore[no-any-return]
 
+    @property
+    def owner_engine(self) -> sa.Engine:
+        """The database owner's engine: sees every row, also behind row-level security (the
+        app's own engine then sees only what the signed-in user's context allows)."""
+        if "owner" not in self.__dict__:
+            from parley.db.engine import create_db_engine
+
+            engine = create_db_engine(self.url)
+            self.stack.callback(engine.dispose)
+            self.__dict__["owner"] = engine
+        return self.__dict__["owner"]  # type: ignore[no-any-return]
+
     def client(self, username: str | None) -> TestClient:
         """``None`` is anonymous. Server errors raise, so a test shows their traceback."""
         key = username or "(anonymous)"

@@ -40,7 +40,7 @@ QUOTE = "The European Union has committed $100 billion to Kyiv for the coming tw
 
 
 def _ids(m: Miami) -> dict[str, str]:
-    with read_session(m.engine) as session:
+    with read_session(m.owner_engine) as session:
         return {k: str(i) for k, i in session.execute(sa.select(Commitment.key, Commitment.id))}
 
 
@@ -49,7 +49,7 @@ def _post(m: Miami, user: str, path: str, body: dict[str, Any]) -> Any:
 
 
 def _events(m: Miami, key: str) -> list[FulfilmentEvent]:
-    with read_session(m.engine) as session:
+    with read_session(m.owner_engine) as session:
         return list(
             session.scalars(
                 sa.select(FulfilmentEvent)
@@ -112,7 +112,7 @@ def test_russia_cannot_patch_or_book_against_germanys_pledge(miami_web: Miami) -
         },
     )
     assert made.status_code == 403
-    with read_session(m.engine) as session:
+    with read_session(m.owner_engine) as session:
         title = session.scalar(sa.select(Commitment.title).where(Commitment.key == "de-recon"))
         assert title == "German contribution to the Ukraine Reconstruction Fund (hypothetical)"
         assert session.scalar(sa.select(Commitment.id).where(Commitment.key == "fake-de")) is None
@@ -181,7 +181,7 @@ def test_honoured_is_an_assessment_of_obligations_not_of_pledges(miami_web: Miam
     ceasefire = {**assessment, "kind": "breached", "commitment_id": ids["ru-ceasefire"]}
     assert _post(m, "ukraine", "fulfilment-events", ceasefire).status_code == 403
     assert _post(m, "mediator", "fulfilment-events", ceasefire).status_code == 201
-    with read_session(m.engine) as session:
+    with read_session(m.owner_engine) as session:
         status = session.scalar(sa.select(Commitment.status).where(Commitment.key == "ru-ceasefire"))
     assert str(status) == "breached"
     # Allocations are for pledges only.
@@ -269,7 +269,9 @@ def test_a_fulfilment_event_cites_its_evidence_from_the_api_and_the_form(miami_w
     eu = next(
         i for i in m.client("europe").get(f"{API}/ledger").json()["items"] if i["key"] == "eu-100bn"
     )
-    assert eu["events"][-1]["evidence"][0]["quote"] == QUOTE
+    cited = next(e for e in eu["events"] if e["occurred_on"] == "2025-12-23")
+    assert cited["evidence"][0]["quote"] == QUOTE
+    assert cited["evidence"][0]["source"] == "report-miami"
 
     # A quote that is not in the source is refused, naming the field.
     wrong = {**body, "evidence": [{"source": "report-miami", "quote": "Not in the report."}]}
