@@ -182,7 +182,9 @@ def test_honoured_is_an_assessment_of_obligations_not_of_pledges(miami_web: Miam
     assert _post(m, "ukraine", "fulfilment-events", ceasefire).status_code == 403
     assert _post(m, "mediator", "fulfilment-events", ceasefire).status_code == 201
     with read_session(m.owner_engine) as session:
-        status = session.scalar(sa.select(Commitment.status).where(Commitment.key == "ru-ceasefire"))
+        status = session.scalar(
+            sa.select(Commitment.status).where(Commitment.key == "ru-ceasefire")
+        )
     assert str(status) == "breached"
     # Allocations are for pledges only.
     money = {

@@ -146,7 +146,7 @@ def test_a_status_claim_cites_evidence_from_the_api_and_the_form(miami_web: Miam
     assert _post(m, "ukraine", "status-claims", body).status_code == 201
     data = m.client("ukraine").get(f"{API}/status").json()
     row = next(r for r in data["rows"] if r["label"] == "prisoners")
-    assert row["cells"]["UA"]["evidence"][0]["quote"] == QUOTE
+    assert row["claims"]["UA"]["evidence"][0]["quote"] == QUOTE
 
     wrong = {**body, "evidence": [{"source": "monitor-note", "quote": "Not in the note."}]}
     refused = _post(m, "ukraine", "status-claims", wrong)

@@ -29,8 +29,14 @@ from sqlalchemy.orm import Session
 from parley.audit.records import audited_add, audited_update
 from parley.authz import Actor, widens
 from parley.authz.owners import columns_in, party_owners, select_in, visible_by_key
+from parley.authz.permissions import Forbidden
 from parley.authz.rules import Subject, require_action
-from parley.authz.scope import get_visible_in, require_writable_space, visible_reference
+from parley.authz.scope import (
+    can_write_in,
+    get_visible_in,
+    require_writable_space,
+    visible_reference,
+)
 from parley.authz.visibility import INTERNAL
 from parley.commitments.models import (
     Commitment,
@@ -186,6 +192,8 @@ def record_commitment(
     session: Session, *, actor: Actor, process: Process, data: CommitmentIn
 ) -> Commitment:
     """A new pledge, guarantee or obligation (audited as ``commitment:create``)."""
+    if not can_write_in(actor, process.id):
+        raise Forbidden("read only")
     donor_id = _party_id(session, actor, process, data.donor, "donor")
     require_action(
         actor,

@@ -38,21 +38,21 @@ class EvidenceIn(BaseModel):
 def _span(item: EvidenceIn, text: str, field: str) -> tuple[int, int]:
     if item.start is not None or item.end is not None:
         if item.start is None or item.end is None:
-            raise InputError("give both start and end, or a quote", field=field)
+            raise InputError("give both start and end, or a quote", field=f"{field}.start")
         if not item.start < item.end <= len(text):
             raise InputError(
                 f"the span {item.start}–{item.end} is not inside the source "
                 f"({len(text)} characters)",
-                field=field,
+                field=f"{field}.start",
             )
         if item.quote is not None and text[item.start : item.end] != item.quote:
-            raise InputError("the quote is not the text at start–end", field=field)
+            raise InputError("the quote is not the text at start–end", field=f"{field}.quote")
         return item.start, item.end
     if item.quote is None:
-        raise InputError("give a quote from the source, or start and end", field=field)
+        raise InputError("give a quote from the source, or start and end", field=f"{field}.quote")
     at = text.find(item.quote)
     if at < 0:
-        raise InputError("the quote is not in the source's text", field=field)
+        raise InputError("the quote is not in the source's text", field=f"{field}.quote")
     return at, at + len(item.quote)
 
 
