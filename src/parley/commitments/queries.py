@@ -264,7 +264,7 @@ def ledger(session: Session, actor: Actor, process: Process) -> Ledger:
     )
     ids = [c.id for c in commitments]
     by_id = {c.id: c for c in commitments}
-    parties = dict(session.execute(columns_in(actor, Party, process.id, Party.id, Party.key)).all())
+    parties: dict[uuid.UUID, str] = dict(session.execute(columns_in(actor, Party, process.id, Party.id, Party.key)).all())
     rows: dict[uuid.UUID, list[FulfilmentEvent]] = defaultdict(list)
     if ids:
         for e in session.scalars(
@@ -293,7 +293,7 @@ def ledger(session: Session, actor: Actor, process: Process) -> Ledger:
     steps: dict[uuid.UUID, list[str]] = defaultdict(list)
     if ids:
         readable = visible_provisions(session, actor, process.id)
-        step_keys = dict(
+        step_keys: dict[uuid.UUID, str] = dict(
             session.execute(columns_in(actor, Step, process.id, Step.id, Step.key)).all()
         )
         for cid, provision_id, step_id in session.execute(

@@ -13,7 +13,6 @@ from parley.intake.evidence import EvidenceIn
 
 KEY = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 CURRENCY = r"^[A-Z]{3}$"
-MONEY = {"ge": 0, "max_digits": 20, "decimal_places": 2}
 
 
 class _In(BaseModel):
@@ -28,7 +27,7 @@ class CommitmentIn(_In):
     title: str = Field(min_length=1, max_length=300)
     donor: str | None = Field(None, max_length=32)
     recipient: str | None = Field(None, max_length=32)
-    amount: Decimal | None = Field(None, **MONEY)  # type: ignore[arg-type]
+    amount: Decimal | None = Field(None, ge=0, max_digits=20, decimal_places=2)
     currency: str | None = Field(None, pattern=CURRENCY)
     period_start: date | None = None
     period_end: date | None = None
@@ -59,7 +58,7 @@ class FulfilmentIn(_In):
 
     commitment_id: uuid.UUID
     kind: Literal["pledged", "allocated", "delivered", "honoured", "breached"]
-    amount: Decimal | None = Field(None, **MONEY)  # type: ignore[arg-type]
+    amount: Decimal | None = Field(None, ge=0, max_digits=20, decimal_places=2)
     currency: str | None = Field(None, pattern=CURRENCY)
     occurred_on: date
     note: str = ""

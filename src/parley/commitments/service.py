@@ -238,7 +238,7 @@ def update_commitment(
     )
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     audited_update(session, obj, changes, actor=actor, action="commitment:update")
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 # --------------------------------------------------------------------------- events
