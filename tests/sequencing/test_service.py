@@ -21,15 +21,18 @@ from parley.audit.models import AuditEvent
 from parley.authz.permissions import Forbidden
 from parley.db.engine import read_session, write_session
 from parley.errors import InputError
-from parley.records import WRITABLE, create_record
 from parley.sequencing.queries import PLAN_START, deadlines, process_plan, status_board
 from parley.sequencing.service import (
     ConstraintIn,
     ConstraintUpdate,
     MilestoneIn,
     SequencingError,
+    StatusClaimIn,
+    StepIn,
     add_constraint,
     add_milestone,
+    add_step,
+    record_claim,
     remove_constraint,
     update_constraint,
 )
@@ -65,14 +68,12 @@ def _plan(m: Miami, username: str | None) -> Any:
 
 
 def _private_step(m: Miami, username: str, key: str, space: str) -> None:
-    writable = WRITABLE["steps"]
     with write_session(m.engine) as session:
-        create_record(
+        add_step(
             session,
             actor=m.actor(username),
             process=m.process(session),
-            writable=writable,
-            data=writable.create.model_validate(
+            data=StepIn.model_validate(
                 {"key": key, "title": f"Illustrative {key}", "min_days": 5, "space": space}
             ),
         )
@@ -337,17 +338,15 @@ def test_contradictory_claims_stand_side_by_side_on_the_status_board(shared_miam
 def test_the_status_board_never_shows_a_claim_from_a_space_the_reader_cannot_see(
     miami: Miami,
 ) -> None:
-    writable = WRITABLE["status-claims"]
     with read_session(miami.engine) as session:
         pp = process_plan(session, miami.actor("russia"), miami.process(session))
     step_id = next(s.id for s in pp.steps if s.key == "withdrawal")
     with write_session(miami.engine) as session:
-        create_record(
+        record_claim(
             session,
             actor=miami.actor("russia"),
             process=miami.process(session),
-            writable=writable,
-            data=writable.create.model_validate(
+            data=StatusClaimIn.model_validate(
                 {
                     "step_id": str(step_id),
                     "status": "completed",
