@@ -378,7 +378,7 @@ def scenario_load(file: Path, db: DbOption = None) -> None:
     """Validate FILE, then load the whole process in one transaction (or nothing at all)."""
     from parley.authz import Actor
     from parley.db.engine import write_session
-    from parley.scenario.loader import ProcessExists, load_scenario
+    from parley.scenario.loader import ScenarioRefused, load_scenario
 
     data = _read_scenario(file)
     engine = open_engine(db, create=True)
@@ -386,7 +386,7 @@ def scenario_load(file: Path, db: DbOption = None) -> None:
         with write_session(engine) as session:
             process = load_scenario(session, data, actor=Actor.system("cli:scenario-load"))
             key = process.key
-    except ProcessExists as exc:
+    except ScenarioRefused as exc:
         raise fail(str(exc)) from None
     _print(f"loaded process [bold]{key}[/bold] from {file}")
 

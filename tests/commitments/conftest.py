@@ -3,5 +3,6 @@
 from commitments import miami as fixtures
 
 miami = fixtures.miami
+miami_web = fixtures.miami_web
 _shared_miami_db = fixtures._shared_miami_db
 shared_miami = fixtures.shared_miami

@@ -47,6 +47,18 @@ class Miami:
     def engine(self) -> sa.Engine:
         return self.app.state.engine  # type: ignore[no-any-return]
 
+    @property
+    def owner_engine(self) -> sa.Engine:
+        """The database owner's engine: sees every row, also behind row-level security (the
+        app's own engine then sees only what the signed-in user's context allows)."""
+        if "owner" not in self.__dict__:
+            from parley.db.engine import create_db_engine
+
+            engine = create_db_engine(self.url)
+            self.stack.callback(engine.dispose)
+            self.__dict__["owner"] = engine
+        return self.__dict__["owner"]  # type: ignore[no-any-return]
+
     def client(self, username: str | None) -> TestClient:
         """``None`` is anonymous. Server errors raise, so a test shows their traceback."""
         key = username or "(anonymous)"
@@ -116,3 +128,19 @@ def shared_miami(
     url, app, sessions = _shared_miami_db
     with ExitStack() as stack:
         yield Miami(url, app, sessions, stack)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "postgresql-rls"])
+def miami_web(
+    request: pytest.FixtureRequest, miami_templates: MiamiDatabases, tmp_path: Path
+) -> Iterator[Miami]:
+    """A fresh Miami database for web tests, also behind PostgreSQL's row-level security
+    (the app connected as a role that owns nothing, as tests/web does)."""
+    from web.support import make_settings
+
+    backend, _, wall = request.param.partition("-")
+    url, sessions = miami_templates.copy(backend, tmp_path)
+    app = create_app(make_settings(url, rls=wall == "rls"))
+    with ExitStack() as stack:
+        yield Miami(url, app, sessions, stack)
+    miami_templates.drop(url, app.state.engine)

@@ -32,8 +32,9 @@ from parley.commitments.queries import (
     rate,
     summarise,
 )
+from parley.commitments.schemas import CommitmentIn
+from parley.commitments.service import record_commitment
 from parley.db.engine import read_session
-from parley.records.writes import WRITABLE, create_record
 
 API = f"/api/v1/processes/{KEY}"
 PAGE = f"/p/{KEY}"
@@ -58,16 +59,14 @@ def test_linking_is_refused_to_anonymous_other_parties_and_viewers(miami: Miami)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
 
     # Ukraine's private pledge is invisible to Russia: 404, exactly like a made-up id.
-    writable = WRITABLE["commitments"]
     from parley.db.engine import write_session
 
     with write_session(miami.engine) as session:
-        private = create_record(
+        private = record_commitment(
             session,
             actor=miami.actor("ukraine"),
             process=miami.process(session),
-            writable=writable,
-            data=writable.create.model_validate(
+            data=CommitmentIn.model_validate(
                 {
                     "key": "ua-private-pledge",
                     "kind": "pledge",

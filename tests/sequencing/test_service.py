@@ -20,15 +20,19 @@ from commitments.miami import Miami
 from parley.audit.models import AuditEvent
 from parley.authz.permissions import Forbidden
 from parley.db.engine import read_session, write_session
-from parley.records.writes import WRITABLE, create_record
+from parley.errors import InputError
 from parley.sequencing.queries import PLAN_START, deadlines, process_plan, status_board
 from parley.sequencing.service import (
     ConstraintIn,
     ConstraintUpdate,
     MilestoneIn,
     SequencingError,
+    StatusClaimIn,
+    StepIn,
     add_constraint,
     add_milestone,
+    add_step,
+    record_claim,
     remove_constraint,
     update_constraint,
 )
@@ -64,14 +68,12 @@ def _plan(m: Miami, username: str | None) -> Any:
 
 
 def _private_step(m: Miami, username: str, key: str, space: str) -> None:
-    writable = WRITABLE["steps"]
     with write_session(m.engine) as session:
-        create_record(
+        add_step(
             session,
             actor=m.actor(username),
             process=m.process(session),
-            writable=writable,
-            data=writable.create.model_validate(
+            data=StepIn.model_validate(
                 {"key": key, "title": f"Illustrative {key}", "min_days": 5, "space": space}
             ),
         )
@@ -197,7 +199,8 @@ def test_party_a_analysis_ignores_party_b_private_constraint_and_step(miami: Mia
 
 def test_references_and_spaces_are_checked_against_the_visible_plan(miami: Miami) -> None:
     _private_step(miami, "russia", "ru-hidden", "party:RU")
-    base = {"key": "k-new", "min": 0, "space": "participants"}
+    # Ukraine's own plan, in its own space (the shared plan is the mediator's).
+    base = {"key": "k-new", "min": 0, "space": "party:UA"}
     cases = {
         "ru-hidden.start": "from: unknown event 'ru-hidden.start'",
         "never-heard-of.start": "from: unknown event 'never-heard-of.start'",
@@ -220,7 +223,7 @@ def test_references_and_spaces_are_checked_against_the_visible_plan(miami: Miami
     _private_step(miami, "ukraine", "ua-own", "party:UA")
     ends = {"from": "signing", "to": "ua-own.start", "min": 0}
     with pytest.raises(SequencingError, match=r"^space: 'ua-own' \(to\) is in party:UA"):
-        _add(miami, "ukraine", key="ua-wide", space="participants", **ends)
+        _add(miami, "ukraine", key="ua-wide", space="party:UA+mediator", **ends)
     edit = _add(miami, "ukraine", key="ua-narrow", space="party:UA", **ends)
     assert edit.result.consistent and edit.record.space == "party:UA"
 
@@ -229,20 +232,20 @@ def test_bounds_and_keys_are_validated(shared_miami: Miami) -> None:
     miami = shared_miami
     ends = {"from": "signing", "to": "ceasefire.start"}
     with pytest.raises(SequencingError, match=r"^min: 10 is greater than max 5"):
-        _add(miami, "ukraine", key="k1", min=10, max=5, space="participants", **ends)
+        _add(miami, "mediator", key="k1", min=10, max=5, space="participants", **ends)
     with pytest.raises(SequencingError, match=r"^min: give a minimum, a maximum or both"):
-        _add(miami, "ukraine", key="k1", space="participants", **ends)
+        _add(miami, "mediator", key="k1", space="participants", **ends)
     with pytest.raises(SequencingError, match=r"^to: the same event as from"):
         _add(
             miami,
-            "ukraine",
+            "mediator",
             key="k1",
             min=1,
             space="participants",
             **{"from": "signing", "to": "signing"},
         )
     with pytest.raises(SequencingError, match=r"^key: not available"):
-        _add(miami, "ukraine", key="signing-ceasefire", min=1, space="participants", **ends)
+        _add(miami, "mediator", key="signing-ceasefire", min=1, space="participants", **ends)
 
 
 def test_viewers_and_observers_may_not_write(shared_miami: Miami) -> None:
@@ -250,8 +253,10 @@ def test_viewers_and_observers_may_not_write(shared_miami: Miami) -> None:
     for who in ("ukraine-viewer", "observer"):
         with pytest.raises(Forbidden):
             _add(miami, who, **ELECTIONS_EARLY)
-    with pytest.raises(Forbidden):  # a party may not write in another party's space
+    with pytest.raises(InputError, match="^space: you cannot write in this space"):
         _add(miami, "ukraine", **ELECTIONS_EARLY | {"space": "party:RU"})
+    with pytest.raises(Forbidden):  # the shared plan is the mediator's
+        _add(miami, "ukraine", **ELECTIONS_EARLY)
 
 
 def test_an_earlier_dated_milestone_becomes_day_zero(miami: Miami) -> None:
@@ -333,17 +338,15 @@ def test_contradictory_claims_stand_side_by_side_on_the_status_board(shared_miam
 def test_the_status_board_never_shows_a_claim_from_a_space_the_reader_cannot_see(
     miami: Miami,
 ) -> None:
-    writable = WRITABLE["status-claims"]
     with read_session(miami.engine) as session:
         pp = process_plan(session, miami.actor("russia"), miami.process(session))
     step_id = next(s.id for s in pp.steps if s.key == "withdrawal")
     with write_session(miami.engine) as session:
-        create_record(
+        record_claim(
             session,
             actor=miami.actor("russia"),
             process=miami.process(session),
-            writable=writable,
-            data=writable.create.model_validate(
+            data=StatusClaimIn.model_validate(
                 {
                     "step_id": str(step_id),
                     "status": "completed",

@@ -216,8 +216,8 @@ def test_a_contradicting_constraint_from_the_form_is_explained_inline(miami: Mia
 
 
 def test_bad_constraint_input_names_the_field(shared_miami: Miami) -> None:
-    client = shared_miami.client("ukraine")
-    csrf = shared_miami.csrf("ukraine")
+    client = shared_miami.client("mediator")
+    csrf = shared_miami.csrf("mediator")
     response = client.post(
         f"{API}/constraints", json=CONTRADICTION | {"to": "electons.start"}, headers=csrf
     )
@@ -229,7 +229,7 @@ def test_bad_constraint_input_names_the_field(shared_miami: Miami) -> None:
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "colour"
     form = shared_miami.form(
-        "ukraine",
+        "mediator",
         key="bad",
         from_ref="signing",
         to_ref="signing",

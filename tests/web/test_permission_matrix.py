@@ -85,6 +85,9 @@ class RecordKind:
     form: dict[str, Any] | None = None  # form body to create, when its names differ from JSON
     form_change: dict[str, Any] | None = None
     refers: bool = False  # create refers to a participants record (422 for who cannot see it)
+    # The API answers to create, when the rules table (parley.authz.rules) narrows who may:
+    # e.g. the shared plan is the mediator's. The form's are the same with 303 for 201.
+    create_codes: str = ""
 
 
 RECORD_KINDS: dict[str, RecordKind] = {
@@ -120,16 +123,20 @@ RECORD_KINDS: dict[str, RecordKind] = {
         "statements:CANARY-AAA-STATEMENT-KEY",
         {"place": "edited"},
     ),
+    # A pledge is recorded by the donor's delegation (AAA) or the mediator.
     "commitments": RecordKind(
         {
             "key": "matrix-commitment-{persona}",
             "kind": "pledge",
             "title": "Matrix pledge",
+            "donor": "AAA",
             "space": "participants",
         },
         "commitments:CANARY-AAA-COMMITMENT-KEY",
         {"conditions": "edited"},
+        create_codes="401 201 201 403 403 403 403 403",
     ),
+    # An event of AAA's participants pledge: AAA's books, or the mediator's.
     "fulfilment-events": RecordKind(
         {
             "commitment_id": "{commitments:CANARY-PARTS-COMMITMENT-KEY}",
@@ -137,12 +144,16 @@ RECORD_KINDS: dict[str, RecordKind] = {
             "occurred_on": "2026-01-05",
         },
         refers=True,
+        create_codes="401 201 201 403 403 403 422 422",
     ),
+    # The shared plan is the mediator's (AAA edits its own step in party:AAA).
     "steps": RecordKind(
         {"key": "matrix-step-{persona}", "title": "Matrix step", "space": "participants"},
         "steps:CANARY-AAA-STEP-KEY",
         {"description": "edited"},
+        create_codes="401 201 403 403 403 403 403 403",
     ),
+    # Each delegation claims for itself; who cannot write is refused before the reference.
     "status-claims": RecordKind(
         {
             "step_id": "{steps:CANARY-PARTS-STEP-KEY}",
@@ -153,11 +164,13 @@ RECORD_KINDS: dict[str, RecordKind] = {
         "status-claims:CANARY-AAA-STATUS-CLAIM-NOTE",
         {"note": "edited"},
         refers=True,
+        create_codes="401 201 201 403 201 403 403 403",
     ),
     "milestones": RecordKind(
         {"key": "matrix-milestone-{persona}", "title": "Matrix milestone", "space": "participants"},
         "milestones:CANARY-AAA-MILESTONE-KEY",
         {"title": "edited"},
+        create_codes="401 201 403 403 403 403 403 403",
     ),
     "constraints": RecordKind(
         {
@@ -170,6 +183,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
         },
         "constraints:CANARY-AAA-CONSTRAINT-KEY",
         {"explanation": "edited"},
+        create_codes="401 201 403 403 403 403 403 403",
         form={
             "key": "matrix-constraint-{persona}-form",
             "from_ref": "CANARY-PARTS-MILESTONE-KEY",
@@ -199,20 +213,24 @@ def record_rows() -> list[Row]:
             k: str(v) + ("-form" if k == "key" else "") for k, v in kind.create.items()
         }
         what = ", referring to a participants one" if kind.refers else ", in participants"
+        create = kind.create_codes or f"401 201 201 403 201 403 {outsider} {outsider}"
+        as_form = " ".join(
+            {"401": "login", "201": "303"}.get(code, code) for code in create.split()
+        )
         rows += [
             Row("GET", f"{page}/new", "-", codes("login 200 200 403 200 403 403 403")),
             Row(
                 "POST",
                 api,
                 "a new record" + what,
-                codes(f"401 201 201 403 201 403 {outsider} {outsider}"),
+                codes(create),
                 json=kind.create,
             ),
             Row(
                 "POST",
                 page,
                 "the same, as a form",
-                codes(f"login 303 303 403 303 403 {outsider} {outsider}"),
+                codes(as_form),
                 form=form,
             ),
         ]

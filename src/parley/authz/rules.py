@@ -97,6 +97,9 @@ def _r(
     return Rule(kind, action, frozenset(who), frozenset(states), step_up, note)
 
 
+# Shared plan records are the mediator's; a delegation keeps its own plan in its own space.
+PLAN_OWNER = "owner: the delegation whose own space (party:X, party:X+mediator) holds it"
+
 RULES: tuple[Rule, ...] = (
     # --- every kind ---
     _r(
@@ -163,17 +166,25 @@ RULES: tuple[Rule, ...] = (
         note="once every signatory signed; widens to public",
     ),
     # --- commitments --------------------------------------------------------------------------
-    _r("commitment", "record", OWN, M, note="owner: the donor's delegation"),
-    _r("commitment", "update", OWN, M, states=("pledged",)),
-    _r("fulfilment", "record", OWN, M, note="allocations and deliveries; owner: the donor"),
+    _r(
+        "commitment",
+        "record",
+        OWN,
+        M,
+        note="owner: the donor's delegation, or the delegation of a coalition the donor is in",
+    ),
+    _r("commitment", "update", OWN, M, states=("pledged",), note="terms, before any money moved"),
+    _r("commitment", "link", OWN, M, note="tie to a provision or a step"),
+    _r("fulfilment", "record", OWN, M, note="pledged, allocated, delivered; owner: the donor's"),
     _r("fulfilment", "assess", MON, M, note="honoured or breached: a neutral assessment"),
     # --- sequencing ---------------------------------------------------------------------------
-    _r("step", "create", M),
-    _r("step", "update", M),
-    _r("milestone", "create", M),
-    _r("milestone", "update", M),
-    _r("constraint", "create", M),
-    _r("constraint", "update", M),
+    _r("step", "create", M, OWN, note=PLAN_OWNER),
+    _r("step", "update", M, OWN, note=PLAN_OWNER),
+    _r("milestone", "create", M, OWN, note=PLAN_OWNER),
+    _r("milestone", "update", M, OWN, note=PLAN_OWNER),
+    _r("constraint", "create", M, OWN, note=PLAN_OWNER),
+    _r("constraint", "update", M, OWN, note=PLAN_OWNER),
+    _r("constraint", "remove", M, OWN, note=PLAN_OWNER),
     _r("status-claim", "claim", OWN, note="a party's own claim about a step; owner: the claimant"),
     _r("status-claim", "assess", MON, M, note="the neutral assessment"),
     # --- record and intake --------------------------------------------------------------------

@@ -43,11 +43,17 @@ class Commitment(ProcessScoped, Spaced, Timestamped, Base):
     period_text: Mapped[str] = mapped_column(sa.String(200), default="")
     obligation_text: Mapped[str] = mapped_column(sa.Text, default="")
     conditions: Mapped[str] = mapped_column(sa.Text, default="")
+    # Follows from the events (``commitments.service.status_from``); never an input.
     status: Mapped[FulfilmentKind] = enum_column(FulfilmentKind, default=FulfilmentKind.PLEDGED)
 
 
 class FulfilmentEvent(ProcessScoped, Spaced, Base):
-    """pledged → allocated → delivered (or honoured / breached), each with its own evidence."""
+    """pledged → allocated → delivered (or honoured / breached), each with its own evidence.
+
+    An amount in another currency than the pledge's carries its conversion (``rate`` pledge
+    currency units per unit of ``currency``, as of ``rate_on``, from ``rate_source``); an
+    allocation beyond the pledge or a delivery beyond the allocation carries ``overrun_reason``.
+    """
 
     __tablename__ = "fulfilment_events"
 
@@ -59,6 +65,10 @@ class FulfilmentEvent(ProcessScoped, Spaced, Base):
     currency: Mapped[str | None] = mapped_column(sa.String(3))
     occurred_on: Mapped[date]
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    overrun_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    rate: Mapped[Decimal | None] = mapped_column(sa.Numeric(20, 10))
+    rate_on: Mapped[date | None]
+    rate_source: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
 
 class CommitmentLink(ProcessScoped, Base):

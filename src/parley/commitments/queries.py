@@ -7,7 +7,9 @@ no market data and must work offline).
 
 What counts as *pledged* for a commitment: its own ``amount`` when it has one, otherwise the sum
 of its ``pledged`` events. *Allocated* and *delivered* are the sums of those events. A pledge
-restated by a ``pledged`` event is therefore not counted twice.
+restated by a ``pledged`` event is therefore not counted twice. An event in another currency
+than its pledge's counts in the pledge's currency at the event's own recorded rate (shown next
+to the original amount, as converted); two pledges' currencies are never pooled.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from parley.authz import Actor, visible
-from parley.authz.visibility import SCOPED
+from parley.authz import Actor
+from parley.authz.owners import columns_in, select_in
 from parley.commitments.models import Commitment, CommitmentLink, FulfilmentEvent
+from parley.commitments.service import in_pledge_currency, status_from
+from parley.intake.evidence import evidence_for
 from parley.processes.models import Party, Process
 from parley.sequencing.models import Step
-from parley.sequencing.queries import scoped, visible_provisions
+from parley.sequencing.queries import visible_provisions
 
 STAGES = ("pledged", "allocated", "delivered")
 
@@ -90,6 +94,13 @@ class LedgerEvent:
     occurred_on: date
     note: str
     space: str
+    overrun_reason: str = ""
+    rate: Decimal | None = None
+    rate_on: date | None = None
+    rate_source: str = ""
+    converted: Decimal | None = None  # the amount in the pledge's currency, when converted
+    converted_currency: str | None = None
+    evidence: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,7 +111,52 @@ class LedgerEvent:
             "occurred_on": self.occurred_on.isoformat(),
             "note": self.note,
             "space": self.space,
+            "overrun_reason": self.overrun_reason,
+            "conversion": (
+                None
+                if self.converted is None
+                else {
+                    "rate": _plain(self.rate),
+                    "on": self.rate_on.isoformat() if self.rate_on else None,
+                    "source": self.rate_source,
+                    "amount": str(self.converted),
+                    "currency": self.converted_currency,
+                }
+            ),
+            "evidence": list(self.evidence),
         }
+
+
+def _plain(value: Decimal | None) -> str | None:
+    """A rate without trailing zeros: ``1.1700000000`` is ``1.17``."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _ledger_event(
+    e: FulfilmentEvent, base: str | None, evidence: list[dict[str, Any]]
+) -> LedgerEvent:
+    converted, currency = (None, None)
+    if e.rate is not None and e.amount is not None and base and e.currency != base:
+        converted, currency = in_pledge_currency(e, base)
+    return LedgerEvent(
+        str(e.id),
+        str(e.kind),
+        e.amount,
+        e.currency,
+        e.occurred_on,
+        e.note,
+        e.space,
+        e.overrun_reason or "",
+        e.rate,
+        e.rate_on,
+        e.rate_source or "",
+        converted,
+        currency,
+        tuple(evidence),
+    )
 
 
 @dataclass(frozen=True)
@@ -118,7 +174,7 @@ class LedgerEntry:
     period_text: str
     conditions: str
     obligation_text: str
-    status: str  # the latest visible event's kind, else the commitment's own status
+    status: str  # follows from the events (commitments.service.status_from)
     space: str
     events: tuple[LedgerEvent, ...] = ()
     provisions: tuple[str, ...] = ()  # "document/wid"
@@ -129,7 +185,8 @@ class LedgerEntry:
         return sorted({p.split("/", 1)[0] for p in self.provisions})
 
     def stages(self) -> Totals:
-        """``currency -> stage -> amount`` for this commitment (see the module docstring)."""
+        """``currency -> stage -> amount`` for this commitment (see the module docstring): a
+        converted event counts in the pledge's currency, at its own recorded rate."""
         out: Totals = defaultdict(lambda: defaultdict(Decimal))
         if self.amount is not None and self.currency:
             out[self.currency]["pledged"] += self.amount
@@ -138,7 +195,10 @@ class LedgerEntry:
                 continue
             if e.kind == "pledged" and self.amount is not None:
                 continue  # the commitment's own amount already is the pledge
-            out[e.currency][e.kind] += e.amount
+            if e.converted is not None and e.converted_currency:
+                out[e.converted_currency][e.kind] += e.converted
+            else:
+                out[e.currency][e.kind] += e.amount
         return {c: {s: v.get(s, Decimal(0)) for s in STAGES} for c, v in out.items()}
 
     def to_json(self) -> dict[str, Any]:
@@ -199,39 +259,44 @@ def ledger(session: Session, actor: Actor, process: Process) -> Ledger:
     """
     order = {"pledge": 0, "guarantee": 1, "obligation": 2}
     commitments = sorted(
-        session.scalars(scoped(actor, Commitment, process.id)),
+        session.scalars(select_in(actor, Commitment, process.id)),
         key=lambda c: (order.get(str(c.kind), 9), c.key),
     )
     ids = [c.id for c in commitments]
-    parties = dict(
-        session.execute(
-            sa.select(Party.id, Party.key)
-            .where(Party.process_id == process.id, visible(actor, Party))
-            .execution_options(**{SCOPED: True})
-        ).all()
+    by_id = {c.id: c for c in commitments}
+    parties: dict[uuid.UUID, str] = dict(
+        session.execute(columns_in(actor, Party, process.id, Party.id, Party.key)).all()
     )
-    events: dict[uuid.UUID, list[LedgerEvent]] = defaultdict(list)
+    rows: dict[uuid.UUID, list[FulfilmentEvent]] = defaultdict(list)
     if ids:
         for e in session.scalars(
-            scoped(actor, FulfilmentEvent, process.id)
+            select_in(actor, FulfilmentEvent, process.id)
             .where(FulfilmentEvent.commitment_id.in_(ids))
             .order_by(FulfilmentEvent.occurred_on, FulfilmentEvent.id)
         ):
-            events[e.commitment_id].append(
-                LedgerEvent(
-                    str(e.id), str(e.kind), e.amount, e.currency, e.occurred_on, e.note, e.space
-                )
-            )
+            rows[e.commitment_id].append(e)
+    cited = evidence_for(
+        session,
+        actor,
+        process.id,
+        FulfilmentEvent.__tablename__,
+        [e.id for found in rows.values() for e in found],
+    )
+    events: dict[uuid.UUID, list[LedgerEvent]] = {}
+    statuses: dict[uuid.UUID, str] = {}
+    for cid, found in rows.items():
+        c = by_id[cid]
+        base = c.currency or next(
+            (e.currency for e in found if str(e.kind) == "pledged" and e.currency), None
+        )
+        events[cid] = [_ledger_event(e, base, cited.get(e.id, [])) for e in found]
+        statuses[cid] = str(status_from(str(c.kind), found))
     provisions: dict[uuid.UUID, list[str]] = defaultdict(list)
     steps: dict[uuid.UUID, list[str]] = defaultdict(list)
     if ids:
         readable = visible_provisions(session, actor, process.id)
-        step_keys = dict(
-            session.execute(
-                sa.select(Step.id, Step.key)
-                .where(Step.process_id == process.id, visible(actor, Step))
-                .execution_options(**{SCOPED: True})
-            ).all()
+        step_keys: dict[uuid.UUID, str] = dict(
+            session.execute(columns_in(actor, Step, process.id, Step.id, Step.key)).all()
         )
         for cid, provision_id, step_id in session.execute(
             sa.select(
@@ -261,7 +326,7 @@ def ledger(session: Session, actor: Actor, process: Process) -> Ledger:
                 c.period_text,
                 c.conditions,
                 c.obligation_text,
-                own[-1].kind if own else str(c.status),
+                statuses.get(c.id, str(status_from(str(c.kind), []))),
                 c.space,
                 tuple(own),
                 tuple(sorted(set(provisions.get(c.id, [])))),
@@ -346,16 +411,6 @@ def convert(by_currency: Totals, target: str) -> Conversion:
     return Conversion(target, lines, None if missing else total, missing)
 
 
-def money(amount: Decimal | None, currency: str | None) -> str:
-    """``USD 100,000,000,000`` (cents only when there are any)."""
-    if amount is None:
-        return ""
-    text = f"{amount:,.2f}"
-    if text.endswith(".00"):
-        text = text[:-3]
-    return f"{currency or ''} {text}".strip()
-
-
 # --------------------------------------------------------------------------- CSV
 
 CSV_COLUMNS = (
@@ -376,6 +431,13 @@ CSV_COLUMNS = (
     "event_amount",
     "event_currency",
     "event_note",
+    "event_rate",
+    "event_rate_on",
+    "event_rate_source",
+    "event_converted_amount",
+    "event_converted_currency",
+    "event_overrun_reason",
+    "event_evidence",
     "provisions",
     "steps",
     "space",
@@ -396,7 +458,8 @@ def ledger_csv(book: Ledger) -> str:
     """One row per fulfilment event (a commitment with none gets one row of its own).
 
     Amounts stay in their own currency, one column for the amount and one for the currency;
-    nothing is converted.
+    an event recorded with a conversion also gives its rate, date, source and the converted
+    amount in the pledge's currency, in columns of their own.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -417,7 +480,41 @@ def ledger_csv(book: Ledger) -> str:
             entry.status,
         ]
         tail = [" ".join(entry.provisions), " ".join(entry.steps), entry.space]
-        rows = [[e.kind, e.occurred_on, e.amount, e.currency, e.note] for e in entry.events]
-        for row in rows or [[None] * 5]:
+        rows = [
+            [
+                e.kind,
+                e.occurred_on,
+                e.amount,
+                e.currency,
+                e.note,
+                _plain(e.rate),
+                e.rate_on,
+                e.rate_source,
+                e.converted,
+                e.converted_currency,
+                e.overrun_reason,
+                " | ".join(f"{q['source']}: {q['quote']}" for q in e.evidence),
+            ]
+            for e in entry.events
+        ]
+        for row in rows or [[None] * 12]:
             writer.writerow([_cell(v) for v in (*head, *row, *tail)])
     return buffer.getvalue()
+
+
+def commitment_choices(session: Session, actor: Actor, process: Process) -> list[tuple[str, str]]:
+    """(id, "key — title") of every commitment the actor can see, for forms."""
+    rows = session.execute(
+        columns_in(
+            actor, Commitment, process.id, Commitment.id, Commitment.key, Commitment.title
+        ).order_by(Commitment.key)
+    ).all()
+    return [(str(i), f"{k} — {t}") for i, k, t in rows]
+
+
+def party_choices(session: Session, actor: Actor, process: Process) -> list[tuple[str, str]]:
+    """(key, "key — name") of every party the actor can see, for forms."""
+    rows = session.execute(
+        columns_in(actor, Party, process.id, Party.key, Party.name).order_by(Party.key)
+    ).all()
+    return [(k, f"{k} — {n}") for k, n in rows]

@@ -12,27 +12,47 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from parley.authz import Actor
-from parley.authz.scope import writable_spaces
+from parley.authz.permissions import Forbidden
+from parley.authz.rules import NotInState, Subject, allowed_by
+from parley.authz.scope import can_write_in, writable_spaces
+from parley.commitments import service
 from parley.commitments.queries import (
     ILLUSTRATIVE_RATES,
     RATE_SOURCE,
     STAGES,
     Ledger,
     Totals,
+    commitment_choices,
     convert,
     currencies_convertible,
     delivered_share,
     ledger,
     ledger_csv,
-    money,
+    party_choices,
 )
-from parley.commitments.service import CommitmentError, LinkIn, link_commitment
+from parley.commitments.queries import (
+    _plain as plain_rate,
+)
+from parley.commitments.schemas import CommitmentIn, CommitmentUpdate, FulfilmentIn, LinkIn
+from parley.commitments.service import CommitmentError, link_commitment, money
+from parley.errors import InputError
+from parley.intake.evidence import source_choices
 from parley.processes.models import Process
 from parley.sequencing.queries import process_plan, visible_provisions
-from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, process_by_key, request_write_session
+from parley.web.deps import (
+    Csrf,
+    CurrentActor,
+    Db,
+    RawBody,
+    SignedIn,
+    process_by_key,
+    request_write_session,
+)
+from parley.web.deps import Form as FormData
+from parley.web.inputs import body_schema, field_errors, form_values, json_object, validated
 from parley.web.pagination import Page
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
@@ -171,6 +191,8 @@ def _ledger_response(
         money=money,
         share=fmt_share,
         choices=_link_choices(db, actor, process) if writer else None,
+        can_record=can_write_in(actor, process.id),
+        plain=plain_rate,
     )
 
 
@@ -275,3 +297,289 @@ def link_form(
 
 def fmt_share(value: Decimal | None) -> str:
     return "—" if value is None else f"{value * 100:.1f} %"
+
+
+# --------------------------------------------------------------------------- writing the ledger
+# JSON on the URLs the generic record stack used (POST .../commitments, PATCH
+# .../commitments/{id}, POST .../fulfilment-events), and forms reached from the ledger page.
+# Every change goes through parley.commitments.service.
+
+COMMITMENT_FIELDS = tuple(CommitmentIn.model_fields)
+COMMITMENT_EDIT_FIELDS = tuple(CommitmentUpdate.model_fields)
+EVENT_FIELDS = tuple(f for f in FulfilmentIn.model_fields if f != "evidence")
+
+
+def _write(request: Request, action: Any, **kwargs: Any) -> Any:
+    """Run one service call in its own transaction; its refusals become HTTP answers."""
+    try:
+        with request_write_session(request) as session:
+            obj = action(session, **kwargs)
+            return {"id": str(obj.id), "space": obj.space}
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except NotInState as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.post(
+    API + "/{key}/commitments",
+    tags=["commitments"],
+    dependencies=[Csrf],
+    status_code=201,
+    openapi_extra=body_schema(CommitmentIn),
+)
+def create_commitment_api(
+    request: Request, key: str, db: Db, actor: SignedIn, raw: RawBody
+) -> dict[str, Any]:
+    """Record a pledge, guarantee or obligation. A pledge is recorded by the donor's
+    delegation (a coalition's for its members) or the mediator; unknown fields are refused."""
+    process = process_by_key(db, actor, key)
+    data = validated(CommitmentIn, json_object(raw))
+    return dict(_write(request, service.record_commitment, actor=actor, process=process, data=data))
+
+
+@router.patch(
+    API + "/{key}/commitments/{object_id}",
+    tags=["commitments"],
+    dependencies=[Csrf],
+    openapi_extra=body_schema(CommitmentUpdate),
+)
+def update_commitment_api(
+    request: Request, key: str, object_id: str, db: Db, actor: SignedIn, raw: RawBody
+) -> dict[str, Any]:
+    """Change a commitment's title, conditions or period in words, while nothing has been
+    allocated or assessed (409 after). Its status follows from its events: not an input."""
+    process = process_by_key(db, actor, key)
+    service.get_commitment(db, actor, process, object_id)  # 404 before the body is read
+    data = validated(CommitmentUpdate, json_object(raw))
+    return dict(
+        _write(
+            request,
+            service.update_commitment,
+            actor=actor,
+            process=process,
+            commitment_id=object_id,
+            data=data,
+        )
+    )
+
+
+@router.post(
+    API + "/{key}/fulfilment-events",
+    tags=["commitments"],
+    dependencies=[Csrf],
+    status_code=201,
+    openapi_extra=body_schema(FulfilmentIn),
+)
+def create_event_api(
+    request: Request, key: str, db: Db, actor: SignedIn, raw: RawBody
+) -> dict[str, Any]:
+    """Record an allocation, delivery or (re)pledge, or assess a guarantee or obligation as
+    honoured or breached, with evidence (`[{"source": key, "quote": "..."}]`). Beyond the
+    pledge or the allocations needs `overrun_reason`; another currency needs `rate`,
+    `rate_on` and `rate_source`."""
+    process = process_by_key(db, actor, key)
+    data = validated(FulfilmentIn, json_object(raw))
+    return dict(_write(request, service.record_event, actor=actor, process=process, data=data))
+
+
+def _form_page(
+    request: Request,
+    db: Any,
+    actor: Actor,
+    process: Process,
+    template: str,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    return render(
+        request,
+        f"commitments/{template}",
+        status,
+        process=process,
+        values=values,
+        errors=errors or {},
+        **context,
+    )
+
+
+def _commitment_form(
+    request: Request,
+    db: Any,
+    actor: Actor,
+    process: Process,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    editing: Any = None,
+) -> Response:
+    action = (
+        f"/p/{process.key}/commitments/{editing.id}/edit"
+        if editing is not None
+        else f"/p/{process.key}/commitments"
+    )
+    return _form_page(
+        request,
+        db,
+        actor,
+        process,
+        "commitment_form.html",
+        values=values,
+        errors=errors,
+        status=status,
+        action=action,
+        editing=editing,
+        parties=party_choices(db, actor, process),
+        spaces=[(s, s) for s in writable_spaces(db, actor, process.id)],
+    )
+
+
+def _event_form(
+    request: Request,
+    db: Any,
+    actor: Actor,
+    process: Process,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    commitments = commitment_choices(db, actor, process)
+    chosen = next((c for c in commitments if c[0] == values.get("commitment_id")), None)
+    return _form_page(
+        request,
+        db,
+        actor,
+        process,
+        "event_form.html",
+        values=values,
+        errors=errors,
+        status=status,
+        commitments=commitments,
+        commitment={"key": chosen[1]} if chosen else None,
+        sources=source_choices(db, actor, process.id),
+    )
+
+
+def _require_writer(actor: Actor, process: Process) -> None:
+    if not can_write_in(actor, process.id):
+        raise Forbidden("read only")
+
+
+def _save_form(
+    request: Request,
+    schema: type[BaseModel],
+    data: dict[str, Any],
+    action: Any,
+    **kwargs: Any,
+) -> dict[str, str] | None:
+    """Validate and save a form; the problems by field when refused (nothing written)."""
+    try:
+        parsed = schema.model_validate(data)
+        with request_write_session(request) as session:
+            action(session, data=parsed, **kwargs)
+    except (ValidationError, InputError) as exc:
+        return field_errors(exc)
+    except NotInState as exc:
+        return {"body": str(exc)}
+    return None
+
+
+@router.get("/p/{key}/commitments/new", include_in_schema=False)
+def new_commitment_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+    process = process_by_key(db, actor, key)
+    _require_writer(actor, process)
+    return _commitment_form(request, db, actor, process, {})
+
+
+@router.post("/p/{key}/commitments", include_in_schema=False, dependencies=[Csrf])
+def create_commitment_form(
+    request: Request, key: str, db: Db, actor: SignedIn, form: FormData
+) -> Response:
+    process = process_by_key(db, actor, key)
+    errors = _save_form(
+        request,
+        CommitmentIn,
+        form_values(form, COMMITMENT_FIELDS),
+        service.record_commitment,
+        actor=actor,
+        process=process,
+    )
+    if errors:
+        return _commitment_form(request, db, actor, process, dict(form), errors, 422)
+    return RedirectResponse(f"/p/{key}/ledger#entries", status_code=303)
+
+
+def _may_update(db: Any, actor: Actor, process: Process, obj: Any) -> None:
+    # The role decides whether the form is offered; the state is explained when it is sent.
+    subject = Subject(process.id, owners=service.owners(db, obj))
+    if not actor.is_system and not allowed_by(actor, "commitment", "update", subject):
+        raise Forbidden("read only")
+
+
+@router.get("/p/{key}/commitments/{object_id}/edit", include_in_schema=False)
+def edit_commitment_page(
+    request: Request, key: str, object_id: str, db: Db, actor: SignedIn
+) -> Response:
+    process = process_by_key(db, actor, key)
+    obj = service.get_commitment(db, actor, process, object_id)
+    _may_update(db, actor, process, obj)
+    values = {n: getattr(obj, n) for n in COMMITMENT_EDIT_FIELDS}
+    return _commitment_form(request, db, actor, process, values, editing=obj)
+
+
+@router.post("/p/{key}/commitments/{object_id}/edit", include_in_schema=False, dependencies=[Csrf])
+def edit_commitment_form(
+    request: Request, key: str, object_id: str, db: Db, actor: SignedIn, form: FormData
+) -> Response:
+    process = process_by_key(db, actor, key)
+    obj = service.get_commitment(db, actor, process, object_id)
+    # Every field of the edit form is sent; a field left out keeps its value.
+    data = {n: form[n] for n in COMMITMENT_EDIT_FIELDS if n in form}
+    if not str(data.get("title", "x")).strip():
+        data.pop("title")
+    errors = _save_form(
+        request,
+        CommitmentUpdate,
+        data,
+        service.update_commitment,
+        actor=actor,
+        process=process,
+        commitment_id=object_id,
+    )
+    if errors:
+        return _commitment_form(request, db, actor, process, dict(form), errors, 422, obj)
+    return RedirectResponse(f"/p/{key}/ledger#entries", status_code=303)
+
+
+@router.get("/p/{key}/fulfilment-events/new", include_in_schema=False)
+def new_event_page(
+    request: Request, key: str, db: Db, actor: SignedIn, commitment: str = ""
+) -> Response:
+    process = process_by_key(db, actor, key)
+    _require_writer(actor, process)
+    return _event_form(request, db, actor, process, {"commitment_id": commitment})
+
+
+def _event_data(form: Any) -> dict[str, Any]:
+    data = form_values(form, EVENT_FIELDS)
+    source = str(form.get("evidence_source", "")).strip()
+    quote = str(form.get("evidence_quote", "")).strip()
+    if source or quote:
+        data["evidence"] = [{"source": source, "quote": quote or None}]
+    return data
+
+
+@router.post("/p/{key}/fulfilment-events", include_in_schema=False, dependencies=[Csrf])
+def create_event_form(
+    request: Request, key: str, db: Db, actor: SignedIn, form: FormData
+) -> Response:
+    process = process_by_key(db, actor, key)
+    errors = _save_form(
+        request, FulfilmentIn, _event_data(form), service.record_event, actor=actor, process=process
+    )
+    if errors:
+        return _event_form(request, db, actor, process, dict(form), errors, 422)
+    return RedirectResponse(f"/p/{key}/ledger#entries", status_code=303)

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from parley.audit.records import audited_add, audited_update
 from parley.auth.models import User
 from parley.auth.passwords import hash_password
 from parley.authz.actor import Actor
-from parley.commitments.models import Commitment, CommitmentLink, FulfilmentEvent
+from parley.authz.permissions import Forbidden
+from parley.authz.rules import NotInState
+from parley.commitments import service as ledger
+from parley.commitments.schemas import CommitmentIn, FulfilmentIn
+from parley.errors import InputError
+from parley.intake.evidence import EvidenceIn
 from parley.intake.models import Evidence, Source
 from parley.positions.models import (
     Position,
@@ -35,14 +43,8 @@ from parley.processes.models import (
 )
 from parley.scenario.validate import validate
 from parley.scenario.yamlfile import YamlError, load_with_lines
-from parley.sequencing.models import (
-    Milestone,
-    StatusClaim,
-    Step,
-    StepParty,
-    StepProvision,
-    TemporalConstraint,
-)
+from parley.sequencing import service as sequencing
+from parley.sequencing.models import Step, StepParty, StepProvision
 from parley.sessions.models import (
     AgendaItem,
     Minutes,
@@ -124,6 +126,7 @@ class _Loader:
             "process:create",
         )
         self.pid: uuid.UUID = process.id
+        self.process: Process = process
         self._parties()
         self._people()
         self._users()
@@ -502,17 +505,19 @@ class _Loader:
                 )
 
     def _milestones(self) -> None:
-        for spec in self.data.get("milestones", []):
-            self.add(
-                Milestone(
-                    process_id=self.pid,
-                    key=spec["key"],
-                    title=spec["title"],
-                    on_date=_d(spec.get("date")),
-                    space=spec.get("space", "participants"),
-                ),
-                "sequencing:milestone:create",
-            )
+        for n, spec in enumerate(self.data.get("milestones", [])):
+            with self._at(f"milestones[{n}]"):
+                sequencing.add_milestone(
+                    self.s,
+                    actor=self.actor,
+                    process=self.process,
+                    data=sequencing.MilestoneIn(
+                        key=spec["key"],
+                        title=spec["title"],
+                        on_date=_d(spec.get("date")),
+                        space=spec.get("space", "participants"),
+                    ),
+                )
 
     def _sessions(self) -> None:
         for spec in self.data.get("sessions", []):
@@ -669,21 +674,23 @@ class _Loader:
             self._evidence(spec.get("evidence", []), statement, "statements")
 
     def _steps(self) -> None:
-        for spec in self.data.get("steps", []):
+        for n, spec in enumerate(self.data.get("steps", [])):
             low, high = (spec.get("duration") or [None, None])[:2]
-            step = self.add(
-                Step(
-                    process_id=self.pid,
-                    key=spec["key"],
-                    title=spec["title"],
-                    kind=spec.get("kind", ""),
-                    min_days=low,
-                    max_days=high,
-                    description=spec.get("description", ""),
-                    space=spec["space"],
-                ),
-                "sequencing:step:create",
-            )
+            with self._at(f"steps[{n}]"):
+                step = sequencing.add_step(
+                    self.s,
+                    actor=self.actor,
+                    process=self.process,
+                    data=sequencing.StepIn(
+                        key=spec["key"],
+                        title=spec["title"],
+                        kind=spec.get("kind", ""),
+                        min_days=low,
+                        max_days=high,
+                        description=spec.get("description", ""),
+                        space=spec["space"],
+                    ),
+                )
             self.step[spec["key"]] = step
             for key in spec.get("parties", []):
                 self.add(
@@ -701,112 +708,121 @@ class _Loader:
                 )
 
     def _commitments(self) -> None:
-        for spec in self.data.get("commitments", []):
+        for n, spec in enumerate(self.data.get("commitments", [])):
             period = spec.get("period", {})
             amount = spec.get("amount")
-            commitment = self.add(
-                Commitment(
-                    process_id=self.pid,
-                    key=spec["key"],
-                    kind=spec["kind"],
-                    title=spec["title"],
-                    donor_party_id=self.party[spec["donor"]].id if spec.get("donor") else None,
-                    recipient_party_id=(
-                        self.party[spec["recipient"]].id if spec.get("recipient") else None
-                    ),
-                    amount=Decimal(str(amount)) if amount is not None else None,
-                    currency=spec.get("currency"),
-                    period_start=_d(period.get("from")),
-                    period_end=_d(period.get("to")),
-                    period_text=period.get("text", ""),
-                    obligation_text=spec.get("obligation", ""),
-                    conditions=spec.get("conditions", ""),
-                    space=spec["space"],
-                ),
-                "commitment:create",
-            )
-            latest = None
-            for event in spec.get("events", []):
-                event_amount = event.get("amount")
-                self.add(
-                    FulfilmentEvent(
-                        process_id=self.pid,
-                        commitment_id=commitment.id,
-                        kind=event["kind"],
-                        amount=Decimal(str(event_amount)) if event_amount is not None else None,
-                        currency=event.get("currency")
-                        or (spec.get("currency") if event_amount is not None else None),
-                        occurred_on=_d(event["date"]),
-                        note=event.get("note", ""),
-                        space=commitment.space,
-                    ),
-                    "commitment:event:add",
-                )
-                latest = event["kind"]
-            if latest is not None:
-                audited_update(
+            with self._at(f"commitments[{n}]"):
+                commitment = ledger.record_commitment(
                     self.s,
-                    commitment,
-                    {"status": latest},
                     actor=self.actor,
-                    action="commitment:status",
-                )
-            for ref in spec.get("provisions", []):
-                self.add(
-                    CommitmentLink(
-                        process_id=self.pid,
-                        commitment_id=commitment.id,
-                        provision_id=self.provision[ref].id,
+                    process=self.process,
+                    data=CommitmentIn(
+                        key=spec["key"],
+                        kind=spec["kind"],
+                        title=spec["title"],
+                        donor=spec.get("donor"),
+                        recipient=spec.get("recipient"),
+                        amount=Decimal(str(amount)) if amount is not None else None,
+                        currency=spec.get("currency"),
+                        period_start=_d(period.get("from")),
+                        period_end=_d(period.get("to")),
+                        period_text=period.get("text", ""),
+                        obligation_text=spec.get("obligation", ""),
+                        conditions=spec.get("conditions", ""),
+                        space=spec["space"],
                     ),
-                    "commitment:link",
-                    space=commitment.space,
+                )
+            for m, event in enumerate(spec.get("events", [])):
+                event_amount = event.get("amount")
+                rate = event.get("rate")
+                with self._at(f"commitments[{n}].events[{m}]"):
+                    ledger.record_event(
+                        self.s,
+                        actor=self.actor,
+                        process=self.process,
+                        data=FulfilmentIn(
+                            commitment_id=commitment.id,
+                            kind=event["kind"],
+                            amount=Decimal(str(event_amount)) if event_amount is not None else None,
+                            currency=event.get("currency"),
+                            occurred_on=_d(event["date"]),
+                            note=event.get("note", ""),
+                            overrun_reason=event.get("overrun_reason", ""),
+                            rate=Decimal(str(rate)) if rate is not None else None,
+                            rate_on=_d(event.get("rate_on")),
+                            rate_source=event.get("rate_source", ""),
+                            evidence=[_evidence_in(e) for e in event.get("evidence", [])],
+                        ),
+                    )
+            for ref in spec.get("provisions", []):
+                ledger.link_by_ids(
+                    self.s,
+                    actor=self.actor,
+                    commitment=commitment,
+                    provision_id=self.provision[ref].id,
                 )
             for key in spec.get("steps", []):
-                self.add(
-                    CommitmentLink(
-                        process_id=self.pid, commitment_id=commitment.id, step_id=self.step[key].id
-                    ),
-                    "commitment:link",
-                    space=commitment.space,
+                ledger.link_by_ids(
+                    self.s, actor=self.actor, commitment=commitment, step_id=self.step[key].id
                 )
             self._evidence(spec.get("evidence", []), commitment, "commitments")
 
     def _constraints(self) -> None:
-        for spec in self.data.get("constraints", []):
-            self.add(
-                TemporalConstraint(
-                    process_id=self.pid,
-                    key=spec["key"],
-                    from_ref=spec["from"],
-                    to_ref=spec["to"],
-                    min_days=spec.get("min"),
-                    max_days=spec.get("max"),
-                    explanation=spec.get("explanation", ""),
-                    space=spec["space"],
-                ),
-                "sequencing:constraint:create",
-            )
+        for n, spec in enumerate(self.data.get("constraints", [])):
+            with self._at(f"constraints[{n}]"):
+                sequencing.add_constraint(
+                    self.s,
+                    actor=self.actor,
+                    process=self.process,
+                    data=sequencing.ConstraintIn.model_validate(
+                        {
+                            "key": spec["key"],
+                            "from": spec["from"],
+                            "to": spec["to"],
+                            "min": spec.get("min"),
+                            "max": spec.get("max"),
+                            "explanation": spec.get("explanation", ""),
+                            "space": spec["space"],
+                        }
+                    ),
+                )
 
     def _status_claims(self) -> None:
-        for spec in self.data.get("status_claims", []):
-            claim = self.add(
-                StatusClaim(
-                    process_id=self.pid,
-                    step_id=self.step[spec["step"]].id if spec.get("step") else None,
-                    provision_id=self.provision[spec["provision"]].id
-                    if spec.get("provision")
-                    else None,
+        for n, spec in enumerate(self.data.get("status_claims", [])):
+            with self._at(f"status_claims[{n}]"):
+                sequencing.record_claim(
+                    self.s,
+                    actor=self.actor,
+                    process=self.process,
                     party_id=self.party[spec["party"]].id if spec.get("party") else None,
-                    is_neutral=bool(spec.get("neutral", False)),
-                    status=spec["status"],
-                    level=spec.get("level"),
-                    claimed_on=_d(spec["date"]),
-                    note=spec.get("note", ""),
-                    space=spec["space"],
-                ),
-                "sequencing:status-claim:create",
-            )
-            self._evidence(spec.get("evidence", []), claim, "status_claims")
+                    data=sequencing.StatusClaimIn(
+                        step_id=self.step[spec["step"]].id if spec.get("step") else None,
+                        provision_id=self.provision[spec["provision"]].id
+                        if spec.get("provision")
+                        else None,
+                        neutral=bool(spec.get("neutral", False)),
+                        status=spec["status"],
+                        level=spec.get("level"),
+                        claimed_on=_d(spec["date"]),
+                        note=spec.get("note", ""),
+                        space=spec["space"],
+                        evidence=[_evidence_in(e) for e in spec.get("evidence", [])],
+                    ),
+                )
+
+    @contextmanager
+    def _at(self, where: str) -> Iterator[None]:
+        """Name the scenario entry a service refused (``steps[3]: min_days: ...``)."""
+        try:
+            yield
+        except (InputError, ValidationError, NotInState, Forbidden) as exc:
+            raise ScenarioRefused(f"{where}: {exc}") from None
+
+
+def _evidence_in(item: dict[str, Any]) -> EvidenceIn:
+    return EvidenceIn(
+        source=item["source"], quote=item.get("quote"), start=item.get("start"), end=item.get("end")
+    )
 
 
 def _now() -> datetime:
@@ -826,7 +842,11 @@ def position_snapshot(position: Position) -> dict[str, Any]:
     }
 
 
-class ProcessExists(ValueError):
+class ScenarioRefused(ValueError):
+    """A scenario that validates but that a service refuses, naming the entry and field."""
+
+
+class ProcessExists(ScenarioRefused):
     pass
 
 
@@ -838,4 +858,4 @@ def load_scenario(session: Session, data: dict[str, Any], *, actor: Actor) -> Pr
     return _Loader(session, actor, data).run()
 
 
-__all__ = ["PartyKind", "ProcessExists", "load_scenario", "read_scenario"]
+__all__ = ["PartyKind", "ProcessExists", "ScenarioRefused", "load_scenario", "read_scenario"]

@@ -26,9 +26,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from parley.authz import Actor, visible
-from parley.authz.visibility import SCOPED, visible_provision_ids
-from parley.intake.models import Evidence, Source
+from parley.authz import Actor
+from parley.authz.owners import columns_in, select_in
+from parley.authz.visibility import visible_provision_ids
 from parley.processes.models import Party, Process
 from parley.sequencing.check import CheckResult, check_plan
 from parley.sequencing.incremental import IncrementalSTN
@@ -50,11 +50,7 @@ PLAN_START = "(plan start)"
 
 def scoped(actor: Actor, model: Any, process_id: uuid.UUID) -> sa.Select[Any]:
     """Rows of ``model`` in the process that ``actor`` may read."""
-    return (
-        sa.select(model)
-        .where(model.process_id == process_id, visible(actor, model))
-        .execution_options(**{SCOPED: True})
-    )
+    return select_in(actor, model, process_id)
 
 
 # --------------------------------------------------------------------------- the plan
@@ -161,11 +157,7 @@ class ProcessPlan:
 
 
 def _party_keys(session: Session, actor: Actor, process_id: uuid.UUID) -> dict[uuid.UUID, str]:
-    rows = session.execute(
-        sa.select(Party.id, Party.key)
-        .where(Party.process_id == process_id, visible(actor, Party))
-        .execution_options(**{SCOPED: True})
-    ).all()
+    rows = session.execute(columns_in(actor, Party, process_id, Party.id, Party.key)).all()
     return {pid: key for pid, key in rows}
 
 
@@ -175,14 +167,10 @@ def visible_provisions(
     """``provision id -> (document key, wid, document title)`` for provisions the actor can read
     (see :func:`parley.authz.visibility.visible_provision_ids`) in documents it can see."""
     rows = session.execute(
-        sa.select(Provision.id, Document.key, Provision.wid, Document.title)
-        .join(Document, Document.id == Provision.document_id)
-        .where(
-            Provision.process_id == process_id,
-            visible(actor, Document),
-            Provision.id.in_(visible_provision_ids(actor, process_id=process_id)),
-        )
-        .execution_options(**{SCOPED: True})
+        columns_in(actor, Document, process_id, Provision.id, Document.key, Provision.wid)
+        .add_columns(Document.title)
+        .join_from(Document, Provision, Document.id == Provision.document_id)
+        .where(Provision.id.in_(visible_provision_ids(actor, process_id=process_id)))
     ).all()
     return {pid: (doc, wid, title) for pid, doc, wid, title in rows}
 
@@ -190,14 +178,7 @@ def visible_provisions(
 def _rows(session: Session, actor: Actor, process_id: uuid.UUID, *columns: Any) -> list[Any]:
     """Plain rows (not ORM objects: a plan may hold thousands) of one spaced model, by key."""
     model = columns[0].class_
-    return list(
-        session.execute(
-            sa.select(*columns)
-            .where(model.process_id == process_id, visible(actor, model))
-            .order_by(model.key)
-            .execution_options(**{SCOPED: True})
-        )
-    )
+    return list(session.execute(columns_in(actor, model, process_id, *columns).order_by(model.key)))
 
 
 def _steps(session: Session, actor: Actor, process: Process) -> list[StepInfo]:
@@ -631,33 +612,10 @@ def _evidence(
     session: Session, actor: Actor, process_id: uuid.UUID, claim_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[EvidenceLink]]:
     """Evidence spans of the claims, shown only when both the span and its source are visible."""
-    if not claim_ids:
-        return {}
-    rows = session.execute(
-        sa.select(Evidence.object_id, Evidence.start, Evidence.end, Source.id, Source.title)
-        .join(Source, Source.id == Evidence.source_id)
-        .where(
-            Evidence.process_id == process_id,
-            Evidence.object_type == "status_claims",
-            Evidence.object_id.in_(claim_ids),
-            visible(actor, Evidence),
-            visible(actor, Source),
-        )
-        .order_by(Evidence.start)
-        .execution_options(**{SCOPED: True})
-    ).all()
-    texts: dict[uuid.UUID, str] = {}
-    source_ids = {r[3] for r in rows}
-    if source_ids:
-        texts = dict(
-            session.execute(
-                sa.select(Source.id, Source.text)
-                .where(Source.id.in_(source_ids), visible(actor, Source))
-                .execution_options(**{SCOPED: True})
-            ).all()
-        )
-    out: dict[uuid.UUID, list[EvidenceLink]] = defaultdict(list)
-    for object_id, start, end, source_id, title in rows:
-        quote = texts.get(source_id, "")[start:end]
-        out[object_id].append(EvidenceLink(str(source_id), title, quote))
-    return out
+    from parley.intake.evidence import evidence_for
+
+    found = evidence_for(session, actor, process_id, "status_claims", claim_ids)
+    return {
+        cid: [EvidenceLink(e["source_id"], e["title"], e["quote"]) for e in items]
+        for cid, items in found.items()
+    }

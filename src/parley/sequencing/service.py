@@ -1,4 +1,11 @@
-"""Writing the plan: temporal constraints and milestones, one audited call per change.
+"""Writing the plan: steps, milestones, temporal constraints and status claims, one audited
+call per change, from every door (forms, JSON API, scenario loader).
+
+Who may write is decided by the rules table (:mod:`parley.authz.rules`): the shared plan (a
+step, milestone or constraint in participants, public or the mediator's space) is the
+mediator's; a delegation keeps its own plan in its own space (``party:X``, ``party:X+mediator``).
+A status claim is its author's delegation's own; the neutral assessment is a monitor's (a
+guarantor's or observer's delegation) or the mediator's. Claims cite their evidence.
 
 Each call runs inside the caller's ``write_session`` and answers with what the change did to
 the plan the actor can see. That answer comes from :class:`IncrementalSTN`: the actor's plan is
@@ -16,69 +23,80 @@ disclose that step to everyone.
 from __future__ import annotations
 
 import difflib
+import uuid
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from parley.audit.records import audited_add, audited_update
 from parley.audit.service import record
-from parley.authz import Actor, NotFound, Permission, get_visible, parse_space, require, widens
-from parley.authz.spaces import SpaceError
-from parley.authz.visibility import INTERNAL
+from parley.authz import Actor, widens
+from parley.authz.owners import party_owners, space_owner
+from parley.authz.permissions import Forbidden
+from parley.authz.rules import Subject, allowed_by, require_action
+from parley.authz.scope import (
+    actor_party,
+    actor_party_id,
+    can_write_in,
+    get_visible_in,
+    require_writable_space,
+    visible_reference,
+)
+from parley.authz.visibility import INTERNAL, provision_visible
 from parley.errors import InputError
-from parley.processes.models import Party, Process
+from parley.intake.evidence import cite
+from parley.processes.models import Process
 from parley.sequencing.check import CheckResult
 from parley.sequencing.incremental import EditResult
-from parley.sequencing.models import Milestone, TemporalConstraint
+from parley.sequencing.models import Milestone, StatusClaim, Step, TemporalConstraint
 from parley.sequencing.plan import ConstraintSpec
 from parley.sequencing.queries import PLAN_START, ProcessPlan, process_plan
-from parley.sequencing.stn import MAX_ABS_DAYS
+from parley.sequencing.schemas import (
+    KEY_PATTERN,
+    ConstraintIn,
+    ConstraintUpdate,
+    MilestoneIn,
+    MilestoneUpdate,
+    StatusClaimIn,
+    StatusClaimUpdate,
+    StepIn,
+    StepUpdate,
+)
 
-KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+__all__ = [
+    "KEY_PATTERN",
+    "ConstraintIn",
+    "ConstraintUpdate",
+    "MilestoneIn",
+    "MilestoneUpdate",
+    "PlanEdit",
+    "SequencingError",
+    "StatusClaimIn",
+    "StatusClaimUpdate",
+    "StepIn",
+    "StepUpdate",
+    "add_constraint",
+    "add_milestone",
+    "add_step",
+    "get_claim",
+    "get_constraint",
+    "get_milestone",
+    "get_step",
+    "may",
+    "may_change_claim",
+    "record_claim",
+    "remove_constraint",
+    "update_claim",
+    "update_constraint",
+    "update_milestone",
+    "update_step",
+]
 
 
 class SequencingError(InputError):
     """Bad input for a plan record: the message starts with the field's name."""
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
-
-
-class ConstraintIn(_In):
-    """``to − from ∈ [min, max]`` days; ``from``/``to`` are milestone keys or ``step.start|end``."""
-
-    key: str = Field(pattern=KEY_PATTERN)
-    from_ref: str = Field(alias="from", min_length=1, max_length=80)
-    to_ref: str = Field(alias="to", min_length=1, max_length=80)
-    min_days: int | None = Field(None, alias="min", ge=-MAX_ABS_DAYS, le=MAX_ABS_DAYS)
-    max_days: int | None = Field(None, alias="max", ge=-MAX_ABS_DAYS, le=MAX_ABS_DAYS)
-    explanation: str = Field("", max_length=300)
-    space: str
-
-
-class ConstraintUpdate(_In):
-    from_ref: str | None = Field(None, alias="from", min_length=1, max_length=80)
-    to_ref: str | None = Field(None, alias="to", min_length=1, max_length=80)
-    min_days: int | None = Field(None, alias="min", ge=-MAX_ABS_DAYS, le=MAX_ABS_DAYS)
-    max_days: int | None = Field(None, alias="max", ge=-MAX_ABS_DAYS, le=MAX_ABS_DAYS)
-    explanation: str | None = Field(None, max_length=300)
-
-
-class MilestoneIn(_In):
-    key: str = Field(pattern=KEY_PATTERN)
-    title: str = Field(min_length=1, max_length=300)
-    on_date: date | None = None
-    space: str
-
-
-class MilestoneUpdate(_In):
-    title: str | None = Field(None, min_length=1, max_length=300)
-    on_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -120,18 +138,28 @@ class PlanEdit:
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_space(session: Session, process: Process, space: str) -> None:
-    keys = set(
-        session.scalars(
-            sa.select(Party.key)
-            .where(Party.process_id == process.id)
-            .execution_options(**{INTERNAL: True})  # validating a space name, nothing shown
-        )
-    )
-    try:
-        parse_space(space, keys)
-    except SpaceError as exc:
-        raise SequencingError(f"space: {exc}") from None
+def _plan_subject(process: Process, space: str) -> Subject:
+    """The shared plan is the mediator's; a delegation's own space is its own plan."""
+    return Subject(process.id, owners=space_owner(space))
+
+
+def may(actor: Actor, kind: str, action: str, process: Process, space: str) -> bool:
+    """Whether the actor's role lets it take the action on a plan record in ``space`` (for
+    pages: which edit links to offer)."""
+    return actor.is_system or bool(allowed_by(actor, kind, action, _plan_subject(process, space)))
+
+
+def _may(actor: Actor, kind: str, action: str, process: Process, space: str) -> None:
+    require_action(actor, kind, action, _plan_subject(process, space))
+
+
+def _new_in(session: Session, actor: Actor, process: Process, kind: str, space: str) -> str:
+    """The space of a new plan record, once the actor may write there and create it."""
+    if not can_write_in(actor, process.id):
+        raise Forbidden("read only")
+    space = require_writable_space(session, actor, process.id, space)
+    _may(actor, kind, "create", process, space)
+    return space
 
 
 def _key_taken(session: Session, model: Any, process: Process, key: str) -> bool:
@@ -141,6 +169,7 @@ def _key_taken(session: Session, model: Any, process: Process, key: str) -> bool
         sa.select(sa.func.count())
         .select_from(model)
         .where(model.process_id == process.id, model.key == key)
+        .execution_options(**{INTERNAL: True})
     )
     return (found or 0) > 0
 
@@ -195,11 +224,6 @@ def _spec(c: TemporalConstraint) -> ConstraintSpec:
     )
 
 
-def _in_process(obj: Any, process: Process, kind: str) -> None:
-    if obj.process_id != process.id:
-        raise NotFound(kind)
-
-
 # --------------------------------------------------------------------------- constraints
 
 
@@ -207,14 +231,13 @@ def add_constraint(
     session: Session, *, actor: Actor, process: Process, data: ConstraintIn
 ) -> PlanEdit:
     """Save a new constraint and revalidate the actor's plan incrementally."""
-    _check_space(session, process, data.space)
-    values = data.model_dump()
+    space = _new_in(session, actor, process, "constraint", data.space)
+    values = {**data.model_dump(), "space": space}
     obj = TemporalConstraint(process_id=process.id, **values)
-    require(actor, Permission.PROCESS_RECORD_WRITE, obj)
     if _key_taken(session, TemporalConstraint, process, data.key):
         raise SequencingError("key: not available; choose another key")
     pp = process_plan(session, actor, process)
-    _validate(values, data.space, pp)
+    _validate(values, space, pp)
     audited_add(session, obj, actor=actor, action="sequencing:constraint:create")
     stn = pp.stn()
     edit = stn.add_constraint(_spec(obj))
@@ -224,9 +247,7 @@ def add_constraint(
 def get_constraint(
     session: Session, actor: Actor, process: Process, constraint_id: Any
 ) -> TemporalConstraint:
-    obj = get_visible(session, actor, TemporalConstraint, constraint_id)
-    _in_process(obj, process, "constraint")
-    return obj
+    return get_visible_in(session, actor, TemporalConstraint, process.id, constraint_id)
 
 
 def update_constraint(
@@ -239,7 +260,7 @@ def update_constraint(
 ) -> PlanEdit:
     """Change a constraint's events, bounds or words; revalidate only what that touches."""
     obj = get_constraint(session, actor, process, constraint_id)
-    require(actor, Permission.PROCESS_RECORD_WRITE, obj)
+    _may(actor, "constraint", "update", process, obj.space)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("from_ref") is None:
         changes.pop("from_ref", None)
@@ -275,7 +296,7 @@ def remove_constraint(
 ) -> PlanEdit:
     """Delete a constraint (audited with its last values) and revalidate."""
     obj = get_constraint(session, actor, process, constraint_id)
-    require(actor, Permission.PROCESS_RECORD_WRITE, obj)
+    _may(actor, "constraint", "remove", process, obj.space)
     pp = process_plan(session, actor, process)
     in_plan = any(c.key == obj.key for c in pp.constraints)
     snapshot = {
@@ -304,9 +325,8 @@ def remove_constraint(
 
 def add_milestone(session: Session, *, actor: Actor, process: Process, data: MilestoneIn) -> Any:
     """A new event the plan can refer to; a date pins it to the calendar."""
-    _check_space(session, process, data.space)
-    obj = Milestone(process_id=process.id, **data.model_dump())
-    require(actor, Permission.PROCESS_RECORD_WRITE, obj)
+    space = _new_in(session, actor, process, "milestone", data.space)
+    obj = Milestone(process_id=process.id, **{**data.model_dump(), "space": space})
     if _key_taken(session, Milestone, process, data.key):
         raise SequencingError("key: not available; choose another key")
     pp = process_plan(session, actor, process)
@@ -316,9 +336,7 @@ def add_milestone(session: Session, *, actor: Actor, process: Process, data: Mil
 
 
 def get_milestone(session: Session, actor: Actor, process: Process, milestone_id: Any) -> Any:
-    obj = get_visible(session, actor, Milestone, milestone_id)
-    _in_process(obj, process, "milestone")
-    return obj
+    return get_visible_in(session, actor, Milestone, process.id, milestone_id)
 
 
 def update_milestone(
@@ -330,9 +348,136 @@ def update_milestone(
     data: MilestoneUpdate,
 ) -> Any:
     obj = get_milestone(session, actor, process, milestone_id)
-    require(actor, Permission.PROCESS_RECORD_WRITE, obj)
+    _may(actor, "milestone", "update", process, obj.space)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("title", "") is None:
         changes.pop("title")
     audited_update(session, obj, changes, actor=actor, action="sequencing:milestone:update")
     return obj
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _check_days(low: int | None, high: int | None) -> None:
+    if low is not None and high is not None and low > high:
+        raise SequencingError(f"min_days: {low} is greater than max_days {high}")
+
+
+def add_step(session: Session, *, actor: Actor, process: Process, data: StepIn) -> Step:
+    """A new implementation step; its duration bounds join the plan."""
+    space = _new_in(session, actor, process, "step", data.space)
+    _check_days(data.min_days, data.max_days)
+    if _key_taken(session, Step, process, data.key):
+        raise SequencingError("key: not available; choose another key")
+    if data.key in process_plan(session, actor, process).events():
+        raise SequencingError(f"key: '{data.key}' is already an event of the plan")
+    obj = Step(process_id=process.id, **{**data.model_dump(), "space": space})
+    audited_add(session, obj, actor=actor, action="sequencing:step:create")
+    return obj
+
+
+def get_step(session: Session, actor: Actor, process: Process, step_id: Any) -> Step:
+    return get_visible_in(session, actor, Step, process.id, step_id)
+
+
+def update_step(
+    session: Session, *, actor: Actor, process: Process, step_id: Any, data: StepUpdate
+) -> Step:
+    """Change a step's title, kind, duration bounds or description (audited old → new)."""
+    obj = get_step(session, actor, process, step_id)
+    _may(actor, "step", "update", process, obj.space)
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("title", "kind", "description"):
+        if name in changes and changes[name] is None:
+            changes.pop(name)
+    _check_days(changes.get("min_days", obj.min_days), changes.get("max_days", obj.max_days))
+    audited_update(session, obj, changes, actor=actor, action="sequencing:step:update")
+    return obj
+
+
+# --------------------------------------------------------------------------- status claims
+
+
+def _claim_subject(session: Session, process: Process, claim: Any) -> tuple[str, Subject]:
+    if claim.is_neutral:
+        return "assess", Subject(process.id)
+    return "claim", Subject(process.id, owners=party_owners(session, process.id, claim.party_id))
+
+
+def record_claim(
+    session: Session,
+    *,
+    actor: Actor,
+    process: Process,
+    data: StatusClaimIn,
+    party_id: uuid.UUID | None = None,
+) -> StatusClaim:
+    """A status claim with its evidence: the author's delegation's own, or (``neutral``) the
+    assessment of a monitor or the mediator. ``party_id`` names the claimant only for the
+    operator's loader; a user always claims for its own delegation."""
+    if not can_write_in(actor, process.id):
+        raise Forbidden("read only")
+    space = require_writable_space(session, actor, process.id, data.space)
+    if data.neutral:
+        require_action(actor, "status-claim", "assess", Subject(process.id))
+        party_id = None
+    else:
+        if not actor.is_system or party_id is None:
+            party_id = actor_party_id(actor, process.id)
+        own = actor_party(actor, process.id)
+        require_action(
+            actor,
+            "status-claim",
+            "claim",
+            Subject(process.id, owners=frozenset([own]) if own else frozenset()),
+        )
+    if (data.step_id is None) == (data.provision_id is None):
+        raise SequencingError("step_id: give exactly one of step_id or provision_id")
+    if data.step_id is not None:
+        visible_reference(session, actor, Step, process.id, data.step_id, field="step_id")
+    if data.provision_id is not None and not provision_visible(
+        session, actor, process.id, data.provision_id
+    ):
+        raise SequencingError("provision_id: unknown provision")  # hidden or missing alike
+    obj = StatusClaim(
+        process_id=process.id,
+        step_id=data.step_id,
+        provision_id=data.provision_id,
+        party_id=party_id,
+        is_neutral=data.neutral,
+        status=data.status,
+        level=data.level,
+        claimed_on=data.claimed_on,
+        note=data.note,
+        space=space,
+    )
+    audited_add(session, obj, actor=actor, action="sequencing:status-claim:create")
+    cite(session, actor=actor, record=obj, items=data.evidence)
+    return obj
+
+
+def get_claim(session: Session, actor: Actor, process: Process, claim_id: Any) -> StatusClaim:
+    return get_visible_in(session, actor, StatusClaim, process.id, claim_id)
+
+
+def update_claim(
+    session: Session, *, actor: Actor, process: Process, claim_id: Any, data: StatusClaimUpdate
+) -> StatusClaim:
+    """Correct a claim's status, level or note, or add evidence: by its claimant, or for the
+    neutral assessment by a monitor or the mediator."""
+    obj = get_claim(session, actor, process, claim_id)
+    action, subject = _claim_subject(session, process, obj)
+    require_action(actor, "status-claim", action, subject)
+    changes = data.model_dump(exclude_unset=True, exclude={"evidence"})
+    for name in ("status", "note"):
+        if name in changes and changes[name] is None:
+            changes.pop(name)
+    audited_update(session, obj, changes, actor=actor, action="sequencing:status-claim:update")
+    cite(session, actor=actor, record=obj, items=data.evidence)
+    return obj
+
+
+def may_change_claim(session: Session, actor: Actor, process: Process, claim: Any) -> bool:
+    action, subject = _claim_subject(session, process, claim)
+    return actor.is_system or bool(allowed_by(actor, "status-claim", action, subject))

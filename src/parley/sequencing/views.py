@@ -18,9 +18,12 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from parley.authz import Actor
-from parley.authz.permissions import Forbidden, Permission, can
-from parley.authz.scope import writable_spaces
+from parley.authz.permissions import Forbidden
+from parley.authz.scope import can_write_in, writable_spaces
+from parley.errors import InputError
+from parley.intake.evidence import source_choices
 from parley.processes.models import Process
+from parley.sequencing import service
 from parley.sequencing.check import CheckResult
 from parley.sequencing.queries import (
     PLAN_START,
@@ -36,7 +39,10 @@ from parley.sequencing.service import (
     MilestoneIn,
     MilestoneUpdate,
     PlanEdit,
-    SequencingError,
+    StatusClaimIn,
+    StatusClaimUpdate,
+    StepIn,
+    StepUpdate,
     add_constraint,
     add_milestone,
     get_constraint,
@@ -51,10 +57,12 @@ from parley.web.deps import (
     CurrentActor,
     Db,
     Form,
+    RawBody,
     SignedIn,
     process_by_key,
     request_write_session,
 )
+from parley.web.inputs import body_schema, field_errors, form_values, json_object, validated
 from parley.web.pagination import Page
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
@@ -239,7 +247,22 @@ def plan_page(
         form=_form_context(db, actor, process, pp),
         values={},
         error=None,
+        editable=_editable(actor, process, pp),
+        can_write=can_write_in(actor, process.id),
     )
+
+
+def _editable(actor: Actor, process: Process, pp: ProcessPlan) -> set[str]:
+    """Ids of the plan records whose edit links the actor is offered (by the rules)."""
+    out = set()
+    for kind, rows in (("step", pp.steps), ("milestone", pp.milestones)):
+        out |= {str(r.id) for r in rows if service.may(actor, kind, "update", process, r.space)}
+    out |= {
+        str(c.id)
+        for c in pp.constraints
+        if service.may(actor, "constraint", "update", process, c.space)
+    }
+    return out
 
 
 @router.get(API + "/{key}/plan", tags=["sequencing"])
@@ -351,7 +374,7 @@ def _clean(form: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _require_writer(db: Any, actor: Actor, process: Process) -> None:
-    if not writable_spaces(db, actor, process.id):
+    if not can_write_in(actor, process.id):
         raise Forbidden("read only")
 
 
@@ -413,7 +436,7 @@ def _submit(
     try:
         data = parse()
         result = _save(request, save, data=data)
-    except (ValidationError, SequencingError) as exc:
+    except (ValidationError, InputError) as exc:
         message = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
         return page.show(request, db, actor, process, message, 422)
     return RedirectResponse(done(result), status_code=303)
@@ -434,7 +457,7 @@ def create_constraint_api(
     process = process_by_key(db, actor, key)
     try:
         edit: PlanEdit = _save(request, add_constraint, actor=actor, process=process, data=body)
-    except SequencingError as exc:
+    except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     return edit.to_json()
 
@@ -454,7 +477,7 @@ def update_constraint_api(
             constraint_id=object_id,
             data=body,
         )
-    except SequencingError as exc:
+    except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     return edit.to_json()
 
@@ -521,7 +544,7 @@ def edit_constraint_page(
 ) -> Response:
     process = process_by_key(db, actor, key)
     obj = get_constraint(db, actor, process, object_id)
-    if not can(actor, Permission.PROCESS_RECORD_WRITE, obj):
+    if not service.may(actor, "constraint", "update", process, obj.space):
         raise Forbidden("read only")
     page = _FormPage(
         "constraint", f"/p/{key}/constraints/{object_id}/edit", _constraint_values(obj), obj
@@ -584,7 +607,7 @@ def create_milestone_api(
     process = process_by_key(db, actor, key)
     try:
         obj = _save(request, add_milestone, actor=actor, process=process, data=body)
-    except SequencingError as exc:
+    except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"id": str(obj.id), "key": obj.key, "space": obj.space}
 
@@ -595,14 +618,17 @@ def update_milestone_api(
 ) -> dict[str, Any]:
     """Change a milestone's title or date (a null date unpins it)."""
     process = process_by_key(db, actor, key)
-    obj = _save(
-        request,
-        update_milestone,
-        actor=actor,
-        process=process,
-        milestone_id=object_id,
-        data=body,
-    )
+    try:
+        obj = _save(
+            request,
+            update_milestone,
+            actor=actor,
+            process=process,
+            milestone_id=object_id,
+            data=body,
+        )
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
     return {"id": str(obj.id), "key": obj.key, "space": obj.space}
 
 
@@ -636,7 +662,7 @@ def edit_milestone_page(
 ) -> Response:
     process = process_by_key(db, actor, key)
     obj = get_milestone(db, actor, process, object_id)
-    if not can(actor, Permission.PROCESS_RECORD_WRITE, obj):
+    if not service.may(actor, "milestone", "update", process, obj.space):
         raise Forbidden("read only")
     values = {"title": obj.title, "on_date": obj.on_date.isoformat() if obj.on_date else ""}
     page = _FormPage("milestone", f"/p/{key}/milestones/{object_id}/edit", values, obj)
@@ -713,6 +739,7 @@ def status_page(request: Request, key: str, db: Db, actor: CurrentActor, page: i
         rows=board.rows[start : start + size],
         page=pager,
         figure=_level_figure(board),
+        can_write=can_write_in(actor, process.id),
     )
 
 
@@ -733,3 +760,272 @@ def status_api(
         "documents": [d.to_json() for d in board.documents],
         **pager.as_json(),
     }
+
+
+# --------------------------------------------------------------------------- steps and claims
+# JSON on the URLs the generic record stack used (POST .../steps, PATCH .../steps/{id}, the
+# same for status-claims) and forms reached from the plan and status pages; every change goes
+# through parley.sequencing.service.
+
+STEP_FIELDS = tuple(StepIn.model_fields)
+STEP_EDIT_FIELDS = tuple(StepUpdate.model_fields)
+CLAIM_FIELDS = tuple(f for f in StatusClaimIn.model_fields if f != "evidence")
+CLAIM_EDIT_FIELDS = tuple(f for f in StatusClaimUpdate.model_fields if f != "evidence")
+
+
+def _json_write(request: Request, action: Any, **kwargs: Any) -> dict[str, Any]:
+    try:
+        obj = _save(request, action, **kwargs)
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"id": str(obj.id), "space": obj.space}
+
+
+def _form_write(request: Request, schema: Any, data: dict[str, Any], action: Any, **kw: Any) -> Any:
+    """Save a form; ``(None, errors by field)`` when refused, nothing written."""
+    try:
+        parsed = schema.model_validate(data)
+        return _save(request, action, data=parsed, **kw), None
+    except (ValidationError, InputError) as exc:
+        return None, field_errors(exc)
+
+
+def _with_evidence(form: Mapping[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    source = str(form.get("evidence_source", "")).strip()
+    quote = str(form.get("evidence_quote", "")).strip()
+    if source or quote:
+        data["evidence"] = [{"source": source, "quote": quote or None}]
+    return data
+
+
+@router.post(
+    API + "/{key}/steps",
+    tags=["sequencing"],
+    dependencies=[Csrf],
+    status_code=201,
+    openapi_extra=body_schema(StepIn),
+)
+def create_step_api(request: Request, key: str, db: Db, actor: SignedIn, raw: RawBody) -> Any:
+    """Add an implementation step (the shared plan's are the mediator's; a delegation adds
+    steps to its own plan in its own space)."""
+    process = process_by_key(db, actor, key)
+    data = validated(StepIn, json_object(raw))
+    return _json_write(request, service.add_step, actor=actor, process=process, data=data)
+
+
+@router.patch(
+    API + "/{key}/steps/{object_id}",
+    tags=["sequencing"],
+    dependencies=[Csrf],
+    openapi_extra=body_schema(StepUpdate),
+)
+def update_step_api(
+    request: Request, key: str, object_id: str, db: Db, actor: SignedIn, raw: RawBody
+) -> Any:
+    """Change a step's title, kind, duration bounds or description; audited old → new."""
+    process = process_by_key(db, actor, key)
+    service.get_step(db, actor, process, object_id)  # 404 before the body is read
+    data = validated(StepUpdate, json_object(raw))
+    return _json_write(
+        request, service.update_step, actor=actor, process=process, step_id=object_id, data=data
+    )
+
+
+@router.post(
+    API + "/{key}/status-claims",
+    tags=["sequencing"],
+    dependencies=[Csrf],
+    status_code=201,
+    openapi_extra=body_schema(StatusClaimIn),
+)
+def create_claim_api(request: Request, key: str, db: Db, actor: SignedIn, raw: RawBody) -> Any:
+    """Record your delegation's status claim about a step or provision, or (`neutral`) the
+    neutral assessment (a monitor or the mediator), with its evidence
+    (`[{"source": key, "quote": "..."}]`)."""
+    process = process_by_key(db, actor, key)
+    data = validated(StatusClaimIn, json_object(raw))
+    return _json_write(request, service.record_claim, actor=actor, process=process, data=data)
+
+
+@router.patch(
+    API + "/{key}/status-claims/{object_id}",
+    tags=["sequencing"],
+    dependencies=[Csrf],
+    openapi_extra=body_schema(StatusClaimUpdate),
+)
+def update_claim_api(
+    request: Request, key: str, object_id: str, db: Db, actor: SignedIn, raw: RawBody
+) -> Any:
+    """Correct a claim's status, level or note, or add evidence (its claimant; the neutral
+    assessment by a monitor or the mediator)."""
+    process = process_by_key(db, actor, key)
+    service.get_claim(db, actor, process, object_id)
+    data = validated(StatusClaimUpdate, json_object(raw))
+    return _json_write(
+        request, service.update_claim, actor=actor, process=process, claim_id=object_id, data=data
+    )
+
+
+def _step_form(
+    request: Request,
+    db: Any,
+    actor: Actor,
+    process: Process,
+    values: Mapping[str, Any],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    editing: Any = None,
+) -> Response:
+    action = f"/p/{process.key}/steps" + (f"/{editing.id}/edit" if editing is not None else "")
+    return render(
+        request,
+        "sequencing/step_form.html",
+        status,
+        process=process,
+        values=dict(values),
+        errors=errors or {},
+        action=action,
+        editing=editing,
+        spaces=[(s, s) for s in writable_spaces(db, actor, process.id)],
+    )
+
+
+@router.get("/p/{key}/steps/new", include_in_schema=False)
+def new_step_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+    process = process_by_key(db, actor, key)
+    _require_writer(db, actor, process)
+    return _step_form(request, db, actor, process, {})
+
+
+@router.post("/p/{key}/steps", include_in_schema=False, dependencies=[Csrf])
+def create_step_form(request: Request, key: str, db: Db, actor: SignedIn, form: Form) -> Response:
+    process = process_by_key(db, actor, key)
+    data = form_values(form, STEP_FIELDS)
+    _, errors = _form_write(request, StepIn, data, service.add_step, actor=actor, process=process)
+    if errors:
+        return _step_form(request, db, actor, process, form, errors, 422)
+    return RedirectResponse(f"/p/{key}/plan#steps", status_code=303)
+
+
+@router.get("/p/{key}/steps/{object_id}/edit", include_in_schema=False)
+def edit_step_page(request: Request, key: str, object_id: str, db: Db, actor: SignedIn) -> Response:
+    process = process_by_key(db, actor, key)
+    obj = service.get_step(db, actor, process, object_id)
+    if not service.may(actor, "step", "update", process, obj.space):
+        raise Forbidden("read only")
+    values = {n: getattr(obj, n) for n in STEP_EDIT_FIELDS}
+    return _step_form(request, db, actor, process, values, editing=obj)
+
+
+@router.post("/p/{key}/steps/{object_id}/edit", include_in_schema=False, dependencies=[Csrf])
+def edit_step_form(
+    request: Request, key: str, object_id: str, db: Db, actor: SignedIn, form: Form
+) -> Response:
+    process = process_by_key(db, actor, key)
+    obj = service.get_step(db, actor, process, object_id)
+    # Every field of the edit form is sent: a bound left blank means "no bound".
+    data: dict[str, Any] = {n: form[n] for n in STEP_EDIT_FIELDS if n in form}
+    for bound in ("min_days", "max_days"):
+        if bound in data and not str(data[bound]).strip():
+            data[bound] = None
+    if "title" in data and not str(data["title"]).strip():
+        data.pop("title")
+    _, errors = _form_write(
+        request,
+        StepUpdate,
+        data,
+        service.update_step,
+        actor=actor,
+        process=process,
+        step_id=object_id,
+    )
+    if errors:
+        return _step_form(request, db, actor, process, form, errors, 422, obj)
+    return RedirectResponse(f"/p/{key}/plan#steps", status_code=303)
+
+
+def _claim_form(
+    request: Request,
+    db: Any,
+    actor: Actor,
+    process: Process,
+    values: Mapping[str, Any],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    editing: Any = None,
+) -> Response:
+    pp = process_plan(db, actor, process)
+    action = f"/p/{process.key}/status-claims" + (
+        f"/{editing.id}/edit" if editing is not None else ""
+    )
+    return render(
+        request,
+        "sequencing/claim_form.html",
+        status,
+        process=process,
+        values=dict(values),
+        errors=errors or {},
+        action=action,
+        editing=editing,
+        steps=[(str(s.id), f"{s.key} — {s.title}") for s in pp.steps],
+        spaces=[(s, s) for s in writable_spaces(db, actor, process.id)],
+        sources=source_choices(db, actor, process.id),
+    )
+
+
+@router.get("/p/{key}/status-claims/new", include_in_schema=False)
+def new_claim_page(request: Request, key: str, db: Db, actor: SignedIn, step: str = "") -> Response:
+    process = process_by_key(db, actor, key)
+    _require_writer(db, actor, process)
+    return _claim_form(request, db, actor, process, {"step_id": step})
+
+
+@router.post("/p/{key}/status-claims", include_in_schema=False, dependencies=[Csrf])
+def create_claim_form(request: Request, key: str, db: Db, actor: SignedIn, form: Form) -> Response:
+    process = process_by_key(db, actor, key)
+    data = _with_evidence(form, form_values(form, CLAIM_FIELDS))
+    if "neutral" in data:
+        data["neutral"] = str(data["neutral"]).lower() in ("1", "on", "true", "yes")
+    _, errors = _form_write(
+        request, StatusClaimIn, data, service.record_claim, actor=actor, process=process
+    )
+    if errors:
+        return _claim_form(request, db, actor, process, form, errors, 422)
+    return RedirectResponse(f"/p/{key}/status", status_code=303)
+
+
+@router.get("/p/{key}/status-claims/{object_id}/edit", include_in_schema=False)
+def edit_claim_page(
+    request: Request, key: str, object_id: str, db: Db, actor: SignedIn
+) -> Response:
+    process = process_by_key(db, actor, key)
+    obj = service.get_claim(db, actor, process, object_id)
+    if not service.may_change_claim(db, actor, process, obj):
+        raise Forbidden("read only")
+    values = {n: getattr(obj, n) for n in CLAIM_EDIT_FIELDS}
+    return _claim_form(request, db, actor, process, values, editing=obj)
+
+
+@router.post(
+    "/p/{key}/status-claims/{object_id}/edit", include_in_schema=False, dependencies=[Csrf]
+)
+def edit_claim_form(
+    request: Request, key: str, object_id: str, db: Db, actor: SignedIn, form: Form
+) -> Response:
+    process = process_by_key(db, actor, key)
+    obj = service.get_claim(db, actor, process, object_id)
+    data = _with_evidence(form, {n: form[n] for n in CLAIM_EDIT_FIELDS if n in form})
+    if "level" in data and not str(data["level"]).strip():
+        data["level"] = None
+    _, errors = _form_write(
+        request,
+        StatusClaimUpdate,
+        data,
+        service.update_claim,
+        actor=actor,
+        process=process,
+        claim_id=object_id,
+    )
+    if errors:
+        return _claim_form(request, db, actor, process, form, errors, 422, obj)
+    return RedirectResponse(f"/p/{key}/status", status_code=303)
