@@ -18,7 +18,7 @@ from parley.exports.bundle import dumps, export_bundle
 from parley.sessions.cli import register
 from parley.sessions.models import Statement, StatementStatus
 from parley.sessions.queries import joint_statement_page, statement_file
-from parley.sessions.service import SessionError
+from parley.sessions.service import MeetingError
 from parley.sessions.statements import (
     JointDraftIn,
     approve_statement,
@@ -118,10 +118,10 @@ def test_only_signatory_heads_approve_and_only_the_text_they_read(miami_sqlite: 
         _approve(miami, "europe", sid, text, "eur-team-passphrase")  # not a signatory
     with pytest.raises(Forbidden):
         _approve(miami, "ukraine-viewer", sid, text, "whatever-passphrase")
-    with pytest.raises(SessionError, match="^hash: the text changed"):
+    with pytest.raises(MeetingError, match="^hash: the text changed"):
         _approve(miami, "ukraine", sid, text + " (an older draft)")
     _approve(miami, "ukraine", sid, text)
-    with pytest.raises(SessionError, match="^hash: your delegation already approved"):
+    with pytest.raises(MeetingError, match="^hash: your delegation already approved"):
         _approve(miami, "ukraine", sid, text)
 
 
@@ -144,7 +144,7 @@ def test_a_wrong_passphrase_signs_nothing(miami_sqlite: Miami) -> None:
             ),
         )
         other = draft.id
-    with pytest.raises(SessionError, match="^passphrase: wrong passphrase"):
+    with pytest.raises(MeetingError, match="^passphrase: wrong passphrase"):
         _approve(miami, "ukraine", other, "Illustrative text.", "not-the-passphrase")
     with read_session(miami.engine) as s:
         assert s.scalars(sa.select(Signature).where(Signature.object_id == other)).all() == []
@@ -169,7 +169,7 @@ def test_a_revision_voids_every_approval_and_publication_needs_all(miami: Miami)
     first = "We agree to table a timeline in January."
     _approve(miami, "ukraine", sid, first)
     with (
-        pytest.raises(SessionError, match="^signatories: still to approve and sign: US"),
+        pytest.raises(MeetingError, match="^signatories: still to approve and sign: US"),
         write_session(miami.engine) as s,
     ):
         publish_statement(s, actor=miami.actor("ukraine"), process=miami.process, statement_id=sid)
@@ -195,7 +195,7 @@ def test_a_revision_voids_every_approval_and_publication_needs_all(miami: Miami)
     assert sorted(x["party"] for x in page["signatures"]) == ["UA", "US"]
     assert all(x["valid"] and x["current"] for x in page["signatures"])
     with (
-        pytest.raises(SessionError, match="^text: a published statement cannot change"),
+        pytest.raises(MeetingError, match="^text: a published statement cannot change"),
         write_session(miami.engine) as s,
     ):
         revise_statement(
@@ -225,7 +225,7 @@ def test_a_draft_stays_in_its_space(miami_sqlite: Miami) -> None:
         with pytest.raises(NotFound), read_session(miami.engine) as s:
             joint_statement_page(s, miami.actor(persona), miami.process, sid)
     with (
-        pytest.raises(SessionError, match="^space: RU could not read"),
+        pytest.raises(MeetingError, match="^space: RU could not read"),
         write_session(miami.engine) as s,
     ):
         draft_joint_statement(

@@ -12,7 +12,7 @@ from parley.db.engine import read_session, write_session
 from parley.records import WRITABLE, MinutesUpdate, RecordError, update_record
 from parley.sessions.models import Minutes, MinutesStatus
 from parley.sessions.service import (
-    SessionError,
+    MeetingError,
     amend_minutes,
     approve_minutes,
     circulate_minutes,
@@ -55,7 +55,7 @@ def test_joint_minutes_need_every_participating_delegation(miami: Miami) -> None
     assert minutes.content_hash == text_hash(joint.text)
     # Frozen: neither this service nor the generic editor changes it any more.
     with (
-        pytest.raises(SessionError, match="^text: approved minutes are frozen"),
+        pytest.raises(MeetingError, match="^text: approved minutes are frozen"),
         write_session(miami.engine) as s,
     ):
         amend_minutes(
@@ -91,7 +91,7 @@ def test_an_amendment_voids_earlier_approvals(miami_sqlite: Miami) -> None:
         )
         assert amended.status == MinutesStatus.AMENDED
     # Ukraine approved the old text: approving with that hash is refused as stale...
-    with pytest.raises(SessionError, match="^hash: the minutes changed"):
+    with pytest.raises(MeetingError, match="^hash: the minutes changed"):
         _approve(miami, "ukraine", joint.id, joint.text)
     # ...and the three others approving the new text is not enough without Ukraine again.
     for persona in ("europe", "russia", "mediator"):
@@ -116,7 +116,7 @@ def test_the_life_cycle_runs_forward_only(miami_sqlite: Miami) -> None:
     miami = miami_sqlite
     notes = room_minutes(miami.engine, rooms(miami.engine, "miami-round")["mediator"].id)
     assert notes.status == MinutesStatus.DRAFT
-    with pytest.raises(SessionError, match="^status: draft minutes cannot be approved"):
+    with pytest.raises(MeetingError, match="^status: draft minutes cannot be approved"):
         _approve(miami, "mediator", notes.id, notes.text)
     with write_session(miami.engine) as s:
         draft = amend_minutes(
@@ -132,7 +132,7 @@ def test_the_life_cycle_runs_forward_only(miami_sqlite: Miami) -> None:
             s, actor=miami.actor("mediator"), process=miami.process, minutes_id=notes.id
         )
     with (
-        pytest.raises(SessionError, match="^status: circulated minutes cannot be circulated"),
+        pytest.raises(MeetingError, match="^status: circulated minutes cannot be circulated"),
         write_session(miami.engine) as s,
     ):
         circulate_minutes(

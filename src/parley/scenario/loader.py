@@ -45,14 +45,14 @@ from parley.sequencing.models import (
 )
 from parley.sessions.models import (
     AgendaItem,
+    Meeting,
+    MeetingParticipant,
     Minutes,
     Room,
-    SessionParticipant,
     Statement,
     StatementProvision,
     StatementSignatory,
     StatementSpeaker,
-    TalkSession,
 )
 from parley.texts.canonical import content_hash
 from parley.texts.models import (
@@ -102,7 +102,7 @@ class _Loader:
         self.version: dict[tuple[str, str], Version] = {}
         self.provision: dict[str, Provision] = {}  # "doc/wid"
         self.option: dict[tuple[str, str], BracketOption] = {}
-        self.session_: dict[str, TalkSession] = {}
+        self.session_: dict[str, Meeting] = {}
         self.step: dict[str, Step] = {}
         self.source: dict[str, Source] = {}
 
@@ -517,7 +517,7 @@ class _Loader:
     def _sessions(self) -> None:
         for spec in self.data.get("sessions", []):
             talk = self.add(
-                TalkSession(
+                Meeting(
                     process_id=self.pid,
                     key=spec["key"],
                     title=spec["title"],
@@ -536,7 +536,7 @@ class _Loader:
             participants = spec.get("participants", {})
             for key in participants.get("parties", []):
                 self.add(
-                    SessionParticipant(
+                    MeetingParticipant(
                         process_id=self.pid, session_id=talk.id, party_id=self.party[key].id
                     ),
                     "session:participant:add",
@@ -544,7 +544,7 @@ class _Loader:
                 )
             for key in participants.get("people", []):
                 self.add(
-                    SessionParticipant(
+                    MeetingParticipant(
                         process_id=self.pid, session_id=talk.id, person_id=self.person[key].id
                     ),
                     "session:participant:add",

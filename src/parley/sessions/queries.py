@@ -28,16 +28,16 @@ from parley.sessions.models import (
     CarriedPassage,
     Carry,
     LastVisit,
+    Meeting,
+    MeetingParticipant,
+    MeetingStatus,
     Minutes,
     MinutesApproval,
     MinutesStatus,
     Room,
-    SessionParticipant,
-    SessionStatus,
     Statement,
     StatementKind,
     StatementStatus,
-    TalkSession,
 )
 from parley.sessions.service import parties_of, required_approvers
 from parley.sessions.statements import signatories_of, valid_signatures
@@ -104,13 +104,13 @@ def minutes_json(db: Session, actor: Actor, minutes: Minutes) -> dict[str, Any]:
     }
 
 
-def session_page(db: Session, actor: Actor, process: Process, session_id: Any) -> dict[str, Any]:
-    talk = get_visible(db, actor, TalkSession, session_id)
+def meeting_details(db: Session, actor: Actor, process: Process, session_id: Any) -> dict[str, Any]:
+    talk = get_visible(db, actor, Meeting, session_id)
     if talk.process_id != process.id:
         raise NotFound("session")
     parties = parties_of(db, process.id)
     links = db.scalars(
-        sa.select(SessionParticipant).where(SessionParticipant.session_id == talk.id)
+        sa.select(MeetingParticipant).where(MeetingParticipant.session_id == talk.id)
     ).all()
     person_ids = [p.person_id for p in links if p.person_id]
     people = db.scalars(
@@ -407,7 +407,7 @@ def calendar_events(
 ) -> list[CalendarEvent]:
     """Sessions and dated milestones (deadlines) the actor can see, oldest first."""
     events = []
-    for talk in db.scalars(scoped(actor, TalkSession, process.id).order_by(TalkSession.starts_at)):
+    for talk in db.scalars(scoped(actor, Meeting, process.id).order_by(Meeting.starts_at)):
         details = [f"Format: {talk.format}", f"Status: {talk.status}"]
         if talk.timezone != "UTC":
             details.append(f"Local time: {_local(talk.starts_at, talk.timezone)}")
@@ -421,7 +421,7 @@ def calendar_events(
                 end=talk.ends_at,
                 location=talk.place,
                 description="\n".join(details),
-                status="TENTATIVE" if talk.status == SessionStatus.PLANNED else "CONFIRMED",
+                status="TENTATIVE" if talk.status == MeetingStatus.PLANNED else "CONFIRMED",
                 url=f"{base_url}/p/{process.key}/meetings/{talk.id}" if base_url else "",
                 categories=("session", str(talk.format)),
             )
@@ -484,7 +484,7 @@ def _event_links(
     links: dict[str, str] = {}
     base = f"/p/{process.key}"
     for talk in db.scalars(
-        scoped(actor, TalkSession, process.id).where(TalkSession.id.in_(ids.get("sessions", set())))
+        scoped(actor, Meeting, process.id).where(Meeting.id.in_(ids.get("sessions", set())))
     ):
         links[str(talk.id)] = f"{base}/meetings/{talk.id}"
     for m in db.scalars(

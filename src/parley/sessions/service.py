@@ -30,20 +30,20 @@ from parley.sessions.models import (
     Attribution,
     CarriedPassage,
     Carry,
+    Meeting,
+    MeetingFormat,
+    MeetingParticipant,
+    MeetingStatus,
     Minutes,
     MinutesApproval,
     MinutesStatus,
     Room,
-    SessionFormat,
-    SessionParticipant,
-    SessionStatus,
-    TalkSession,
 )
 from parley.texts.canonical_hash import text_hash
 from parley.texts.models import Amendment, Document, Provision
 
 
-class SessionError(ValueError):
+class MeetingError(ValueError):
     """Bad input or a step the life cycle does not allow; the message starts with the field."""
 
 
@@ -80,7 +80,7 @@ def _check_space(session: Session, process_id: uuid.UUID, space: str) -> None:
     try:
         parse_space(space, keys)
     except SpaceError as exc:
-        raise SessionError(f"space: {exc}") from None
+        raise MeetingError(f"space: {exc}") from None
 
 
 def _in_process(obj: Any, process: Process, kind: str) -> Any:
@@ -126,16 +126,16 @@ def _resolve_provision(
         .execution_options(**{INTERNAL: True})  # checked for visibility just below
     ).first()
     if document is None:
-        raise SessionError(f"agenda.provision: no document {doc_key!r}")
+        raise MeetingError(f"agenda.provision: no document {doc_key!r}")
     try:
         get_visible(session, actor, Document, document.id)
     except NotFound:
-        raise SessionError(f"agenda.provision: no document {doc_key!r}") from None
+        raise MeetingError(f"agenda.provision: no document {doc_key!r}") from None
     provision = session.scalars(
         sa.select(Provision).where(Provision.document_id == document.id, Provision.wid == wid)
     ).first()
     if provision is None:
-        raise SessionError(f"agenda.provision: no provision {ref!r}")
+        raise MeetingError(f"agenda.provision: no provision {ref!r}")
     return document.id, provision.id
 
 
@@ -146,16 +146,16 @@ def _visible_document(session: Session, actor: Actor, process: Process, key: str
         .execution_options(**{INTERNAL: True})  # checked for visibility just below
     ).first()
     if found is None:
-        raise SessionError(f"agenda.document: no document {key!r}")
+        raise MeetingError(f"agenda.document: no document {key!r}")
     try:
         return get_visible(session, actor, Document, found).id
     except NotFound:
-        raise SessionError(f"agenda.document: no document {key!r}") from None
+        raise MeetingError(f"agenda.document: no document {key!r}") from None
 
 
-def schedule_session(
+def schedule_meeting(
     session: Session, *, actor: Actor, process: Process, data: ScheduleIn
-) -> TalkSession:
+) -> Meeting:
     """Create a session; a proximity session gets a room per delegation and the mediator's notes.
 
     Rooms of delegations live in ``party:P+mediator``; the mediator's notes in ``mediator``.
@@ -164,29 +164,29 @@ def schedule_session(
     try:
         ZoneInfo(data.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SessionError(f"timezone: unknown time zone {data.timezone!r}") from None
+        raise MeetingError(f"timezone: unknown time zone {data.timezone!r}") from None
     if data.starts_at.tzinfo is None:
-        raise SessionError("starts_at: give a time zone offset")
+        raise MeetingError("starts_at: give a time zone offset")
     if data.ends_at is not None and (data.ends_at.tzinfo is None or data.ends_at < data.starts_at):
-        raise SessionError("ends_at: must have a time zone and not come before starts_at")
+        raise MeetingError("ends_at: must have a time zone and not come before starts_at")
     taken = session.scalar(
         sa.select(sa.func.count())
-        .select_from(TalkSession)
-        .where(TalkSession.process_id == process.id, TalkSession.key == data.key)
+        .select_from(Meeting)
+        .where(Meeting.process_id == process.id, Meeting.key == data.key)
         .execution_options(**{INTERNAL: True})  # a neutral answer that reveals nothing
     )
     if taken:
-        raise SessionError("key: not available; choose another key")
+        raise MeetingError("key: not available; choose another key")
     parties = {p.key: p for p in parties_of(session, process.id).values()}
     unknown = [k for k in data.parties if k not in parties]
     if unknown:
-        raise SessionError(f"parties: unknown party {unknown[0]!r}")
-    talk = TalkSession(
+        raise MeetingError(f"parties: unknown party {unknown[0]!r}")
+    talk = Meeting(
         process_id=process.id,
         key=data.key,
         title=data.title,
-        format=SessionFormat(data.format),
-        status=SessionStatus.PLANNED,
+        format=MeetingFormat(data.format),
+        status=MeetingStatus.PLANNED,
         starts_at=data.starts_at,
         ends_at=data.ends_at,
         timezone=data.timezone,
@@ -198,7 +198,7 @@ def schedule_session(
     for key in data.parties:
         audited_add(
             session,
-            SessionParticipant(process_id=process.id, session_id=talk.id, party_id=parties[key].id),
+            MeetingParticipant(process_id=process.id, session_id=talk.id, party_id=parties[key].id),
             actor=actor,
             action="session:participant:add",
             space=talk.space,
@@ -212,11 +212,11 @@ def schedule_session(
         try:
             get_visible(session, actor, Person, person.id if person else None)
         except NotFound:
-            raise SessionError(f"people: no person {person_key!r}") from None
+            raise MeetingError(f"people: no person {person_key!r}") from None
         assert person is not None
         audited_add(
             session,
-            SessionParticipant(process_id=process.id, session_id=talk.id, person_id=person.id),
+            MeetingParticipant(process_id=process.id, session_id=talk.id, person_id=person.id),
             actor=actor,
             action="session:participant:add",
             space=talk.space,
@@ -241,7 +241,7 @@ def schedule_session(
             action="session:agenda:add",
             space=talk.space,
         )
-    if talk.format == SessionFormat.PROXIMITY:
+    if talk.format == MeetingFormat.PROXIMITY:
         _proximity_rooms(
             session, actor=actor, talk=talk, parties=[parties[k] for k in data.parties]
         )
@@ -249,7 +249,7 @@ def schedule_session(
 
 
 def _proximity_rooms(
-    session: Session, *, actor: Actor, talk: TalkSession, parties: Iterable[Party]
+    session: Session, *, actor: Actor, talk: Meeting, parties: Iterable[Party]
 ) -> None:
     delegated = delegated_party_ids(session, talk.process_id)
     for party in parties:
@@ -281,10 +281,10 @@ def _proximity_rooms(
     )
 
 
-_NEXT_STATUS = {SessionStatus.PLANNED: SessionStatus.HELD, SessionStatus.HELD: SessionStatus.CLOSED}
+_NEXT_STATUS = {MeetingStatus.PLANNED: MeetingStatus.HELD, MeetingStatus.HELD: MeetingStatus.CLOSED}
 
 
-def set_session_status(
+def set_meeting_status(
     session: Session,
     *,
     actor: Actor,
@@ -292,16 +292,16 @@ def set_session_status(
     session_id: Any,
     status: str,
     outcome: str | None = None,
-) -> TalkSession:
+) -> Meeting:
     """planned → held → closed, one step at a time (a closed session stays closed)."""
-    talk = _in_process(get_visible(session, actor, TalkSession, session_id), process, "session")
+    talk = _in_process(get_visible(session, actor, Meeting, session_id), process, "session")
     require(actor, Permission.PROCESS_RECORD_WRITE, talk)
     try:
-        wanted = SessionStatus(status)
+        wanted = MeetingStatus(status)
     except ValueError:
-        raise SessionError(f"status: {status!r} is not one of planned, held, closed") from None
+        raise MeetingError(f"status: {status!r} is not one of planned, held, closed") from None
     if _NEXT_STATUS.get(talk.status) != wanted:
-        raise SessionError(f"status: a {talk.status} session cannot become {wanted}")
+        raise MeetingError(f"status: a {talk.status} session cannot become {wanted}")
     values: dict[str, Any] = {"status": wanted}
     if outcome is not None:
         values["outcome"] = outcome
@@ -337,9 +337,9 @@ def required_approvers(session: Session, minutes: Minutes) -> list[Party]:
     else:
         ids = set(
             session.scalars(
-                sa.select(SessionParticipant.party_id).where(
-                    SessionParticipant.session_id == minutes.session_id,
-                    SessionParticipant.party_id.is_not(None),
+                sa.select(MeetingParticipant.party_id).where(
+                    MeetingParticipant.session_id == minutes.session_id,
+                    MeetingParticipant.party_id.is_not(None),
                 )
             )
         )
@@ -359,7 +359,7 @@ def circulate_minutes(
     minutes = _minutes(session, actor, process, minutes_id)
     require(actor, Permission.PROCESS_RECORD_WRITE, minutes)
     if minutes.status != MinutesStatus.DRAFT:
-        raise SessionError(f"status: {minutes.status} minutes cannot be circulated")
+        raise MeetingError(f"status: {minutes.status} minutes cannot be circulated")
     audited_update(
         session,
         minutes,
@@ -378,9 +378,9 @@ def amend_minutes(
     minutes = _minutes(session, actor, process, minutes_id)
     require(actor, Permission.PROCESS_RECORD_WRITE, minutes)
     if minutes.status == MinutesStatus.APPROVED or minutes.content_hash:
-        raise SessionError("text: approved minutes are frozen")
+        raise MeetingError("text: approved minutes are frozen")
     if not text.strip():
-        raise SessionError("text: must not be empty")
+        raise MeetingError("text: must not be empty")
     values: dict[str, Any] = {"text": text}
     if minutes.status != MinutesStatus.DRAFT:
         values["status"] = MinutesStatus.AMENDED
@@ -399,14 +399,14 @@ def approve_minutes(
     minutes = _minutes(session, actor, process, minutes_id)
     require(actor, Permission.PROCESS_STATEMENT_APPROVE, minutes)
     if minutes.status not in (MinutesStatus.CIRCULATED, MinutesStatus.AMENDED):
-        raise SessionError(f"status: {minutes.status} minutes cannot be approved")
+        raise MeetingError(f"status: {minutes.status} minutes cannot be approved")
     membership = actor.membership(process.id)
     required = required_approvers(session, minutes)
     if membership is None or membership.party_id not in {p.id for p in required}:
         raise Forbidden("your delegation does not approve these minutes")
     current = text_hash(minutes.text)
     if expected_hash != current:
-        raise SessionError("hash: the minutes changed since you read them; read them again")
+        raise MeetingError("hash: the minutes changed since you read them; read them again")
     existing = session.scalars(
         sa.select(MinutesApproval).where(
             MinutesApproval.minutes_id == minutes.id,
@@ -430,7 +430,7 @@ def approve_minutes(
             space=minutes.space,
         )
     elif existing.content_hash == current:
-        raise SessionError("hash: your delegation already approved this text")
+        raise MeetingError("hash: your delegation already approved this text")
     else:
         audited_update(
             session,
@@ -491,13 +491,13 @@ def carry_passage(
     target = _in_process(get_visible(session, actor, Room, target_room_id), process, "room")
     passage_text = _normalise(text)
     if not passage_text:
-        raise SessionError("text: the passage is empty")
+        raise MeetingError("text: the passage is empty")
     source_room_id: uuid.UUID | None = None
     source_party_id: uuid.UUID | None
     if source_type == "minutes":
         source = _minutes(session, actor, process, source_id)
         if source.room_id is None:
-            raise SessionError("source_id: carry from a room's minutes, not joint minutes")
+            raise MeetingError("source_id: carry from a room's minutes, not joint minutes")
         source_room = get_visible(session, actor, Room, source.room_id)
         source_room_id, source_party_id = source_room.id, source_room.party_id
     elif source_type == "amendments":
@@ -506,11 +506,11 @@ def carry_passage(
         )
         source_party_id = source.party_id
     else:
-        raise SessionError("source_type: minutes or amendments")
+        raise MeetingError("source_type: minutes or amendments")
     if source_room_id == target.id:
-        raise SessionError("target_room_id: the passage is already in that room")
+        raise MeetingError("target_room_id: the passage is already in that room")
     if passage_text not in _normalise(source.text):
-        raise SessionError("text: the passage is not in the source; carry its exact words")
+        raise MeetingError("text: the passage is not in the source; carry its exact words")
     attribution = ""
     if attributed:
         party = parties_of(session, process.id).get(source_party_id) if source_party_id else None
@@ -547,7 +547,7 @@ def carry_passage(
 __all__ = [
     "AgendaIn",
     "ScheduleIn",
-    "SessionError",
+    "MeetingError",
     "amend_minutes",
     "approve_minutes",
     "carry_passage",
@@ -557,6 +557,6 @@ __all__ = [
     "parties_of",
     "party_sees",
     "required_approvers",
-    "schedule_session",
-    "set_session_status",
+    "schedule_meeting",
+    "set_meeting_status",
 ]

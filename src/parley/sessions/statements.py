@@ -29,16 +29,16 @@ from parley.db.base import utcnow
 from parley.positions.service import release
 from parley.processes.models import Party, Process
 from parley.sessions.models import (
+    Meeting,
     Statement,
     StatementKind,
     StatementProvision,
     StatementSignatory,
     StatementSpeaker,
     StatementStatus,
-    TalkSession,
 )
 from parley.sessions.service import (
-    SessionError,
+    MeetingError,
     _check_space,
     delegated_party_ids,
     parties_of,
@@ -89,15 +89,15 @@ def draft_joint_statement(
     parties = {p.key: p for p in parties_of(session, process.id).values()}
     delegated = delegated_party_ids(session, process.id)
     if len(set(data.signatories)) != len(data.signatories):
-        raise SessionError("signatories: a party is named twice")
+        raise MeetingError("signatories: a party is named twice")
     for key in data.signatories:
         party = parties.get(key)
         if party is None:
-            raise SessionError(f"signatories: unknown party {key!r}")
+            raise MeetingError(f"signatories: unknown party {key!r}")
         if party.id not in delegated:
-            raise SessionError(f"signatories: {key} has no delegation to approve the text")
+            raise MeetingError(f"signatories: {key} has no delegation to approve the text")
         if not party_sees(data.space, party):
-            raise SessionError(f"space: {key} could not read a statement in {data.space}")
+            raise MeetingError(f"space: {key} could not read a statement in {data.space}")
     taken = session.scalar(
         sa.select(sa.func.count())
         .select_from(Statement)
@@ -105,12 +105,12 @@ def draft_joint_statement(
         .execution_options(**{INTERNAL: True})  # a neutral answer that reveals nothing
     )
     if taken:
-        raise SessionError("key: not available; choose another key")
+        raise MeetingError("key: not available; choose another key")
     if data.session_id is not None:
         try:
-            get_visible(session, actor, TalkSession, data.session_id)
+            get_visible(session, actor, Meeting, data.session_id)
         except NotFound:
-            raise SessionError("session_id: no such record") from None
+            raise MeetingError("session_id: no such record") from None
     statement = Statement(
         process_id=process.id,
         key=data.key,
@@ -153,7 +153,7 @@ def draft_joint_statement(
         try:
             get_visible(session, actor, Document, found[0] if found else None)
         except NotFound:
-            raise SessionError(f"provisions: no provision {ref!r}") from None
+            raise MeetingError(f"provisions: no provision {ref!r}") from None
         assert found is not None
         audited_add(
             session,
@@ -174,9 +174,9 @@ def revise_statement(
     statement = _statement(session, actor, process, statement_id)
     require(actor, Permission.PROCESS_RECORD_WRITE, statement)
     if statement.status != StatementStatus.DRAFT:
-        raise SessionError("text: a published statement cannot change")
+        raise MeetingError("text: a published statement cannot change")
     if not text.strip():
-        raise SessionError("text: must not be empty")
+        raise MeetingError("text: must not be empty")
     new_hash = text_hash(text)
     if new_hash == statement.text_hash:
         return statement
@@ -220,7 +220,7 @@ def create_signing_key(
     try:
         return generate_signing_key(session, actor=actor, process=process, passphrase=passphrase)
     except TextError as exc:
-        raise SessionError(str(exc)) from None
+        raise MeetingError(str(exc)) from None
 
 
 def statement_message(statement: Statement) -> bytes:
@@ -254,18 +254,18 @@ def approve_statement(
         raise Forbidden("your delegation is not a signatory of this statement")
     current = text_hash(statement.text)
     if current != statement.text_hash:
-        raise SessionError("text: the stored hash does not match the text; revise it first")
+        raise MeetingError("text: the stored hash does not match the text; revise it first")
     if expected_hash != current:
-        raise SessionError("hash: the text changed since you read it; read it again")
+        raise MeetingError("hash: the text changed since you read it; read it again")
     if signatory.approved_hash == current:
-        raise SessionError("hash: your delegation already approved this text")
+        raise MeetingError("hash: your delegation already approved this text")
     key = active_key(session, membership.party_id)
     if key is None:
         key = create_signing_key(session, actor=actor, process=process, passphrase=passphrase)
     try:
         private = signing.unlock(key.encrypted_private_key, passphrase, key.public_key)
     except signing.SigningError as exc:
-        raise SessionError(str(exc)) from None
+        raise MeetingError(str(exc)) from None
     signature_b64 = signing.sign(private, statement_message(statement))
     now = utcnow()
     audited_update(
@@ -326,7 +326,7 @@ def publish_statement(
     statement = _statement(session, actor, process, statement_id)
     require(actor, Permission.PROCESS_RECORD_RELEASE, statement)
     if statement.status == StatementStatus.PUBLISHED:
-        raise SessionError("status: already published")
+        raise MeetingError("status: already published")
     signed = {s.party_id for s in valid_signatures(session, actor, statement)}
     missing = [
         s.party_id
@@ -335,7 +335,7 @@ def publish_statement(
     ]
     if missing:
         names = parties_of(session, process.id)
-        raise SessionError(
+        raise MeetingError(
             "signatories: still to approve and sign: "
             + ", ".join(sorted(names[p].key for p in missing if p in names))
         )

@@ -19,17 +19,17 @@ from parley.exports.ics import calendar
 from parley.positions.service import PositionError
 from parley.processes.models import Process
 from parley.sessions import queries
-from parley.sessions.models import TalkSession
+from parley.sessions.models import Meeting
 from parley.sessions.service import (
+    MeetingError,
     ScheduleIn,
-    SessionError,
     amend_minutes,
     approve_minutes,
     carry_passage,
     circulate_minutes,
     parties_of,
-    schedule_session,
-    set_session_status,
+    schedule_meeting,
+    set_meeting_status,
 )
 from parley.sessions.statements import (
     JointDraftIn,
@@ -56,7 +56,7 @@ router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 MINUTES_ACTIONS = ("circulate", "amend", "approve")
 STATEMENT_ACTIONS = ("approve", "revise", "publish")
-Problems = (SessionError, PositionError, ValidationError)
+Problems = (MeetingError, PositionError, ValidationError)
 
 
 def _problem(exc: Exception) -> str:
@@ -86,8 +86,8 @@ def _form_write(request: Request, change: Callable[[Any], Any], back: str) -> Re
     return RedirectResponse(back, status_code=303)
 
 
-def _meeting(db: Db, actor: Actor, process: Process, session_id: str) -> TalkSession:
-    talk = get_visible(db, actor, TalkSession, session_id)
+def _meeting(db: Db, actor: Actor, process: Process, session_id: str) -> Meeting:
+    talk = get_visible(db, actor, Meeting, session_id)
     if talk.process_id != process.id:
         raise NotFound("session")
     return talk
@@ -101,7 +101,7 @@ def meeting_page(
     request: Request, key: str, session_id: str, db: Db, actor: CurrentActor
 ) -> Response:
     process = process_by_key(db, actor, key)
-    page = queries.session_page(db, actor, process, session_id)
+    page = queries.meeting_details(db, actor, process, session_id)
     membership = actor.membership(process.id)
     return render(
         request,
@@ -116,7 +116,7 @@ def meeting_page(
 def meeting_api(key: str, session_id: str, db: Db, actor: CurrentActor) -> dict[str, Any]:
     """A session with its participants, agenda, the rooms and minutes the caller can see."""
     process = process_by_key(db, actor, key)
-    return queries.session_page(db, actor, process, session_id)
+    return queries.meeting_details(db, actor, process, session_id)
 
 
 @router.post(API + "/{key}/meetings", tags=["sessions"], dependencies=[Csrf], status_code=201)
@@ -126,7 +126,7 @@ def schedule_api(
     """Schedule a session; a proximity session gets a room per delegation and mediator notes."""
     process = process_by_key(db, actor, key)
     talk = _api_write(
-        request, lambda s: schedule_session(s, actor=actor, process=process, data=body)
+        request, lambda s: schedule_meeting(s, actor=actor, process=process, data=body)
     )
     return {"id": str(talk.id), "space": talk.space, "url": f"/p/{key}/meetings/{talk.id}"}
 
@@ -151,7 +151,7 @@ def status_form(
     _meeting(db, actor, process, session_id)
     return _form_write(
         request,
-        lambda s: set_session_status(
+        lambda s: set_meeting_status(
             s,
             actor=actor,
             process=process,
@@ -171,7 +171,7 @@ def status_api(
     process = process_by_key(db, actor, key)
     talk = _api_write(
         request,
-        lambda s: set_session_status(
+        lambda s: set_meeting_status(
             s,
             actor=actor,
             process=process,
@@ -272,7 +272,7 @@ def _require_mediator(actor: Actor, process: Process) -> None:
 def _target_room(db: Db, actor: Actor, process: Process, session_id: str, body: CarryIn) -> str:
     if body.target_room_id:
         return body.target_room_id
-    page = queries.session_page(db, actor, process, session_id)
+    page = queries.meeting_details(db, actor, process, session_id)
     for room in page["rooms"]:
         if body.target_party and room["party"] == body.target_party:
             return str(room["id"])
@@ -300,7 +300,7 @@ def _carry(
 @router.get("/p/{key}/meetings/{session_id}/carry", include_in_schema=False)
 def carry_page(request: Request, key: str, session_id: str, db: Db, actor: SignedIn) -> Response:
     process = process_by_key(db, actor, key)
-    page = queries.session_page(db, actor, process, session_id)
+    page = queries.meeting_details(db, actor, process, session_id)
     _require_mediator(actor, process)
     return render(request, "sessions/carry.html", process=process, meeting=page)
 
