@@ -12,7 +12,7 @@ from parley.processes.models import Party
 from parley.sessions.models import Meeting, Minutes, Room, Statement
 
 
-def session_id(engine: sa.Engine, key: str) -> uuid.UUID:
+def meeting_id(engine: sa.Engine, key: str) -> uuid.UUID:
     with read_session(engine) as s:
         return s.scalars(sa.select(Meeting.id).where(Meeting.key == key)).one()
 

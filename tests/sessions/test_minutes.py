@@ -20,11 +20,11 @@ from parley.sessions.service import (
 )
 from parley.texts.canonical_hash import text_hash
 from sessions.conftest import Miami
-from sessions.helpers import room_minutes, rooms, session_id
+from sessions.helpers import meeting_id, room_minutes, rooms
 
 
 def _joint(miami: Miami) -> Minutes:
-    talk = session_id(miami.engine, "miami-round")
+    talk = meeting_id(miami.engine, "miami-round")
     with read_session(miami.engine) as s:
         return s.scalars(
             sa.select(Minutes).where(Minutes.session_id == talk, Minutes.room_id.is_(None))

@@ -16,7 +16,7 @@ from parley.sessions.models import CarriedPassage, Carry, Minutes, Room
 from parley.sessions.queries import meeting_details
 from parley.sessions.service import MeetingError, carry_passage
 from sessions.conftest import Miami
-from sessions.helpers import room_minutes, rooms, session_id
+from sessions.helpers import meeting_id, room_minutes, rooms
 
 # What each room's minutes say that no other room may read (phrases of the scenario text).
 ROOM_PHRASES = {
@@ -40,7 +40,7 @@ SEES = {
 def _page(miami: Miami, persona: str) -> str:
     with read_session(miami.engine) as db:
         data = meeting_details(
-            db, miami.actor(persona), miami.process, session_id(miami.engine, "miami-round")
+            db, miami.actor(persona), miami.process, meeting_id(miami.engine, "miami-round")
         )
     return json.dumps(data)
 
@@ -48,7 +48,7 @@ def _page(miami: Miami, persona: str) -> str:
 def test_the_miami_round_is_a_proximity_session_with_a_room_per_delegation(miami: Miami) -> None:
     with read_session(miami.engine) as db:
         page = meeting_details(
-            db, miami.actor("mediator"), miami.process, session_id(miami.engine, "miami-round")
+            db, miami.actor("mediator"), miami.process, meeting_id(miami.engine, "miami-round")
         )
     assert page["format"] == "proximity"
     assert page["starts_at"].startswith("2025-12-22T14:00")  # 09:00 in Miami, stored in UTC
@@ -79,7 +79,7 @@ def _rooms_as_seen_by(miami: Miami, persona: str) -> None:
     by_party = rooms(miami.engine, "miami-round")
     if persona in ("observer", "anonymous"):
         with pytest.raises(NotFound), read_session(miami.engine) as db:
-            meeting_details(db, actor, miami.process, session_id(miami.engine, "miami-round"))
+            meeting_details(db, actor, miami.process, meeting_id(miami.engine, "miami-round"))
         text = ""
     else:
         text = _page(miami, persona)

@@ -82,9 +82,9 @@ def test_a_delegation_cannot_schedule_a_proximity_meeting_with_rooms_in_other_sp
     assert made.status_code == 201, made.text
     with read_session(canary.engine()) as s:
         rooms = s.scalars(
-            sa.select(Room.space).join(Meeting, Meeting.id == Room.session_id).where(
-                Meeting.key == "attack-rooms"
-            )
+            sa.select(Room.space)
+            .join(Meeting, Meeting.id == Room.session_id)
+            .where(Meeting.key == "attack-rooms")
         ).all()
     assert sorted(rooms) == ["mediator", "party:AAA+mediator", "party:BBB+mediator"]
 
