@@ -25,6 +25,7 @@ from parley.sessions.statements import (
     draft_joint_statement,
     publish_statement,
     revise_statement,
+    seal_of,
 )
 from parley.texts.canonical_hash import text_hash
 from parley.texts.models import Signature, SigningKey
@@ -37,13 +38,18 @@ PASS = {"mediator": "us-team-passphrase", "ukraine": "ua-team-passphrase"}
 def _approve(
     miami: Miami, persona: str, sid: object, text: str, passphrase: str | None = None
 ) -> Signature:
+    """Approve as ``persona`` what it read: the seal of the statement when ``text`` is its
+    current text, else a stale hash (of ``text``)."""
+    with read_session(miami.engine) as s:
+        statement = s.scalars(sa.select(Statement).where(Statement.id == sid)).one()
+        seal = seal_of(s, statement) if statement.text == text else text_hash(text)
     with write_session(miami.engine) as s:
         return approve_statement(
             s,
             actor=miami.actor(persona),
             process=miami.process,
             statement_id=sid,
-            expected_hash=text_hash(text),
+            expected_hash=seal,
             passphrase=passphrase or PASS[persona],
         )
 

@@ -195,10 +195,11 @@ def test_amending_minutes_refuses_a_stale_hash(miami_web: MiamiWeb) -> None:
         {"text": "Illustrative minutes, first edit.", "hash": text_hash(minutes.text)},
     )
     assert first.status_code == 200, first.text
-    # A second editor still holds the original text: its amendment would erase the first.
+    # A second editor (another tab) still holds the original text: its amendment would erase
+    # the first.
     stale = _post(
         miami_web,
-        "ukraine",
+        "mediator",
         path,
         {"text": "Illustrative minutes, second edit.", "hash": text_hash(minutes.text)},
     )
@@ -228,7 +229,12 @@ def test_approved_minutes_change_on_no_path(miami_web: MiamiWeb) -> None:
         )
         assert answer.status_code == 200, (persona, answer.text)
     assert _joint_minutes(miami).status == MinutesStatus.APPROVED
-    patch = _patch(miami_web, "mediator", f"/minutes/{minutes.id}", {"text": "Changed."})
+    patch = _patch(
+        miami_web,
+        "mediator",
+        f"/minutes/{minutes.id}",
+        {"text": "Changed.", "hash": text_hash(minutes.text)},
+    )
     assert patch.status_code == 409, patch.text
     amend = _post(
         miami_web,

@@ -6,6 +6,7 @@ Each test is one attack that succeeded before the meeting service owned every wr
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +28,8 @@ def _patch(canary: Canary, persona: str, path: str, body: dict[str, Any]) -> Any
 
 def _status(canary: Canary, meeting_id: str) -> str:
     with read_session(canary.engine()) as s:
-        return str(s.scalars(sa.select(Meeting.status).where(Meeting.id == meeting_id)).one())
+        found = sa.select(Meeting.status).where(Meeting.id == uuid.UUID(meeting_id))
+        return str(s.scalars(found).one())
 
 
 def test_a_delegation_head_cannot_close_the_mediators_meeting(canary: Canary) -> None:

@@ -167,6 +167,7 @@ CAPABILITY_ROUTERS = (
     "parley.texts.views",
     "parley.positions.views",
     "parley.sessions.views",
+    "parley.notes.views",
     "parley.sequencing.views",
     "parley.commitments.views",
     "parley.intake.views",
