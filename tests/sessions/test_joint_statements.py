@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from parley.authz import NotFound
 from parley.authz.permissions import Forbidden
+from parley.authz.rules import NotInState
 from parley.db.engine import read_session, write_session
 from parley.exports.bundle import dumps, export_bundle
 from parley.sessions.cli import register
@@ -124,7 +125,7 @@ def test_only_signatory_heads_approve_and_only_the_text_they_read(miami_sqlite: 
         _approve(miami, "europe", sid, text, "eur-team-passphrase")  # not a signatory
     with pytest.raises(Forbidden):
         _approve(miami, "ukraine-viewer", sid, text, "whatever-passphrase")
-    with pytest.raises(MeetingError, match="^hash: the text changed"):
+    with pytest.raises(MeetingError, match="^hash: the statement changed"):
         _approve(miami, "ukraine", sid, text + " (an older draft)")
     _approve(miami, "ukraine", sid, text)
     with pytest.raises(MeetingError, match="^hash: your delegation already approved"):
@@ -201,7 +202,9 @@ def test_a_revision_voids_every_approval_and_publication_needs_all(miami: Miami)
     assert sorted(x["party"] for x in page["signatures"]) == ["UA", "US"]
     assert all(x["valid"] and x["current"] for x in page["signatures"])
     with (
-        pytest.raises(MeetingError, match="^text: a published statement cannot change"),
+        pytest.raises(
+            NotInState, match="^status: cannot revise a joint statement that is published"
+        ),
         write_session(miami.engine) as s,
     ):
         revise_statement(

@@ -79,7 +79,14 @@ def writable_spaces(session: Session, actor: Actor, process_id: uuid.UUID) -> li
             .order_by(Party.key)
             .execution_options(**{INTERNAL: True})
         ).all()
-        return ["mediator", *[f"party:{k}+mediator" for k in keys], "participants", "public"]
+        # The system writes anywhere (it loads scenarios and imports bundles).
+        return [
+            "mediator",
+            *[f"party:{k}" for k in keys],
+            *[f"party:{k}+mediator" for k in keys],
+            "participants",
+            "public",
+        ]
     if m is None or m.party_key is None or not m.can_write:
         return []
     if m.is_mediator:

@@ -89,6 +89,7 @@ class StatementIn(_In):
     place: str = Field("", max_length=200)
     session_id: uuid.UUID | None = None  # the meeting it was made at
     parties: list[str] = Field(default_factory=list)  # speakers' parties; default: the author's
+    provisions: list[str] = Field(default_factory=list)  # "document/wid"
     space: str
 
 

@@ -212,6 +212,10 @@ def record_statement(
     if _key_taken(session, Statement, process, data.key):
         raise MeetingError("not available; choose another key", field="key")
     _meeting_ref(session, actor, process, data.session_id)
+    linked = [
+        visible_provision(session, actor, process, ref, field=f"provisions[{i}]")[1]
+        for i, ref in enumerate(data.provisions)
+    ]
     statement = Statement(
         process_id=process.id,
         key=data.key,
@@ -247,6 +251,16 @@ def record_statement(
             ),
             actor=actor,
             action="statement:speaker:add",
+            space=statement.space,
+        )
+    for provision_id in linked:
+        audited_add(
+            session,
+            StatementProvision(
+                process_id=process.id, statement_id=statement.id, provision_id=provision_id
+            ),
+            actor=actor,
+            action="statement:provision:link",
             space=statement.space,
         )
     return statement
