@@ -31,6 +31,7 @@ from parley.authz.scope import (
     space_owner,
     visible_reference,
 )
+from parley.authz.spaces import SpaceError
 from parley.authz.visibility import INTERNAL, provision_visible
 from parley.db.base import utcnow
 from parley.db.conflict import Conflict
@@ -465,7 +466,10 @@ def draft_minutes(
     elif not data.space:
         raise MeetingError("required for joint minutes", field="space")
     else:
-        space = _space(session, actor, process, data.space)
+        try:
+            space = str(parse_space(data.space))
+        except SpaceError as exc:
+            raise MeetingError(str(exc), field="space") from None
     minutes = Minutes(
         process_id=process.id,
         session_id=meeting.id,
@@ -475,6 +479,8 @@ def draft_minutes(
         space=space,
     )
     require_action(actor, "minutes", "draft", minutes_subject(session, minutes))
+    if data.room_id is None:
+        _space(session, actor, process, space)  # who may draft may still not write there
     if status not in (None, "draft"):
         if not actor.is_system:
             raise MeetingError(
