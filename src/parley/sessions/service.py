@@ -643,6 +643,7 @@ def carry_passage(
         raise MeetingError("the passage is empty", field="text")
     source_room_id: uuid.UUID | None = None
     source_party_id: uuid.UUID | None
+    source: Minutes | Amendment
     if source_type == "minutes":
         source = get_minutes(session, actor, process, source_id)
         if source.room_id is None:
@@ -650,8 +651,8 @@ def carry_passage(
         source_room = get_visible_in(session, actor, Room, process.id, source.room_id)
         source_room_id, source_party_id = source_room.id, source_room.party_id
     elif source_type == "amendments":
-        source = get_visible_in(session, actor, Amendment, process.id, source_id)
-        source_party_id = source.party_id
+        amendment = get_visible_in(session, actor, Amendment, process.id, source_id)
+        source, source_party_id = amendment, amendment.party_id
     else:
         raise MeetingError("source_type: minutes or amendments")
     if source_room_id == target.id:
