@@ -244,3 +244,22 @@ def test_approved_minutes_change_on_no_path(miami_web: MiamiWeb) -> None:
     )
     assert amend.status_code == 409, amend.text
     assert _joint_minutes(miami).text == minutes.text
+
+
+def test_a_change_written_around_the_service_voids_the_approvals(miami: Miami) -> None:
+    """A row changed by any other path (a bundle import, a restore, a direct write) keeps its
+    stored approvals, but they name the old seal: the page counts none of them."""
+    sid = statement_id(miami.engine, "joint-miami")
+    text = _statement(miami, sid).text
+    _approve(miami, "ukraine", sid, text)
+    _approve(miami, "mediator", sid, text)
+    with read_session(miami.engine) as s:
+        page = joint_statement_page(s, miami.actor("observer"), miami.process, sid)
+    assert page["all_signed"]
+    with write_session(miami.engine) as s:
+        s.execute(sa.update(Statement).where(Statement.id == sid).values(place="Elsewhere"))
+    with read_session(miami.engine) as s:
+        page = joint_statement_page(s, miami.actor("observer"), miami.process, sid)
+    assert not page["all_signed"]
+    assert [x["approved"] for x in page["signatories"]] == [False, False]
+    assert not any(x["current"] for x in page["signatures"])
