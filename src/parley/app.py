@@ -50,12 +50,12 @@ def include_routers(app: FastAPI) -> None:
     from parley.auth import views_admin
     from parley.commitments import views as commitments_views
     from parley.intake import views as intake_views
+    from parley.notes import views as notes_views
     from parley.operations import views as operations_views
     from parley.positions import views as positions_views
     from parley.positions import views_record as positions_record_views
     from parley.processes import views as processes_views
     from parley.records import views as records_views
-    from parley.records import views_writes as records_write_views
     from parley.sequencing import views as sequencing_views
     from parley.sessions import views as sessions_views
     from parley.texts import views as texts_views
@@ -76,11 +76,11 @@ def include_routers(app: FastAPI) -> None:
         sequencing_views,
         commitments_views,
         intake_views,
+        notes_views,
         timeline_views,
         operations_views,
         audit_views,
         processes_views,
-        records_write_views,
         records_views,
     ):
         app.include_router(module.router)

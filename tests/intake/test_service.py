@@ -39,7 +39,7 @@ from parley.intake.review import (
 from parley.intake.service import IntakeError, check_space
 from parley.positions.models import StickingPoint
 from parley.processes.models import Person, PersonTitle
-from parley.sessions.models import SessionParticipant, Statement, StatementSpeaker, TalkSession
+from parley.sessions.models import Meeting, MeetingParticipant, Statement, StatementSpeaker
 
 REPORT = MIAMI_REPORT.read_text(encoding="utf-8")
 
@@ -222,11 +222,11 @@ def test_accepting_creates_records_linked_to_the_source_by_the_exact_span(
 
     with read_session(small_engine) as session:
         source = session.get(Source, sid)
-        talk = session.get(TalkSession, results[f"meeting{meeting.start}"].record_id)
+        talk = session.get(Meeting, results[f"meeting{meeting.start}"].record_id)
         assert talk.place == "Miami" and talk.format == "proximity" and talk.status == "held"
         assert talk.starts_at.date() == date(2025, 12, 22) and talk.space == "public"
         participants = session.scalars(
-            sa.select(SessionParticipant.person_id).where(SessionParticipant.session_id == talk.id)
+            sa.select(MeetingParticipant.person_id).where(MeetingParticipant.session_id == talk.id)
         ).all()
         witkoff = session.scalars(sa.select(Person).where(Person.name == "Steve Witkoff")).one()
         assert witkoff.id in participants
@@ -306,9 +306,7 @@ def test_accepting_into_the_miami_record_updates_what_it_matches(miami_engine: s
     )
     with read_session(miami_engine) as session:
         eu = session.scalars(sa.select(Commitment).where(Commitment.key == "eu-100bn")).one()
-        round_ = session.scalars(
-            sa.select(TalkSession).where(TalkSession.key == "miami-round")
-        ).one()
+        round_ = session.scalars(sa.select(Meeting).where(Meeting.key == "miami-round")).one()
         assert (pledge.record_id, pledge.created) == (eu.id, False)
         assert (meeting.record_id, meeting.created) == (round_.id, False)
         # Umerov is a public person: Ukraine may not change him, only link its evidence.
@@ -323,7 +321,7 @@ def test_merging_adds_evidence_fills_empty_fields_and_keeps_the_name_as_alias(
     sid = take_in(small_engine, SYSTEM, "small", REPORT).source_id
     with read_session(small_engine) as session:
         envoy = session.scalars(sa.select(Person).where(Person.key == "envoy")).one()
-        round1 = session.scalars(sa.select(TalkSession).where(TalkSession.key == "round1")).one()
+        round1 = session.scalars(sa.select(Meeting).where(Meeting.key == "round1")).one()
     process = process_of(small_engine, "small")
     with write_session(small_engine) as session:
         result = merge_proposal(
@@ -402,7 +400,7 @@ def test_editing_before_accepting_and_reviewing_only_once(small_engine: sa.Engin
         )
     result = _accept(small_engine, SYSTEM, "small", meeting)
     with read_session(small_engine) as session:
-        talk = session.get(TalkSession, result.record_id)
+        talk = session.get(Meeting, result.record_id)
         assert (talk.place, talk.format, talk.starts_at.date()) == (
             "Hallandale Beach",
             "bilateral",

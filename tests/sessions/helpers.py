@@ -9,12 +9,12 @@ import sqlalchemy as sa
 
 from parley.db.engine import read_session
 from parley.processes.models import Party
-from parley.sessions.models import Minutes, Room, Statement, TalkSession
+from parley.sessions.models import Meeting, Minutes, Room, Statement
 
 
-def session_id(engine: sa.Engine, key: str) -> uuid.UUID:
+def meeting_id(engine: sa.Engine, key: str) -> uuid.UUID:
     with read_session(engine) as s:
-        return s.scalars(sa.select(TalkSession.id).where(TalkSession.key == key)).one()
+        return s.scalars(sa.select(Meeting.id).where(Meeting.key == key)).one()
 
 
 def statement_id(engine: sa.Engine, key: str) -> uuid.UUID:
@@ -25,7 +25,7 @@ def statement_id(engine: sa.Engine, key: str) -> uuid.UUID:
 def rooms(engine: sa.Engine, session_key: str) -> dict[str, Any]:
     """Rooms of a session by party key ("mediator" for the mediator's notes)."""
     with read_session(engine) as s:
-        talk = s.scalars(sa.select(TalkSession.id).where(TalkSession.key == session_key)).one()
+        talk = s.scalars(sa.select(Meeting.id).where(Meeting.key == session_key)).one()
         parties = dict(s.execute(sa.select(Party.id, Party.key)).all())
         return {
             parties.get(r.party_id, "mediator"): r

@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 from parley.cli import app
 from parley.db.engine import write_session
 from parley.sessions.cli import register
-from parley.sessions.statements import approve_statement
-from parley.texts.canonical_hash import text_hash
+from parley.sessions.statements import approve_statement, seal_of
 from sessions.conftest import Miami
 from sessions.helpers import statement_id
 
@@ -29,13 +28,13 @@ def _sign_both(miami: Miami) -> None:
     sid = statement_id(miami.engine, "joint-miami")
     for persona, passphrase in (("ukraine", "ua-team-passphrase"), ("mediator", "us-passphrase-1")):
         with write_session(miami.engine) as s:
-            text = s.scalars(sa.select(Statement.text).where(Statement.id == sid)).one()
+            statement = s.scalars(sa.select(Statement).where(Statement.id == sid)).one()
             approve_statement(
                 s,
                 actor=miami.actor(persona),
                 process=miami.process,
                 statement_id=sid,
-                expected_hash=text_hash(text),
+                expected_hash=seal_of(s, statement),  # what the page shows the head
                 passphrase=passphrase,
             )
 

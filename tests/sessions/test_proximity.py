@@ -13,10 +13,10 @@ from parley.authz import Actor, NotFound, get_visible, visible
 from parley.authz.permissions import Forbidden
 from parley.db.engine import read_session, write_session
 from parley.sessions.models import CarriedPassage, Carry, Minutes, Room
-from parley.sessions.queries import session_page
-from parley.sessions.service import SessionError, carry_passage
+from parley.sessions.queries import meeting_details
+from parley.sessions.service import MeetingError, carry_passage
 from sessions.conftest import Miami
-from sessions.helpers import room_minutes, rooms, session_id
+from sessions.helpers import meeting_id, room_minutes, rooms
 
 # What each room's minutes say that no other room may read (phrases of the scenario text).
 ROOM_PHRASES = {
@@ -39,16 +39,16 @@ SEES = {
 
 def _page(miami: Miami, persona: str) -> str:
     with read_session(miami.engine) as db:
-        data = session_page(
-            db, miami.actor(persona), miami.process, session_id(miami.engine, "miami-round")
+        data = meeting_details(
+            db, miami.actor(persona), miami.process, meeting_id(miami.engine, "miami-round")
         )
     return json.dumps(data)
 
 
 def test_the_miami_round_is_a_proximity_session_with_a_room_per_delegation(miami: Miami) -> None:
     with read_session(miami.engine) as db:
-        page = session_page(
-            db, miami.actor("mediator"), miami.process, session_id(miami.engine, "miami-round")
+        page = meeting_details(
+            db, miami.actor("mediator"), miami.process, meeting_id(miami.engine, "miami-round")
         )
     assert page["format"] == "proximity"
     assert page["starts_at"].startswith("2025-12-22T14:00")  # 09:00 in Miami, stored in UTC
@@ -79,7 +79,7 @@ def _rooms_as_seen_by(miami: Miami, persona: str) -> None:
     by_party = rooms(miami.engine, "miami-round")
     if persona in ("observer", "anonymous"):
         with pytest.raises(NotFound), read_session(miami.engine) as db:
-            session_page(db, actor, miami.process, session_id(miami.engine, "miami-round"))
+            meeting_details(db, actor, miami.process, meeting_id(miami.engine, "miami-round"))
         text = ""
     else:
         text = _page(miami, persona)
@@ -175,7 +175,7 @@ def test_an_attributed_carry_names_the_source_party_only(miami_sqlite: Miami) ->
 def test_only_the_mediator_carries_and_only_the_exact_words(miami_sqlite: Miami) -> None:
     with pytest.raises(Forbidden):
         _carry(miami_sqlite, persona="ukraine")
-    with pytest.raises(SessionError, match="^text: the passage is not in the source"):
+    with pytest.raises(MeetingError, match="^text: the passage is not in the source"):
         _carry(miami_sqlite, text="Ukraine accepts the territorial proposal")
     # Whitespace differences do not matter; the words do.
     _carry(miami_sqlite, text="wants the ceasefire   and the\nprisoner exchange first")
@@ -185,7 +185,7 @@ def test_a_delegation_cannot_be_the_source_of_its_own_room(miami_sqlite: Miami) 
     by_party = rooms(miami_sqlite.engine, "miami-round")
     source = room_minutes(miami_sqlite.engine, by_party["UA"].id)
     with (
-        pytest.raises(SessionError, match="^target_room_id"),
+        pytest.raises(MeetingError, match="^target_room_id"),
         write_session(miami_sqlite.engine) as s,
     ):
         carry_passage(

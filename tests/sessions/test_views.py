@@ -9,14 +9,14 @@ import uuid
 
 from parley.texts.canonical_hash import text_hash
 from sessions.conftest import MiamiWeb
-from sessions.helpers import room_minutes, rooms, session_id, statement_id
+from sessions.helpers import meeting_id, room_minutes, rooms, statement_id
 
 P = "/p/miami-2025"
 API = "/api/v1/processes/miami-2025"
 
 
 def test_a_session_page_is_404_to_those_who_cannot_see_it(miami_web: MiamiWeb) -> None:
-    bilateral = session_id(miami_web.miami.engine, "witkoff-dmitriev")  # party:RU+mediator
+    bilateral = meeting_id(miami_web.miami.engine, "witkoff-dmitriev")  # party:RU+mediator
     for persona in ("anonymous", "ukraine", "europe", "observer"):
         client = miami_web.client(persona)
         hidden = client.get(f"{API}/meetings/{bilateral}")
@@ -30,7 +30,7 @@ def test_a_session_page_is_404_to_those_who_cannot_see_it(miami_web: MiamiWeb) -
 
 def test_minutes_actions_deny_anonymous_other_parties_and_viewers(miami_web: MiamiWeb) -> None:
     engine = miami_web.miami.engine
-    talk = session_id(engine, "miami-round")
+    talk = meeting_id(engine, "miami-round")
     ru = room_minutes(engine, rooms(engine, "miami-round")["RU"].id)  # circulated
     url = f"{API}/meetings/{talk}/minutes/{ru.id}/approve"
     body = {"hash": text_hash(ru.text)}
@@ -52,15 +52,15 @@ def test_minutes_actions_deny_anonymous_other_parties_and_viewers(miami_web: Mia
     assert done.json() == {"status": "approved", "content_hash": text_hash(ru.text)}
     again = miami_web.client("mediator").post(
         f"{API}/meetings/{talk}/minutes/{ru.id}/amend",
-        json={"text": "Changed."},
+        json={"text": "Changed.", "hash": text_hash(ru.text)},
         headers=miami_web.csrf("mediator"),
     )
-    assert again.status_code == 422 and again.json()["detail"].startswith("text: approved")
+    assert again.status_code == 409 and again.json()["detail"].startswith("status: ")
 
 
 def test_carry_is_for_the_mediator_only(miami_web: MiamiWeb) -> None:
     engine = miami_web.miami.engine
-    talk = session_id(engine, "miami-round")
+    talk = meeting_id(engine, "miami-round")
     ua = room_minutes(engine, rooms(engine, "miami-round")["UA"].id)
     body = {
         "source_id": str(ua.id),
@@ -117,7 +117,7 @@ def test_changes_since_the_last_visit_and_what_waits(miami_web_sqlite: MiamiWeb)
     assert any(w.startswith("Joint statement awaiting your signature") for w in waiting)
     # The mediator circulates its own notes (mediator only) and Russia's room minutes exist:
     notes = room_minutes(engine, rooms(engine, "miami-round")["mediator"].id)
-    talk = session_id(engine, "miami-round")
+    talk = meeting_id(engine, "miami-round")
     mediator = miami_web_sqlite.client("mediator")
     response = mediator.post(
         f"{API}/meetings/{talk}/minutes/{notes.id}/circulate",
@@ -152,7 +152,7 @@ def test_changes_since_the_last_visit_and_what_waits(miami_web_sqlite: MiamiWeb)
 def test_joint_statement_approval_over_the_api(miami_web: MiamiWeb) -> None:
     sid = statement_id(miami_web.miami.engine, "joint-miami")
     url = f"{API}/joint-statements/{sid}"
-    text_hash_now = miami_web.client("anonymous").get(url).json()["text_hash"]
+    text_hash_now = miami_web.client("anonymous").get(url).json()["seal"]  # what heads sign
     body = {"hash": text_hash_now, "passphrase": "ua-team-passphrase"}
     assert miami_web.client("anonymous").post(f"{url}/approve", json=body).status_code == 401
     assert (

@@ -14,7 +14,7 @@ from parley.db.engine import read_session, write_session
 from parley.intake.models import Source
 from parley.processes.models import Party
 from parley.sequencing.models import Milestone, StatusClaim
-from parley.sessions.models import Carry, Statement, TalkSession
+from parley.sessions.models import Carry, Meeting, Statement
 from parley.texts.models import Signature, Version
 from parley.timeline.queries import Filters, activity_figure, timeline
 from sessions.conftest import Miami
@@ -22,7 +22,7 @@ from sessions.helpers import room_minutes, rooms
 
 WEEK = (date(2025, 12, 16), date(2025, 12, 23))
 DATED = (
-    (TalkSession, "starts_at"),
+    (Meeting, "starts_at"),
     (Statement, "made_on"),
     (Version, "dated"),
     (Signature, "signed_at"),

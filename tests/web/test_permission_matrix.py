@@ -85,9 +85,16 @@ class RecordKind:
     form: dict[str, Any] | None = None  # form body to create, when its names differ from JSON
     form_change: dict[str, Any] | None = None
     refers: bool = False  # create refers to a participants record (422 for who cannot see it)
-    # The API answers to create, when the rules table (parley.authz.rules) narrows who may:
-    # e.g. the shared plan is the mediator's. The form's are the same with 303 for 201.
+    # Who may create or edit, when the rules table gives the kind to fewer than every writer
+    # (meetings and joint minutes are the mediator's): the JSON codes; the form's follow.
     create_codes: str = ""
+    edit_codes: str = ""
+
+
+def _hash(text: str) -> str:
+    from parley.texts.canonical_hash import text_hash
+
+    return text_hash(text)
 
 
 RECORD_KINDS: dict[str, RecordKind] = {
@@ -96,6 +103,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
         "notes:CANARY-AAA-NOTE-TITLE",
         {"text": "edited"},
     ),
+    # Meetings are scheduled and moved by their convener, the mediator (parley.authz.rules).
     "sessions": RecordKind(
         {
             "key": "matrix-session-{persona}",
@@ -106,12 +114,18 @@ RECORD_KINDS: dict[str, RecordKind] = {
         },
         "sessions:CANARY-AAA-SESSION-KEY",
         {"place": "edited"},
+        create_codes="401 201 403 403 403 403 403 403",
+        edit_codes="401 404 403 403 404 404 404 404",
     ),
+    # Joint minutes in participants are the mediator's; AAA's own minutes (party:AAA) are AAA's.
+    # An edit names the hash of the text it edited (the form follows the JSON edit).
     "minutes": RecordKind(
         {"session_id": "{sessions:round1}", "text": "Matrix minutes", "space": "participants"},
         "minutes:CANARY-AAA-MINUTES",
-        {"text": "edited"},
+        {"text": "edited", "hash": _hash("CANARY-AAA-MINUTES")},
+        form_change={"text": "edited again", "hash": _hash("edited")},
         refers=True,
+        create_codes="401 201 403 403 403 403 422 422",
     ),
     "statements": RecordKind(
         {
@@ -203,6 +217,12 @@ RECORD_KINDS: dict[str, RecordKind] = {
 }
 
 
+def _as_form(json_codes: str) -> tuple[str, ...]:
+    """The codes of a form twin: sign-in page instead of 401, a redirect instead of success."""
+    swap = {"401": "login", "200": "303", "201": "303"}
+    return tuple(swap.get(c, c) for c in json_codes.split())
+
+
 def record_rows() -> list[Row]:
     rows = []
     for slug, kind in RECORD_KINDS.items():
@@ -214,43 +234,29 @@ def record_rows() -> list[Row]:
         }
         what = ", referring to a participants one" if kind.refers else ", in participants"
         create = kind.create_codes or f"401 201 201 403 201 403 {outsider} {outsider}"
-        as_form = " ".join(
-            {"401": "login", "201": "303"}.get(code, code) for code in create.split()
-        )
         rows += [
             Row("GET", f"{page}/new", "-", codes("login 200 200 403 200 403 403 403")),
-            Row(
-                "POST",
-                api,
-                "a new record" + what,
-                codes(create),
-                json=kind.create,
-            ),
-            Row(
-                "POST",
-                page,
-                "the same, as a form",
-                codes(as_form),
-                form=form,
-            ),
+            Row("POST", api, "a new record" + what, codes(create), json=kind.create),
+            Row("POST", page, "the same, as a form", _as_form(create), form=form),
         ]
         if not kind.target:
             continue
         ref = "{" + kind.target + "}"
         change = kind.form_change or {k: str(v) for k, v in kind.change.items()}
+        edit = kind.edit_codes or "401 404 200 403 404 404 404 404"
         rows += [
             Row(
                 "GET",
                 f"{page}/{{object_id}}/edit",
                 "an AAA record in party:AAA",
-                codes("login 404 200 403 404 404 404 404"),
+                tuple("login" if c == "401" else c for c in edit.split()),
                 f"{page}/{ref}/edit",
             ),
             Row(
                 "PATCH",
                 f"{api}/{{object_id}}",
                 "an AAA record in party:AAA",
-                codes("401 404 200 403 404 404 404 404"),
+                codes(edit),
                 f"{api}/{ref}",
                 json=kind.change,
             ),
@@ -258,7 +264,7 @@ def record_rows() -> list[Row]:
                 "POST",
                 f"{page}/{{object_id}}/edit",
                 "an AAA record in party:AAA",
-                codes("login 404 303 403 404 404 404 404"),
+                _as_form(edit),
                 f"{page}/{ref}/edit",
                 form=change,
             ),
@@ -339,8 +345,8 @@ def sessions_rows() -> list[Row]:
         Row(
             "POST",
             "/api/v1/processes/{key}/meetings",
-            "a new call, in participants",
-            codes("401 201 201 403 201 403 403 403"),
+            "a new call, in participants (the mediator convenes)",
+            codes("401 201 403 403 403 403 403 403"),
             json={
                 "key": "matrix-meeting-{persona}",
                 "title": "Matrix meeting",
@@ -353,7 +359,7 @@ def sessions_rows() -> list[Row]:
             "POST",
             "/p/{key}/meetings/{session_id}/status",
             "the held AAA+mediator session, to closed (the mediator closes it first)",
-            codes("login 303 422 403 404 404 404 404"),
+            codes("login 303 403 403 404 404 404 404"),
             f"/p/{{key}}/meetings/{aaamed_session}/status",
             form={"status": "closed"},
         ),
@@ -361,15 +367,15 @@ def sessions_rows() -> list[Row]:
             "POST",
             "/api/v1/processes/{key}/meetings/{session_id}/status",
             "the held BBB+mediator session, to closed (the mediator closes it first)",
-            codes("401 200 404 404 422 403 404 404"),
+            codes("401 200 404 404 403 403 404 404"),
             f"{api}/meetings/{bbbmed_session}/status",
             json={"status": "closed"},
         ),
         Row(
             "POST",
             "/p/{key}/meetings/{session_id}/minutes/{minutes_id}/{action}",
-            "round1, AAA room's draft minutes: circulate (the mediator first)",
-            codes("login 303 422 403 404 404 404 404"),
+            "round1, AAA room's draft minutes: circulate (the mediator first; then 409)",
+            codes("login 303 409 403 404 404 404 404"),
             f"/p/{{key}}/meetings/{{sessions:round1}}/minutes/{minutes}/circulate",
             form={},
         ),
@@ -409,15 +415,15 @@ def sessions_rows() -> list[Row]:
         Row(
             "POST",
             "/p/{key}/joint-statements",
-            "AAA and MED sign, in participants",
-            codes("login 303 303 403 303 403 403 403"),
+            "AAA and MED sign, in participants (drafted by the mediator or a signatory)",
+            codes("login 303 303 403 403 403 403 403"),
             form={**joint, "key": "matrix-joint-{persona}-form"},
         ),
         Row(
             "POST",
             "/api/v1/processes/{key}/joint-statements",
-            "AAA and MED sign, in participants",
-            codes("401 201 201 403 201 403 403 403"),
+            "AAA and MED sign, in participants (drafted by the mediator or a signatory)",
+            codes("401 201 201 403 403 403 403 403"),
             json=joint,
         ),
         Row(

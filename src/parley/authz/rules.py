@@ -113,7 +113,12 @@ RULES: tuple[Rule, ...] = (
     # --- set-up -----------------------------------------------------------------------------
     _r("delegation-member", "add", OH, OP, note="operator: only a delegation's first head"),
     _r("note", "create", P),
-    _r("note", "update", OWN, note="owner: the delegation whose space holds the note"),
+    _r(
+        "note",
+        "update",
+        OWN,
+        note="owner: the delegation whose space holds the note; in a shared space its author's",
+    ),
     # --- texts --------------------------------------------------------------------------------
     _r("document", "create", P),
     _r(
@@ -147,15 +152,28 @@ RULES: tuple[Rule, ...] = (
     _r("minutes", "draft", M, OWN, note="owner: the delegation of the room"),
     _r("minutes", "amend", M, OWN, states=("draft", "circulated", "amended")),
     _r("minutes", "circulate", M, OWN, states=("draft", "amended")),
-    _r("minutes", "approve", SH, M, states=("circulated",)),
+    _r(
+        "minutes",
+        "approve",
+        SH,
+        M,
+        states=("circulated", "amended"),
+        note="signatory: a delegation whose approval the minutes need",
+    ),
     _r("passage", "carry", M),
     # --- statements ---------------------------------------------------------------------------
     _r("statement", "record", P, note="unilateral and press statements: the speaker's party"),
     _r("statement", "update", OWN, M, states=("draft",)),
     _r("joint-statement", "draft", M, SH),
     _r("joint-statement", "revise", M, SH, states=("draft",), note="voids every approval"),
-    _r("joint-statement", "approve", SH, states=("draft",)),
-    _r("joint-statement", "sign", SH, states=("draft",), step_up=True),
+    _r(
+        "joint-statement",
+        "approve",
+        SH,
+        states=("draft", "published"),
+        note="published: one recorded as already issued may still be signed as it stands",
+    ),
+    _r("joint-statement", "sign", SH, states=("draft", "published"), step_up=True),
     _r(
         "joint-statement",
         "publish",

@@ -120,6 +120,24 @@ def require_writable_space(
     return text
 
 
+def space_owner(session: Session, process_id: uuid.UUID, space: str) -> str | None:
+    """The party whose own space ``space`` is: P for ``party:P`` and ``party:P+mediator``, the
+    mediator's party for ``mediator``; None for the shared spaces (participants, public)."""
+    from parley.processes.models import Party, PartyKind
+
+    parsed = parse_space(space)
+    if parsed.kind in ("party", "party+mediator"):
+        return parsed.party
+    if parsed.kind == "mediator":
+        return session.scalars(
+            sa.select(Party.key)
+            .where(Party.process_id == process_id, Party.kind == PartyKind.MEDIATOR)
+            .order_by(Party.key)
+            .execution_options(**{INTERNAL: True})
+        ).first()
+    return None
+
+
 def get_visible_in(
     session: Session, actor: Actor, model: type[M], process_id: uuid.UUID, object_id: Any
 ) -> M:

@@ -21,7 +21,7 @@ from parley.authz import Actor, parse_space, widens
 from parley.authz.visibility import INTERNAL, SCOPED, visible
 from parley.intake.gazetteer import MIAMI_PROCESS, Gazetteer
 from parley.processes.models import Party, Person, PersonTitle
-from parley.sessions.models import TalkSession
+from parley.sessions.models import Meeting
 from parley.texts.models import Document
 
 # A single word that names a people rather than a place ("Ukrainian", "French", "Europeans"):
@@ -106,11 +106,11 @@ def gazetteer_data(
         session.scalars(scoped_in(actor, Document, process_id, spaces).order_by(Document.key))
     )
     venues = session.scalars(
-        sa.select(TalkSession.place)
+        sa.select(Meeting.place)
         .where(
-            TalkSession.process_id == process_id,
-            TalkSession.space.in_(spaces),
-            visible(actor, TalkSession),
+            Meeting.process_id == process_id,
+            Meeting.space.in_(spaces),
+            visible(actor, Meeting),
         )
         .execution_options(**{SCOPED: True})
     ).all()

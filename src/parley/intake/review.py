@@ -51,14 +51,14 @@ from parley.intake.service import KINDS
 from parley.positions.models import StickingPoint
 from parley.processes.models import Party, PartyKind, Person, PersonTitle, Process
 from parley.sessions.models import (
-    SessionFormat,
-    SessionParticipant,
-    SessionStatus,
+    Meeting,
+    MeetingFormat,
+    MeetingParticipant,
+    MeetingStatus,
     Statement,
     StatementKind,
     StatementSpeaker,
     StatementStatus,
-    TalkSession,
 )
 from parley.texts.canonical_hash import text_hash
 from parley.texts.models import Document
@@ -66,7 +66,7 @@ from parley.texts.models import Document
 RECORD_MODELS: dict[str, Any] = {
     "person": Person,
     "party": Party,
-    "meeting": TalkSession,
+    "meeting": Meeting,
     "quote": Statement,
     "statement": Statement,
     "document": Document,
@@ -474,7 +474,7 @@ def _apply_meeting(ap: _Apply, target: Any | None) -> Any:
         record = next(
             (
                 s
-                for s in ap.rows(TalkSession)
+                for s in ap.rows(Meeting)
                 if _local_date(s.starts_at, s.timezone) == day and _same_place(s.place, place)
             ),
             None,
@@ -483,11 +483,11 @@ def _apply_meeting(ap: _Apply, target: Any | None) -> Any:
         published = ap.source.published_on or utcnow().date()
         record = ap.create(
             ap.new(
-                TalkSession,
+                Meeting,
                 f"{place or 'meeting'} {day.isoformat()}",
                 title=(ap.payload.get("title") or _meeting_title(place, day))[:300],
-                format=SessionFormat(fmt),
-                status=SessionStatus.HELD if day <= published else SessionStatus.PLANNED,
+                format=MeetingFormat(fmt),
+                status=MeetingStatus.HELD if day <= published else MeetingStatus.PLANNED,
                 # The report gives a day, not a time: noon UTC is that day from UTC-11 to UTC+11.
                 starts_at=datetime.combine(day, time(12, 0), UTC),
                 timezone="UTC",
@@ -500,7 +500,7 @@ def _apply_meeting(ap: _Apply, target: Any | None) -> Any:
     present = {
         (p.party_id, p.person_id)
         for p in ap.session.scalars(
-            sa.select(SessionParticipant).where(SessionParticipant.session_id == record.id)
+            sa.select(MeetingParticipant).where(MeetingParticipant.session_id == record.id)
         )
     }
     for name in names:
@@ -508,7 +508,7 @@ def _apply_meeting(ap: _Apply, target: Any | None) -> Any:
         if (party_id, person_id) == (None, None) or (party_id, person_id) in present:
             continue
         present.add((party_id, person_id))
-        row = SessionParticipant(
+        row = MeetingParticipant(
             process_id=ap.process.id, session_id=record.id, party_id=party_id, person_id=person_id
         )
         ap.link_row(row, record, "session:participant:add")

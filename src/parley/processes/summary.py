@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from parley.db.engine import read_session
 from parley.positions.models import StickingPoint
 from parley.processes.models import Party, Process
-from parley.sessions.models import TalkSession
+from parley.sessions.models import Meeting
 from parley.texts.models import Document, Version
 
 
@@ -28,9 +28,7 @@ def summarise(engine: sa.Engine, key: str) -> dict[str, Any]:
             )
         )
         sessions = s.scalars(
-            sa.select(TalkSession)
-            .where(TalkSession.process_id == pid)
-            .order_by(TalkSession.starts_at)
+            sa.select(Meeting).where(Meeting.process_id == pid).order_by(Meeting.starts_at)
         )
         points = s.scalars(
             sa.select(StickingPoint)

@@ -24,7 +24,7 @@ from parley.notes.models import Note
 from parley.positions.models import StickingPoint
 from parley.processes.models import Party, Person
 from parley.sequencing.models import Milestone, StatusClaim, Step, TemporalConstraint
-from parley.sessions.models import Minutes, Room, Statement, TalkSession
+from parley.sessions.models import Meeting, Minutes, Room, Statement
 from parley.texts.models import Amendment, Bracket, Document, Version
 
 
@@ -79,7 +79,7 @@ KINDS: dict[str, Kind] = {
         ),
         Kind(
             "sessions",
-            TalkSession,
+            Meeting,
             "Sessions",
             ("title", "format", "status", "starts_at", "place", "space"),
             ("starts_at",),

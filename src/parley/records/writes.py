@@ -28,7 +28,7 @@ from parley.errors import InputError
 from parley.notes.models import Note
 from parley.processes.models import Party, Process
 from parley.sequencing.models import StatusClaim, Step
-from parley.sessions.models import Minutes, Room, Statement, TalkSession
+from parley.sessions.models import Meeting, Minutes, Room, Statement
 from parley.texts.canonical_hash import text_hash
 
 
@@ -221,7 +221,7 @@ def _note(session: Session, actor: Actor, process: Process, data: dict[str, Any]
 def _minutes(
     session: Session, actor: Actor, process: Process, data: dict[str, Any]
 ) -> dict[str, Any]:
-    talk = _visible_ref(session, actor, TalkSession, data["session_id"], "session_id")
+    talk = _visible_ref(session, actor, Meeting, data["session_id"], "session_id")
     if data.get("room_id") is not None:
         room = _visible_ref(session, actor, Room, data["room_id"], "room_id")
         if room.session_id != talk.id:
@@ -236,7 +236,7 @@ def _statement(
     session: Session, actor: Actor, process: Process, data: dict[str, Any]
 ) -> dict[str, Any]:
     if data.get("session_id") is not None:
-        _visible_ref(session, actor, TalkSession, data["session_id"], "session_id")
+        _visible_ref(session, actor, Meeting, data["session_id"], "session_id")
     if "text" in data and data["text"] is not None:
         data["text_hash"] = text_hash(data["text"])
     return data
@@ -299,7 +299,7 @@ WRITABLE: dict[str, Writable] = {
     w.slug: w
     for w in (
         Writable("notes", Note, NoteIn, NoteUpdate, _note, "note"),
-        Writable("sessions", TalkSession, SessionIn, SessionUpdate, _plain, "session"),
+        Writable("sessions", Meeting, SessionIn, SessionUpdate, _plain, "session"),
         Writable("minutes", Minutes, MinutesIn, MinutesUpdate, _minutes, "session:minutes"),
         Writable(
             "statements",

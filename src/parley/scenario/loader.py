@@ -46,15 +46,7 @@ from parley.scenario.yamlfile import YamlError, load_with_lines
 from parley.sequencing import service as sequencing
 from parley.sequencing.models import Step, StepParty, StepProvision
 from parley.sessions.models import (
-    AgendaItem,
-    Minutes,
-    Room,
-    SessionParticipant,
-    Statement,
-    StatementProvision,
-    StatementSignatory,
-    StatementSpeaker,
-    TalkSession,
+    Meeting,
 )
 from parley.texts.canonical import content_hash
 from parley.texts.models import (
@@ -104,7 +96,7 @@ class _Loader:
         self.version: dict[tuple[str, str], Version] = {}
         self.provision: dict[str, Provision] = {}  # "doc/wid"
         self.option: dict[tuple[str, str], BracketOption] = {}
-        self.session_: dict[str, TalkSession] = {}
+        self.session_: dict[str, Meeting] = {}
         self.step: dict[str, Step] = {}
         self.source: dict[str, Source] = {}
 
@@ -126,7 +118,7 @@ class _Loader:
             "process:create",
         )
         self.pid: uuid.UUID = process.id
-        self.process: Process = process
+        self.process = process
         self._parties()
         self._people()
         self._users()
@@ -520,156 +512,114 @@ class _Loader:
                 )
 
     def _sessions(self) -> None:
+        # Through the meeting service, like every other door (the system actor passes its
+        # rules; meetings and minutes keep the status the scenario states).
+        from parley.sessions.schemas import AgendaIn, MinutesIn, ScheduleIn
+        from parley.sessions.service import draft_minutes, open_room, schedule_meeting
+
         for spec in self.data.get("sessions", []):
-            talk = self.add(
-                TalkSession(
-                    process_id=self.pid,
+            participants = spec.get("participants", {})
+            meeting = schedule_meeting(
+                self.s,
+                actor=self.actor,
+                process=self.process,
+                data=ScheduleIn(
                     key=spec["key"],
                     title=spec["title"],
                     format=spec["format"],
-                    status=spec.get("status", "planned"),
                     starts_at=_dt(spec["starts_at"]),
                     ends_at=_dt(spec.get("ends_at")),
                     timezone=spec.get("timezone", "UTC"),
                     place=spec.get("place", ""),
                     outcome=spec.get("outcome", ""),
                     space=spec["space"],
+                    parties=participants.get("parties", []),
+                    people=participants.get("people", []),
+                    agenda=[
+                        AgendaIn(
+                            title=item["title"],
+                            document=item.get("document"),
+                            provision=item.get("provision"),
+                        )
+                        for item in spec.get("agenda", [])
+                    ],
                 ),
-                "session:create",
+                status=spec.get("status", "planned"),
+                rooms=False,
             )
-            self.session_[spec["key"]] = talk
-            participants = spec.get("participants", {})
-            for key in participants.get("parties", []):
-                self.add(
-                    SessionParticipant(
-                        process_id=self.pid, session_id=talk.id, party_id=self.party[key].id
-                    ),
-                    "session:participant:add",
-                    space=talk.space,
-                )
-            for key in participants.get("people", []):
-                self.add(
-                    SessionParticipant(
-                        process_id=self.pid, session_id=talk.id, person_id=self.person[key].id
-                    ),
-                    "session:participant:add",
-                    space=talk.space,
-                )
-            for ordinal, item in enumerate(spec.get("agenda", [])):
-                self.add(
-                    AgendaItem(
-                        process_id=self.pid,
-                        session_id=talk.id,
-                        ordinal=ordinal,
-                        title=item["title"],
-                        document_id=self.document[item["document"]].id
-                        if item.get("document")
-                        else None,
-                        provision_id=self.provision[item["provision"]].id
-                        if item.get("provision")
-                        else None,
-                    ),
-                    "session:agenda:add",
-                    space=talk.space,
-                )
+            self.session_[spec["key"]] = meeting
             for rspec in spec.get("rooms", []):
                 party_key = rspec.get("party")
-                space = f"party:{party_key}+mediator" if party_key else "mediator"
-                name = rspec.get("name") or (
-                    f"{self.party[party_key].name} room" if party_key else "Mediator's notes"
-                )
-                room = self.add(
-                    Room(
-                        process_id=self.pid,
-                        session_id=talk.id,
-                        party_id=self.party[party_key].id if party_key else None,
-                        name=name,
-                        space=space,
-                    ),
-                    "session:room:create",
+                room = open_room(
+                    self.s,
+                    actor=self.actor,
+                    meeting=meeting,
+                    party=self.party[party_key] if party_key else None,
+                    name=rspec.get("name"),
                 )
                 if rspec.get("minutes"):
-                    self.add(
-                        Minutes(
-                            process_id=self.pid,
-                            session_id=talk.id,
-                            room_id=room.id,
-                            text=rspec["minutes"]["text"],
-                            status=rspec["minutes"].get("status", "draft"),
-                            space=space,
+                    draft_minutes(
+                        self.s,
+                        actor=self.actor,
+                        process=self.process,
+                        data=MinutesIn(
+                            session_id=meeting.id, room_id=room.id, text=rspec["minutes"]["text"]
                         ),
-                        "session:minutes:create",
+                        status=rspec["minutes"].get("status", "draft"),
                     )
             for mspec in spec.get("minutes", []):
-                self.add(
-                    Minutes(
-                        process_id=self.pid,
-                        session_id=talk.id,
-                        room_id=None,
-                        text=mspec["text"],
-                        status=mspec.get("status", "draft"),
-                        space=mspec["space"],
-                    ),
-                    "session:minutes:create",
+                draft_minutes(
+                    self.s,
+                    actor=self.actor,
+                    process=self.process,
+                    data=MinutesIn(session_id=meeting.id, text=mspec["text"], space=mspec["space"]),
+                    status=mspec.get("status", "draft"),
                 )
 
     def _statements(self) -> None:
-        from parley.texts.canonical_hash import text_hash
+        # Through the statement service (a statement the scenario records as published stays
+        # published; joint ones are then signed in Parley, over what they show).
+        from parley.sessions.schemas import JointDraftIn, StatementIn
+        from parley.sessions.statements import draft_joint_statement, record_statement
 
         for spec in self.data.get("statements", []):
-            statement = self.add(
-                Statement(
-                    process_id=self.pid,
-                    key=spec["key"],
-                    kind=spec["kind"],
-                    status=spec.get("status", "published"),
-                    title=spec.get("title", ""),
-                    text=spec["text"],
-                    made_on=_d(spec.get("date")),
-                    place=spec.get("place", ""),
-                    session_id=self.session_[spec["session"]].id if spec.get("session") else None,
-                    text_hash=text_hash(spec["text"]),
-                    space=spec["space"],
-                ),
-                "statement:create",
-            )
-            for key in spec.get("speakers", []):
-                person = self.person[key]
-                self.add(
-                    StatementSpeaker(
-                        process_id=self.pid,
-                        statement_id=statement.id,
-                        person_id=person.id,
-                        party_id=person.party_id,
+            meeting = self.session_[spec["session"]].id if spec.get("session") else None
+            common = {
+                "key": spec["key"],
+                "title": spec.get("title", ""),
+                "text": spec["text"],
+                "made_on": _d(spec.get("date")),
+                "place": spec.get("place", ""),
+                "session_id": meeting,
+                "space": spec["space"],
+            }
+            status = spec.get("status", "published")
+            if spec["kind"] == "joint":
+                statement = draft_joint_statement(
+                    self.s,
+                    actor=self.actor,
+                    process=self.process,
+                    data=JointDraftIn(
+                        **common,
+                        signatories=spec.get("signatories", []),
+                        provisions=spec.get("provisions", []),
                     ),
-                    "statement:speaker:add",
-                    space=statement.space,
+                    people=spec.get("speakers", []),
+                    status=status,
                 )
-            for key in spec.get("parties", []):
-                self.add(
-                    StatementSpeaker(
-                        process_id=self.pid, statement_id=statement.id, party_id=self.party[key].id
+            else:
+                statement = record_statement(
+                    self.s,
+                    actor=self.actor,
+                    process=self.process,
+                    data=StatementIn(
+                        **common,
+                        kind=spec["kind"],
+                        parties=spec.get("parties", []),
+                        provisions=spec.get("provisions", []),
                     ),
-                    "statement:speaker:add",
-                    space=statement.space,
-                )
-            for key in spec.get("signatories", []):
-                self.add(
-                    StatementSignatory(
-                        process_id=self.pid, statement_id=statement.id, party_id=self.party[key].id
-                    ),
-                    "statement:signatory:add",
-                    space=statement.space,
-                )
-            for ref in spec.get("provisions", []):
-                self.add(
-                    StatementProvision(
-                        process_id=self.pid,
-                        statement_id=statement.id,
-                        provision_id=self.provision[ref].id,
-                    ),
-                    "statement:provision:link",
-                    space=statement.space,
+                    people=spec.get("speakers", []),
+                    status=status,
                 )
             self._evidence(spec.get("evidence", []), statement, "statements")
 

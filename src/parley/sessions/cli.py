@@ -130,6 +130,7 @@ def export_ics_command(
     from parley.auth.models import User
     from parley.auth.service import actor_for
     from parley.authz import Actor
+    from parley.authz.scope import is_member
     from parley.cli import resolve_process_key
     from parley.db.base import utcnow
     from parley.db.engine import read_session
@@ -147,7 +148,7 @@ def export_ics_command(
             if account is None:
                 raise _fail(f"--user: no account {user!r}")
             actor = actor_for(session, account)
-        if actor.membership(found.id) is None and not found.published:
+        if not is_member(actor, found.id) and not found.published:
             raise _fail(f"--user: {user or 'the public'} cannot see process {process_key!r}")
         events = calendar_events(session, actor, found)
         text = calendar(events, name=found.title, stamp=utcnow())

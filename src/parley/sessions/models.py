@@ -1,4 +1,4 @@
-"""Meetings and what is said: sessions, rooms, minutes, statements, signatories."""
+"""Meetings and what is said: meetings, rooms, minutes, statements, signatories."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from parley.db.base import Base, ProcessScoped, Spaced, Timestamped, enum_column, utcnow
 
 
-class SessionFormat(enum.StrEnum):
+class MeetingFormat(enum.StrEnum):
     BILATERAL = "bilateral"
     PROXIMITY = "proximity"
     PLENARY = "plenary"
     CALL = "call"
 
 
-class SessionStatus(enum.StrEnum):
+class MeetingStatus(enum.StrEnum):
     PLANNED = "planned"
     HELD = "held"
     CLOSED = "closed"
@@ -43,16 +43,16 @@ class StatementStatus(enum.StrEnum):
     PUBLISHED = "published"
 
 
-class TalkSession(ProcessScoped, Spaced, Base):
-    """A meeting. (Named so it never clashes with a database session.)"""
+class Meeting(ProcessScoped, Spaced, Base):
+    """A negotiation meeting (table ``sessions``). In code "session" means the database session."""
 
     __tablename__ = "sessions"
     __table_args__ = (sa.UniqueConstraint("process_id", "key"),)
 
     key: Mapped[str] = mapped_column(sa.String(64))
     title: Mapped[str] = mapped_column(sa.String(300))
-    format: Mapped[SessionFormat] = enum_column(SessionFormat)
-    status: Mapped[SessionStatus] = enum_column(SessionStatus, default=SessionStatus.PLANNED)
+    format: Mapped[MeetingFormat] = enum_column(MeetingFormat)
+    status: Mapped[MeetingStatus] = enum_column(MeetingStatus, default=MeetingStatus.PLANNED)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
@@ -60,7 +60,7 @@ class TalkSession(ProcessScoped, Spaced, Base):
     outcome: Mapped[str] = mapped_column(sa.Text, default="")
 
 
-class SessionParticipant(ProcessScoped, Base):
+class MeetingParticipant(ProcessScoped, Base):
     __tablename__ = "session_participants"
 
     session_id: Mapped[uuid.UUID] = mapped_column(

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from parley.audit.chain import jsonable
 from parley.audit.models import AuditEvent
-from parley.authz import Actor, NotFound, Permission, can, get_visible, visible
+from parley.authz import Actor, NotFound, visible
+from parley.authz.rules import permits
+from parley.authz.scope import actor_party_id, actor_role, get_visible_in
 from parley.authz.visibility import SCOPED
 from parley.db.base import utcnow
 from parley.exports.ics import CalendarEvent
@@ -28,19 +30,30 @@ from parley.sessions.models import (
     CarriedPassage,
     Carry,
     LastVisit,
+    Meeting,
+    MeetingParticipant,
+    MeetingStatus,
     Minutes,
     MinutesApproval,
     MinutesStatus,
     Room,
-    SessionParticipant,
-    SessionStatus,
     Statement,
     StatementKind,
     StatementStatus,
-    TalkSession,
 )
-from parley.sessions.service import parties_of, required_approvers
-from parley.sessions.statements import signatories_of, valid_signatures
+from parley.sessions.service import (
+    meeting_subject,
+    minutes_subject,
+    parties_of,
+    required_approvers,
+)
+from parley.sessions.statements import (
+    provision_refs,
+    seal_of,
+    signatories_of,
+    statement_subject,
+    valid_signatures,
+)
 from parley.sessions.verify import STATEMENT_FORMAT, STATEMENT_FORMAT_VERSION
 from parley.texts.canonical_hash import text_hash
 from parley.texts.models import Document, Provision, Signature, SigningKey
@@ -74,10 +87,8 @@ def minutes_json(db: Session, actor: Actor, minutes: Minutes) -> dict[str, Any]:
     ).all()
     parties = parties_of(db, minutes.process_id)
     valid = {a.party_id for a in approvals if a.content_hash == current}
-    membership = actor.membership(minutes.process_id)
-    mine = membership.party_id if membership else None
-    open_for_approval = minutes.status in (MinutesStatus.CIRCULATED, MinutesStatus.AMENDED)
-    writable = can(actor, Permission.PROCESS_RECORD_WRITE, minutes)
+    mine = actor_party_id(actor, minutes.process_id)
+    subject = minutes_subject(db, minutes)
     return {
         "id": str(minutes.id),
         "status": str(minutes.status),
@@ -95,22 +106,19 @@ def minutes_json(db: Session, actor: Actor, minutes: Minutes) -> dict[str, Any]:
             for a in sorted(approvals, key=lambda a: a.approved_at)
         ],
         "waiting_for": [p.key for p in required if p.id not in valid],
-        "can_circulate": writable and minutes.status == MinutesStatus.DRAFT,
-        "can_amend": writable and minutes.status != MinutesStatus.APPROVED,
-        "can_approve": open_for_approval
-        and can(actor, Permission.PROCESS_STATEMENT_APPROVE, minutes)
+        "can_circulate": permits(actor, "minutes", "circulate", subject),
+        "can_amend": permits(actor, "minutes", "amend", subject),
+        "can_approve": permits(actor, "minutes", "approve", subject)
         and mine in {p.id for p in required}
         and mine not in valid,
     }
 
 
-def session_page(db: Session, actor: Actor, process: Process, session_id: Any) -> dict[str, Any]:
-    talk = get_visible(db, actor, TalkSession, session_id)
-    if talk.process_id != process.id:
-        raise NotFound("session")
+def meeting_details(db: Session, actor: Actor, process: Process, session_id: Any) -> dict[str, Any]:
+    talk = get_visible_in(db, actor, Meeting, process.id, session_id)
     parties = parties_of(db, process.id)
     links = db.scalars(
-        sa.select(SessionParticipant).where(SessionParticipant.session_id == talk.id)
+        sa.select(MeetingParticipant).where(MeetingParticipant.session_id == talk.id)
     ).all()
     person_ids = [p.person_id for p in links if p.person_id]
     people = db.scalars(
@@ -174,7 +182,12 @@ def session_page(db: Session, actor: Actor, process: Process, session_id: Any) -
         "place": talk.place,
         "outcome": talk.outcome,
         "space": talk.space,
-        "can_write": can(actor, Permission.PROCESS_RECORD_WRITE, talk),
+        "can_write": permits(
+            actor,
+            "meeting",
+            {"planned": "hold", "held": "close"}.get(str(talk.status), "close"),
+            meeting_subject(talk),
+        ),
         "next_status": {"planned": "held", "held": "closed"}.get(str(talk.status)),
         "parties": [
             {"key": parties[p.party_id].key, "name": parties[p.party_id].name}
@@ -269,8 +282,8 @@ def _signature_rows(db: Session, actor: Actor, statement: Statement) -> list[Sig
 def joint_statement_page(
     db: Session, actor: Actor, process: Process, statement_id: Any
 ) -> dict[str, Any]:
-    statement = get_visible(db, actor, Statement, statement_id)
-    if statement.process_id != process.id or statement.kind != StatementKind.JOINT:
+    statement = get_visible_in(db, actor, Statement, process.id, statement_id)
+    if statement.kind != StatementKind.JOINT:
         raise NotFound("statement")
     parties = parties_of(db, process.id)
     good = {s.id for s in valid_signatures(db, actor, statement)}
@@ -282,10 +295,10 @@ def joint_statement_page(
         )
     }
     signatories = signatories_of(db, statement)
-    membership = actor.membership(process.id)
-    mine = membership.party_id if membership else None
+    mine = actor_party_id(actor, process.id)
     my_row = next((s for s in signatories if s.party_id == mine), None)
-    current = statement.text_hash
+    current = seal_of(db, statement)
+    subject = statement_subject(db, statement)
     signatures = [
         {
             "party": parties[r.party_id].key if r.party_id in parties else None,
@@ -311,7 +324,9 @@ def joint_statement_page(
         "key": statement.key,
         "title": statement.title,
         "text": statement.text,
-        "text_hash": current,
+        "text_hash": statement.text_hash,
+        "seal": current,
+        "provisions": provision_refs(db, statement),
         "made_on": jsonable(statement.made_on),
         "place": statement.place,
         "status": str(statement.status),
@@ -330,11 +345,11 @@ def joint_statement_page(
         "all_signed": all_signed,
         "can_approve": my_row is not None
         and my_row.approved_hash != current
-        and can(actor, Permission.PROCESS_STATEMENT_APPROVE, statement),
-        "can_revise": draft and can(actor, Permission.PROCESS_RECORD_WRITE, statement),
+        and permits(actor, "joint-statement", "approve", subject),
+        "can_revise": permits(actor, "joint-statement", "revise", subject),
         "can_publish": draft
         and all_signed
-        and can(actor, Permission.PROCESS_RECORD_RELEASE, statement),
+        and permits(actor, "joint-statement", "publish", subject),
     }
 
 
@@ -346,9 +361,20 @@ def statement_file(page: dict[str, Any], process: Process) -> dict[str, Any]:
         "process": process.key,
         "statement": {
             k: page[k]
-            for k in ("id", "key", "title", "text", "text_hash", "made_on", "place", "status")
+            for k in (
+                "id",
+                "key",
+                "title",
+                "text",
+                "text_hash",
+                "seal",
+                "made_on",
+                "place",
+                "status",
+            )
         },
         "signatories": [s["party"] for s in page["signatories"]],
+        "provisions": page["provisions"],
         "signatures": [
             {
                 k: s[k]
@@ -376,6 +402,7 @@ def joint_statements(db: Session, actor: Actor, process: Process) -> list[dict[s
     out = []
     for s in rows:
         signatories = signatories_of(db, s)
+        seal = seal_of(db, s)
         out.append(
             {
                 "id": str(s.id),
@@ -387,12 +414,12 @@ def joint_statements(db: Session, actor: Actor, process: Process) -> list[dict[s
                 "approved": sorted(
                     parties[x.party_id].key
                     for x in signatories
-                    if x.approved_hash == s.text_hash and x.party_id in parties
+                    if x.approved_hash == seal and x.party_id in parties
                 ),
                 "waiting_for": sorted(
                     parties[x.party_id].key
                     for x in signatories
-                    if x.approved_hash != s.text_hash and x.party_id in parties
+                    if x.approved_hash != seal and x.party_id in parties
                 ),
             }
         )
@@ -407,7 +434,7 @@ def calendar_events(
 ) -> list[CalendarEvent]:
     """Sessions and dated milestones (deadlines) the actor can see, oldest first."""
     events = []
-    for talk in db.scalars(scoped(actor, TalkSession, process.id).order_by(TalkSession.starts_at)):
+    for talk in db.scalars(scoped(actor, Meeting, process.id).order_by(Meeting.starts_at)):
         details = [f"Format: {talk.format}", f"Status: {talk.status}"]
         if talk.timezone != "UTC":
             details.append(f"Local time: {_local(talk.starts_at, talk.timezone)}")
@@ -421,7 +448,7 @@ def calendar_events(
                 end=talk.ends_at,
                 location=talk.place,
                 description="\n".join(details),
-                status="TENTATIVE" if talk.status == SessionStatus.PLANNED else "CONFIRMED",
+                status="TENTATIVE" if talk.status == MeetingStatus.PLANNED else "CONFIRMED",
                 url=f"{base_url}/p/{process.key}/meetings/{talk.id}" if base_url else "",
                 categories=("session", str(talk.format)),
             )
@@ -484,7 +511,7 @@ def _event_links(
     links: dict[str, str] = {}
     base = f"/p/{process.key}"
     for talk in db.scalars(
-        scoped(actor, TalkSession, process.id).where(TalkSession.id.in_(ids.get("sessions", set())))
+        scoped(actor, Meeting, process.id).where(Meeting.id.in_(ids.get("sessions", set())))
     ):
         links[str(talk.id)] = f"{base}/meetings/{talk.id}"
     for m in db.scalars(
@@ -547,8 +574,8 @@ def changes(db: Session, actor: Actor, process: Process, limit: int = 100) -> di
 def waiting_for(db: Session, actor: Actor, process: Process) -> list[dict[str, Any]]:
     """Minutes awaiting the actor's delegation's approval and statements awaiting its signature
     (only for a head, who is the one who approves)."""
-    membership = actor.membership(process.id)
-    if membership is None or membership.party_id is None or membership.role != "head":
+    party_id = actor_party_id(actor, process.id)
+    if party_id is None or actor_role(actor, process.id) != "head":
         return []
     out: list[dict[str, Any]] = []
     open_minutes = db.scalars(
@@ -569,8 +596,8 @@ def waiting_for(db: Session, actor: Actor, process: Process) -> list[dict[str, A
     for s in db.scalars(
         scoped(actor, Statement, process.id).where(Statement.kind == StatementKind.JOINT)
     ):
-        mine = [x for x in signatories_of(db, s) if x.party_id == membership.party_id]
-        if mine and mine[0].approved_hash != s.text_hash:
+        mine = [x for x in signatories_of(db, s) if x.party_id == party_id]
+        if mine and mine[0].approved_hash != seal_of(db, s):
             out.append(
                 {
                     "what": f"Joint statement awaiting your signature: {s.title or s.key}",

@@ -1,8 +1,11 @@
-"""Writing sessions, minutes and carry-overs: one named, audited call per change.
+"""Writing meetings, rooms, minutes and carry-overs: one named, audited call per change.
 
 Every function runs inside the caller's ``write_session`` (one transaction), takes the acting
-user keyword-only, fetches what it touches through ``authz.get_visible`` (hidden = NotFound)
-and checks the action with ``authz.require`` (visible but not allowed = Forbidden).
+user keyword-only, fetches what it touches through ``authz.scope.get_visible_in`` (hidden =
+NotFound), and asks ``authz.rules.require_action`` who may take the action in the record's
+state (visible but not allowed = Forbidden, 403; allowed but not now = NotInState, 409). Every
+door — the forms and JSON API of :mod:`parley.sessions.views`, the scenario loader, the CLI —
+calls these functions; nothing else writes these tables.
 """
 
 from __future__ import annotations
@@ -15,15 +18,23 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from parley.audit.records import audited_add, audited_update
-from parley.authz import Actor, NotFound, Permission, get_visible, parse_space, require
+from parley.authz import Actor, parse_space
 from parley.authz.permissions import Forbidden
+from parley.authz.rules import Subject, require_action
+from parley.authz.scope import (
+    actor_party_id,
+    get_visible_in,
+    require_writable_space,
+    space_owner,
+    visible_reference,
+)
 from parley.authz.spaces import SpaceError
-from parley.authz.visibility import INTERNAL
+from parley.authz.visibility import INTERNAL, provision_visible
 from parley.db.base import utcnow
+from parley.db.conflict import Conflict
 from parley.errors import InputError
 from parley.processes.models import Delegation, Party, PartyKind, Person, Process
 from parley.sessions.models import (
@@ -31,21 +42,27 @@ from parley.sessions.models import (
     Attribution,
     CarriedPassage,
     Carry,
+    Meeting,
+    MeetingFormat,
+    MeetingParticipant,
+    MeetingStatus,
     Minutes,
     MinutesApproval,
     MinutesStatus,
     Room,
-    SessionFormat,
-    SessionParticipant,
-    SessionStatus,
-    TalkSession,
 )
+from parley.sessions.schemas import AgendaIn, MeetingUpdate, MinutesIn, ScheduleIn
+from parley.textguard import require_visible_text
 from parley.texts.canonical_hash import text_hash
 from parley.texts.models import Amendment, Document, Provision
 
 
-class SessionError(InputError):
-    """Bad input or a step the life cycle does not allow; the message starts with the field."""
+class MeetingError(InputError):
+    """Bad input for a meeting, its minutes or a statement; the message starts with the field."""
+
+
+class StaleText(Conflict):
+    """The text changed since the client read it (409); the message names the ``hash`` field."""
 
 
 # ---------------------------------------------------------------- parties and spaces
@@ -76,216 +93,258 @@ def party_sees(space: str, party: Party) -> bool:
     return parsed.kind in ("party", "party+mediator") and parsed.party == party.key
 
 
-def _check_space(session: Session, process_id: uuid.UUID, space: str) -> None:
-    keys = {p.key for p in parties_of(session, process_id).values()}
-    try:
-        parse_space(space, keys)
-    except SpaceError as exc:
-        raise SessionError(f"space: {exc}") from None
+def _space(session: Session, actor: Actor, process: Process, space: str) -> str:
+    return require_writable_space(session, actor, process.id, space)
 
 
-def _in_process(obj: Any, process: Process, kind: str) -> Any:
-    if obj.process_id != process.id:
-        raise NotFound(kind)
-    return obj
+def _key_taken(session: Session, model: Any, process: Process, key: str) -> bool:
+    # Keys are unique per process across spaces: a clash with anything, visible or not, gets
+    # the same neutral answer.
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(model)
+        .where(model.process_id == process.id, model.key == key)
+        .execution_options(**{INTERNAL: True})
+    )
+    return bool(count)
 
 
-# ---------------------------------------------------------------- sessions
-
-
-class AgendaIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    title: str = Field(min_length=1, max_length=300)
-    document: str | None = None  # document key
-    provision: str | None = None  # "document/wid"
-
-
-class ScheduleIn(BaseModel):
-    """A session with its participants, agenda and (for proximity talks) one room a delegation."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    key: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    title: str = Field(min_length=1, max_length=300)
-    format: Literal["bilateral", "proximity", "plenary", "call"]
-    starts_at: datetime
-    ends_at: datetime | None = None
-    timezone: str = "UTC"
-    place: str = ""
-    space: str
-    parties: list[str] = Field(default_factory=list)
-    people: list[str] = Field(default_factory=list)
-    agenda: list[AgendaIn] = Field(default_factory=list)
-
-
-def _resolve_provision(
-    session: Session, actor: Actor, process: Process, ref: str
+def visible_provision(
+    session: Session, actor: Actor, process: Process, ref: str, *, field: str
 ) -> tuple[uuid.UUID, uuid.UUID]:
+    """(document id, provision id) of ``document/wid`` when the actor can see that provision in
+    some version; a missing document, a hidden one, a missing provision and one that only a
+    hidden draft holds all give the same error, which does not repeat the reference."""
     doc_key, _, wid = ref.partition("/")
-    document = session.scalars(
-        sa.select(Document)
-        .where(Document.process_id == process.id, Document.key == doc_key)
+    found = session.execute(
+        sa.select(Document.id, Provision.id)
+        .join(Provision, Provision.document_id == Document.id)
+        .where(Document.process_id == process.id, Document.key == doc_key, Provision.wid == wid)
         .execution_options(**{INTERNAL: True})  # checked for visibility just below
     ).first()
-    if document is None:
-        raise SessionError(f"agenda.provision: no document {doc_key!r}")
-    try:
-        get_visible(session, actor, Document, document.id)
-    except NotFound:
-        raise SessionError(f"agenda.provision: no document {doc_key!r}") from None
-    provision = session.scalars(
-        sa.select(Provision).where(Provision.document_id == document.id, Provision.wid == wid)
-    ).first()
-    if provision is None:
-        raise SessionError(f"agenda.provision: no provision {ref!r}")
-    return document.id, provision.id
+    if found is None or not provision_visible(session, actor, process.id, found[1]):
+        raise MeetingError("no such provision", field=field)
+    visible_reference(session, actor, Document, process.id, found[0], field=field)
+    return found[0], found[1]
 
 
-def _visible_document(session: Session, actor: Actor, process: Process, key: str) -> uuid.UUID:
+def _visible_document(
+    session: Session, actor: Actor, process: Process, key: str, *, field: str
+) -> uuid.UUID:
     found = session.scalars(
         sa.select(Document.id)
         .where(Document.process_id == process.id, Document.key == key)
         .execution_options(**{INTERNAL: True})  # checked for visibility just below
     ).first()
     if found is None:
-        raise SessionError(f"agenda.document: no document {key!r}")
-    try:
-        return get_visible(session, actor, Document, found).id
-    except NotFound:
-        raise SessionError(f"agenda.document: no document {key!r}") from None
+        raise MeetingError("unknown document", field=field)
+    return visible_reference(session, actor, Document, process.id, found, field=field).id
 
 
-def schedule_session(
-    session: Session, *, actor: Actor, process: Process, data: ScheduleIn
-) -> TalkSession:
-    """Create a session; a proximity session gets a room per delegation and the mediator's notes.
+def _check_times(data: Any) -> None:
+    if data.timezone is not None:
+        try:
+            ZoneInfo(data.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise MeetingError(f"unknown time zone {data.timezone!r}", field="timezone") from None
+    if data.starts_at is not None and data.starts_at.tzinfo is None:
+        raise MeetingError("give a time zone offset", field="starts_at")
+    if data.ends_at is not None and data.ends_at.tzinfo is None:
+        raise MeetingError("give a time zone offset", field="ends_at")
 
-    Rooms of delegations live in ``party:P+mediator``; the mediator's notes in ``mediator``.
+
+# ---------------------------------------------------------------- meetings
+
+
+def meeting_subject(meeting: Meeting) -> Subject:
+    return Subject(meeting.process_id, state=str(meeting.status))
+
+
+def get_meeting(session: Session, actor: Actor, process: Process, meeting_id: Any) -> Meeting:
+    return get_visible_in(session, actor, Meeting, process.id, meeting_id)
+
+
+def schedule_meeting(
+    session: Session,
+    *,
+    actor: Actor,
+    process: Process,
+    data: ScheduleIn,
+    status: str | None = None,
+    rooms: bool = True,
+) -> Meeting:
+    """Create a meeting (the mediator convenes); a proximity meeting gets a room per delegation
+    and the mediator's notes (``rooms=False``: the caller opens them, as the loader does).
+
+    ``status`` other than planned is for the system actor only: the loader and bundle import
+    record meetings that were held before Parley knew of them.
     """
-    _check_space(session, process.id, data.space)
-    try:
-        ZoneInfo(data.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SessionError(f"timezone: unknown time zone {data.timezone!r}") from None
-    if data.starts_at.tzinfo is None:
-        raise SessionError("starts_at: give a time zone offset")
-    if data.ends_at is not None and (data.ends_at.tzinfo is None or data.ends_at < data.starts_at):
-        raise SessionError("ends_at: must have a time zone and not come before starts_at")
-    taken = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(TalkSession)
-        .where(TalkSession.process_id == process.id, TalkSession.key == data.key)
-        .execution_options(**{INTERNAL: True})  # a neutral answer that reveals nothing
-    )
-    if taken:
-        raise SessionError("key: not available; choose another key")
+    require_action(actor, "meeting", "schedule", Subject(process.id, state="planned"))
+    space = _space(session, actor, process, data.space)
+    _check_times(data)
+    if data.ends_at is not None and data.ends_at < data.starts_at:
+        raise MeetingError("must not come before starts_at", field="ends_at")
+    if _key_taken(session, Meeting, process, data.key):
+        raise MeetingError("not available; choose another key", field="key")
+    if status not in (None, "planned") and not actor.is_system:
+        raise MeetingError("a meeting starts planned; hold and close it", field="status")
     parties = {p.key: p for p in parties_of(session, process.id).values()}
     unknown = [k for k in data.parties if k not in parties]
     if unknown:
-        raise SessionError(f"parties: unknown party {unknown[0]!r}")
-    talk = TalkSession(
+        raise MeetingError(f"unknown party {unknown[0]!r}", field="parties")
+    meeting = Meeting(
         process_id=process.id,
         key=data.key,
         title=data.title,
-        format=SessionFormat(data.format),
-        status=SessionStatus.PLANNED,
+        format=MeetingFormat(data.format),
+        status=MeetingStatus(status or "planned"),
         starts_at=data.starts_at,
         ends_at=data.ends_at,
         timezone=data.timezone,
         place=data.place,
-        space=data.space,
+        outcome=data.outcome,
+        space=space,
     )
-    require(actor, Permission.PROCESS_RECORD_WRITE, talk)
-    audited_add(session, talk, actor=actor, action="session:schedule")
+    audited_add(session, meeting, actor=actor, action="session:schedule")
     for key in data.parties:
         audited_add(
             session,
-            SessionParticipant(process_id=process.id, session_id=talk.id, party_id=parties[key].id),
+            MeetingParticipant(
+                process_id=process.id, session_id=meeting.id, party_id=parties[key].id
+            ),
             actor=actor,
             action="session:participant:add",
-            space=talk.space,
+            space=meeting.space,
         )
     for person_key in data.people:
-        person = session.scalars(
-            sa.select(Person)
+        person_id = session.scalars(
+            sa.select(Person.id)
             .where(Person.process_id == process.id, Person.key == person_key)
             .execution_options(**{INTERNAL: True})  # checked for visibility just below
         ).first()
-        try:
-            get_visible(session, actor, Person, person.id if person else None)
-        except NotFound:
-            raise SessionError(f"people: no person {person_key!r}") from None
-        assert person is not None
+        if person_id is None:
+            raise MeetingError("unknown person", field="people")
+        visible_reference(session, actor, Person, process.id, person_id, field="people")
         audited_add(
             session,
-            SessionParticipant(process_id=process.id, session_id=talk.id, person_id=person.id),
+            MeetingParticipant(process_id=process.id, session_id=meeting.id, person_id=person_id),
             actor=actor,
             action="session:participant:add",
-            space=talk.space,
+            space=meeting.space,
         )
     for ordinal, item in enumerate(data.agenda):
-        document_id = provision_id = None
-        if item.provision:
-            document_id, provision_id = _resolve_provision(session, actor, process, item.provision)
-        elif item.document:
-            document_id = _visible_document(session, actor, process, item.document)
-        audited_add(
-            session,
-            AgendaItem(
-                process_id=process.id,
-                session_id=talk.id,
-                ordinal=ordinal,
-                title=item.title,
-                document_id=document_id,
-                provision_id=provision_id,
-            ),
-            actor=actor,
-            action="session:agenda:add",
-            space=talk.space,
+        add_agenda_item(
+            session, actor=actor, process=process, meeting=meeting, item=item, ordinal=ordinal
         )
-    if talk.format == SessionFormat.PROXIMITY:
+    if rooms and meeting.format == MeetingFormat.PROXIMITY:
         _proximity_rooms(
-            session, actor=actor, talk=talk, parties=[parties[k] for k in data.parties]
+            session, actor=actor, meeting=meeting, parties=[parties[k] for k in data.parties]
         )
-    return talk
+    return meeting
 
 
-def _proximity_rooms(
-    session: Session, *, actor: Actor, talk: TalkSession, parties: Iterable[Party]
-) -> None:
-    delegated = delegated_party_ids(session, talk.process_id)
-    for party in parties:
-        if party.kind == PartyKind.MEDIATOR or party.id not in delegated:
-            continue
-        audited_add(
-            session,
-            Room(
-                process_id=talk.process_id,
-                session_id=talk.id,
-                party_id=party.id,
-                name=f"{party.name} room",
-                space=f"party:{party.key}+mediator",
-            ),
-            actor=actor,
-            action="session:room:create",
+def add_agenda_item(
+    session: Session,
+    *,
+    actor: Actor,
+    process: Process,
+    meeting: Meeting,
+    item: AgendaIn,
+    ordinal: int,
+) -> AgendaItem:
+    """One agenda item; a document or provision it names must be visible to the actor."""
+    require_action(actor, "meeting", "update", meeting_subject(meeting))
+    field = f"agenda[{ordinal}]"
+    document_id = provision_id = None
+    if item.provision:
+        document_id, provision_id = visible_provision(
+            session, actor, process, item.provision, field=f"{field}.provision"
         )
-    audited_add(
+    elif item.document:
+        document_id = _visible_document(
+            session, actor, process, item.document, field=f"{field}.document"
+        )
+    return audited_add(
         session,
-        Room(
-            process_id=talk.process_id,
-            session_id=talk.id,
-            party_id=None,
-            name="Mediator's notes",
-            space="mediator",
+        AgendaItem(
+            process_id=process.id,
+            session_id=meeting.id,
+            ordinal=ordinal,
+            title=item.title,
+            document_id=document_id,
+            provision_id=provision_id,
         ),
         actor=actor,
-        action="session:room:create",
+        action="session:agenda:add",
+        space=meeting.space,
     )
 
 
-_NEXT_STATUS = {SessionStatus.PLANNED: SessionStatus.HELD, SessionStatus.HELD: SessionStatus.CLOSED}
+def open_room(
+    session: Session,
+    *,
+    actor: Actor,
+    meeting: Meeting,
+    party: Party | None,
+    name: str | None = None,
+) -> Room:
+    """A delegation's room (``party:P+mediator``) or the mediator's notes (``mediator``); the
+    mediator opens rooms, and only in its own spaces."""
+    require_action(actor, "room", "open", meeting_subject(meeting))
+    if party is not None and party.kind == PartyKind.MEDIATOR:
+        party = None
+    space = f"party:{party.key}+mediator" if party is not None else "mediator"
+    room = Room(
+        process_id=meeting.process_id,
+        session_id=meeting.id,
+        party_id=party.id if party is not None else None,
+        name=name or (f"{party.name} room" if party is not None else "Mediator's notes"),
+        space=space,
+    )
+    return audited_add(session, room, actor=actor, action="session:room:create")
 
 
-def set_session_status(
+def _proximity_rooms(
+    session: Session, *, actor: Actor, meeting: Meeting, parties: Iterable[Party]
+) -> None:
+    delegated = delegated_party_ids(session, meeting.process_id)
+    for party in parties:
+        if party.kind == PartyKind.MEDIATOR or party.id not in delegated:
+            continue
+        open_room(session, actor=actor, meeting=meeting, party=party)
+    open_room(session, actor=actor, meeting=meeting, party=None)
+
+
+def update_meeting(
+    session: Session, *, actor: Actor, process: Process, meeting_id: Any, data: MeetingUpdate
+) -> Meeting:
+    """Move or describe a planned or held meeting (its convener, the mediator)."""
+    meeting = get_meeting(session, actor, process, meeting_id)
+    require_action(actor, "meeting", "update", meeting_subject(meeting))
+    values = data.model_dump(exclude_unset=True)
+    if any(v is None for k, v in values.items() if k not in ("ends_at",)):
+        field = next(k for k, v in values.items() if v is None and k != "ends_at")
+        raise MeetingError("must not be empty", field=field)
+    _check_times(data)
+    starts = values.get("starts_at", meeting.starts_at)
+    ends = values.get("ends_at", meeting.ends_at)
+    if ends is not None and starts is not None and _aware(ends) < _aware(starts):
+        raise MeetingError("must not come before starts_at", field="ends_at")
+    audited_update(session, meeting, values, actor=actor, action="session:update")
+    return meeting
+
+
+def _aware(when: datetime) -> datetime:
+    from datetime import UTC
+
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+_ACTION_FOR = {MeetingStatus.HELD: "hold", MeetingStatus.CLOSED: "close"}
+_NEXT_STATUS = {MeetingStatus.PLANNED: MeetingStatus.HELD, MeetingStatus.HELD: MeetingStatus.CLOSED}
+
+
+def set_meeting_status(
     session: Session,
     *,
     actor: Actor,
@@ -293,21 +352,25 @@ def set_session_status(
     session_id: Any,
     status: str,
     outcome: str | None = None,
-) -> TalkSession:
-    """planned → held → closed, one step at a time (a closed session stays closed)."""
-    talk = _in_process(get_visible(session, actor, TalkSession, session_id), process, "session")
-    require(actor, Permission.PROCESS_RECORD_WRITE, talk)
+) -> Meeting:
+    """planned → held → closed, one step at a time, by the convener (a closed meeting stays
+    closed). ``session_id`` is the meeting's id."""
+    meeting = get_meeting(session, actor, process, session_id)
     try:
-        wanted = SessionStatus(status)
+        wanted = MeetingStatus(status)
     except ValueError:
-        raise SessionError(f"status: {status!r} is not one of planned, held, closed") from None
-    if _NEXT_STATUS.get(talk.status) != wanted:
-        raise SessionError(f"status: a {talk.status} session cannot become {wanted}")
+        raise MeetingError(f"{status!r} is not one of held, closed", field="status") from None
+    action = _ACTION_FOR.get(wanted)
+    if action is None:
+        raise MeetingError("a meeting is never set back to planned", field="status")
+    require_action(actor, "meeting", action, meeting_subject(meeting))
+    if _NEXT_STATUS.get(meeting.status) != wanted:
+        raise MeetingError(f"a {meeting.status} meeting cannot become {wanted}", field="status")
     values: dict[str, Any] = {"status": wanted}
     if outcome is not None:
         values["outcome"] = outcome
-    audited_update(session, talk, values, actor=actor, action="session:status")
-    return talk
+    audited_update(session, meeting, values, actor=actor, action=f"session:{action}")
+    return meeting
 
 
 # ---------------------------------------------------------------- minutes
@@ -338,10 +401,12 @@ def required_approvers(session: Session, minutes: Minutes) -> list[Party]:
     else:
         ids = set(
             session.scalars(
-                sa.select(SessionParticipant.party_id).where(
-                    SessionParticipant.session_id == minutes.session_id,
-                    SessionParticipant.party_id.is_not(None),
+                sa.select(MeetingParticipant.party_id)
+                .where(
+                    MeetingParticipant.session_id == minutes.session_id,
+                    MeetingParticipant.party_id.is_not(None),
                 )
+                .execution_options(**{INTERNAL: True})
             )
         )
     chosen = [parties[i] for i in ids if i in parties and i in delegated]
@@ -349,18 +414,93 @@ def required_approvers(session: Session, minutes: Minutes) -> list[Party]:
     return sorted(chosen, key=lambda p: p.key)
 
 
-def _minutes(session: Session, actor: Actor, process: Process, minutes_id: Any) -> Minutes:
-    return _in_process(get_visible(session, actor, Minutes, minutes_id), process, "minutes")
+def minutes_owners(session: Session, minutes: Minutes) -> frozenset[str]:
+    """The delegation that keeps these minutes: the room's, or the party whose own space holds
+    joint minutes (none for shared minutes: the mediator keeps those)."""
+    if minutes.room_id is not None:
+        party_id = session.scalar(
+            sa.select(Room.party_id)
+            .where(Room.id == minutes.room_id)
+            .execution_options(**{INTERNAL: True})
+        )
+        party = parties_of(session, minutes.process_id).get(party_id) if party_id else None
+        return frozenset({party.key}) if party is not None else frozenset()
+    key = space_owner(session, minutes.process_id, minutes.space)
+    return frozenset({key}) if key else frozenset()
+
+
+def minutes_subject(session: Session, minutes: Minutes) -> Subject:
+    return Subject(
+        minutes.process_id,
+        state=str(minutes.status),
+        owners=minutes_owners(session, minutes),
+        signatories=frozenset(p.key for p in required_approvers(session, minutes)),
+    )
+
+
+def get_minutes(session: Session, actor: Actor, process: Process, minutes_id: Any) -> Minutes:
+    return get_visible_in(session, actor, Minutes, process.id, minutes_id)
+
+
+def draft_minutes(
+    session: Session,
+    *,
+    actor: Actor,
+    process: Process,
+    data: MinutesIn,
+    status: str | None = None,
+) -> Minutes:
+    """Minutes of a room (in the room's space) or joint minutes of a meeting (in ``space``).
+
+    ``status`` other than draft is for the system actor (the loader records minutes as they
+    stand; approved ones are frozen with their hash)."""
+    meeting = visible_reference(
+        session, actor, Meeting, process.id, data.session_id, field="session_id"
+    )
+    text = require_visible_text(data.text, field="text")
+    if data.room_id is not None:
+        room = visible_reference(session, actor, Room, process.id, data.room_id, field="room_id")
+        if room.session_id != meeting.id:
+            raise MeetingError("the room belongs to another meeting", field="room_id")
+        space = room.space
+    elif not data.space:
+        raise MeetingError("required for joint minutes", field="space")
+    else:
+        try:
+            space = str(parse_space(data.space))
+        except SpaceError as exc:
+            raise MeetingError(str(exc), field="space") from None
+    minutes = Minutes(
+        process_id=process.id,
+        session_id=meeting.id,
+        room_id=data.room_id,
+        text=text,
+        status=MinutesStatus.DRAFT,
+        space=space,
+    )
+    require_action(actor, "minutes", "draft", minutes_subject(session, minutes))
+    if data.room_id is None:
+        _space(session, actor, process, space)  # who may draft may still not write there
+    if status not in (None, "draft"):
+        if not actor.is_system:
+            raise MeetingError(
+                "minutes start as a draft; circulate and approve them", field="status"
+            )
+        minutes.status = MinutesStatus(status)
+        if minutes.status == MinutesStatus.APPROVED:
+            minutes.content_hash = text_hash(text)
+    audited_add(session, minutes, actor=actor, action="session:minutes:create")
+    return minutes
 
 
 def circulate_minutes(
     session: Session, *, actor: Actor, process: Process, minutes_id: Any
 ) -> Minutes:
-    """draft → circulated: the minutes go to the session's participants for approval."""
-    minutes = _minutes(session, actor, process, minutes_id)
-    require(actor, Permission.PROCESS_RECORD_WRITE, minutes)
+    """draft → circulated: the minutes go to the meeting's participants for approval."""
+    minutes = get_minutes(session, actor, process, minutes_id)
+    require_action(actor, "minutes", "circulate", minutes_subject(session, minutes))
     if minutes.status != MinutesStatus.DRAFT:
-        raise SessionError(f"status: {minutes.status} minutes cannot be circulated")
+        raise MeetingError(f"{minutes.status} minutes cannot be circulated", field="status")
     audited_update(
         session,
         minutes,
@@ -372,16 +512,29 @@ def circulate_minutes(
 
 
 def amend_minutes(
-    session: Session, *, actor: Actor, process: Process, minutes_id: Any, text: str
+    session: Session,
+    *,
+    actor: Actor,
+    process: Process,
+    minutes_id: Any,
+    text: str,
+    expected_hash: str,
 ) -> Minutes:
-    """Change the text. Once circulated, the minutes become ``amended`` and every earlier
-    approval is void (it names the old hash); approved minutes are frozen."""
-    minutes = _minutes(session, actor, process, minutes_id)
-    require(actor, Permission.PROCESS_RECORD_WRITE, minutes)
+    """Change the text the client edited (``expected_hash`` is that text's hash: a stale one is
+    a 409, so that no edit silently erases another). Once circulated, the minutes become
+    ``amended`` and every earlier approval is void (it names the old hash); approved minutes
+    are frozen."""
+    minutes = get_minutes(session, actor, process, minutes_id)
+    require_action(actor, "minutes", "amend", minutes_subject(session, minutes))
     if minutes.status == MinutesStatus.APPROVED or minutes.content_hash:
-        raise SessionError("text: approved minutes are frozen")
+        raise MeetingError("approved minutes are frozen", field="text")
     if not text.strip():
-        raise SessionError("text: must not be empty")
+        raise MeetingError("must not be empty", field="text")
+    require_visible_text(text, field="text")
+    if not expected_hash:
+        raise MeetingError("give the hash of the text you edited", field="hash")
+    if expected_hash != text_hash(minutes.text):
+        raise StaleText("hash: the minutes changed since you read them; read them again")
     values: dict[str, Any] = {"text": text}
     if minutes.status != MinutesStatus.DRAFT:
         values["status"] = MinutesStatus.AMENDED
@@ -397,21 +550,20 @@ def approve_minutes(
     When every required delegation has approved the current hash the minutes are approved and
     frozen: ``content_hash`` is set and nothing may change them any more.
     """
-    minutes = _minutes(session, actor, process, minutes_id)
-    require(actor, Permission.PROCESS_STATEMENT_APPROVE, minutes)
-    if minutes.status not in (MinutesStatus.CIRCULATED, MinutesStatus.AMENDED):
-        raise SessionError(f"status: {minutes.status} minutes cannot be approved")
-    membership = actor.membership(process.id)
+    minutes = get_minutes(session, actor, process, minutes_id)
+    subject = minutes_subject(session, minutes)
+    require_action(actor, "minutes", "approve", subject)
+    party_id = actor_party_id(actor, process.id)
     required = required_approvers(session, minutes)
-    if membership is None or membership.party_id not in {p.id for p in required}:
+    if actor.is_system or party_id not in {p.id for p in required}:
         raise Forbidden("your delegation does not approve these minutes")
     current = text_hash(minutes.text)
     if expected_hash != current:
-        raise SessionError("hash: the minutes changed since you read them; read them again")
+        raise MeetingError("the minutes changed since you read them; read them again", field="hash")
     existing = session.scalars(
         sa.select(MinutesApproval).where(
             MinutesApproval.minutes_id == minutes.id,
-            MinutesApproval.party_id == membership.party_id,
+            MinutesApproval.party_id == party_id,
         )
     ).first()
     now = utcnow()
@@ -421,7 +573,7 @@ def approve_minutes(
             MinutesApproval(
                 process_id=process.id,
                 minutes_id=minutes.id,
-                party_id=membership.party_id,
+                party_id=party_id,
                 user_id=actor.user_id,
                 content_hash=current,
                 approved_at=now,
@@ -431,7 +583,7 @@ def approve_minutes(
             space=minutes.space,
         )
     elif existing.content_hash == current:
-        raise SessionError("hash: your delegation already approved this text")
+        raise MeetingError("your delegation already approved this text", field="hash")
     else:
         audited_update(
             session,
@@ -484,34 +636,29 @@ def carry_passage(
     room and party, attribution) in the mediator's space. Each is audited in its own space, so
     the receiving delegation's audit log does not name the source either.
     """
-    membership = actor.membership(process.id)
-    if not actor.is_system and (
-        membership is None or not membership.is_mediator or not membership.can_write
-    ):
-        raise Forbidden("only the mediator's team carries text between rooms")
-    target = _in_process(get_visible(session, actor, Room, target_room_id), process, "room")
+    require_action(actor, "passage", "carry", Subject(process.id))
+    target = get_visible_in(session, actor, Room, process.id, target_room_id)
     passage_text = _normalise(text)
     if not passage_text:
-        raise SessionError("text: the passage is empty")
+        raise MeetingError("the passage is empty", field="text")
     source_room_id: uuid.UUID | None = None
     source_party_id: uuid.UUID | None
+    source: Minutes | Amendment
     if source_type == "minutes":
-        source = _minutes(session, actor, process, source_id)
+        source = get_minutes(session, actor, process, source_id)
         if source.room_id is None:
-            raise SessionError("source_id: carry from a room's minutes, not joint minutes")
-        source_room = get_visible(session, actor, Room, source.room_id)
+            raise MeetingError("source_id: carry from a room's minutes, not joint minutes")
+        source_room = get_visible_in(session, actor, Room, process.id, source.room_id)
         source_room_id, source_party_id = source_room.id, source_room.party_id
     elif source_type == "amendments":
-        source = _in_process(
-            get_visible(session, actor, Amendment, source_id), process, "amendment"
-        )
-        source_party_id = source.party_id
+        amendment = get_visible_in(session, actor, Amendment, process.id, source_id)
+        source, source_party_id = amendment, amendment.party_id
     else:
-        raise SessionError("source_type: minutes or amendments")
+        raise MeetingError("source_type: minutes or amendments")
     if source_room_id == target.id:
-        raise SessionError("target_room_id: the passage is already in that room")
+        raise MeetingError("target_room_id: the passage is already in that room")
     if passage_text not in _normalise(source.text):
-        raise SessionError("text: the passage is not in the source; carry its exact words")
+        raise MeetingError("text: the passage is not in the source; carry its exact words")
     attribution = ""
     if attributed:
         party = parties_of(session, process.id).get(source_party_id) if source_party_id else None
@@ -524,7 +671,6 @@ def carry_passage(
         attribution=attribution,
         space=target.space,
     )
-    require(actor, Permission.PROCESS_RECORD_WRITE, passage)
     audited_add(session, passage, actor=actor, action="session:carry:receive")
     carry = Carry(
         process_id=process.id,
@@ -546,18 +692,24 @@ def carry_passage(
 
 
 __all__ = [
-    "AgendaIn",
-    "ScheduleIn",
-    "SessionError",
+    "MeetingError",
+    "StaleText",
+    "add_agenda_item",
     "amend_minutes",
     "approve_minutes",
     "carry_passage",
     "circulate_minutes",
     "delegated_party_ids",
+    "draft_minutes",
+    "get_meeting",
+    "get_minutes",
     "minutes_hash",
+    "open_room",
     "parties_of",
     "party_sees",
     "required_approvers",
-    "schedule_session",
-    "set_session_status",
+    "schedule_meeting",
+    "set_meeting_status",
+    "update_meeting",
+    "visible_provision",
 ]

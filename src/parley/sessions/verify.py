@@ -1,12 +1,22 @@
 """Offline verification of joint statements: from a statement file or a whole process bundle.
 
-Pure: JSON in, a report out. The verifier recomputes each text's hash from the text itself,
-rebuilds the signed message and checks every signature against the public key carried in the
-file, so it trusts nothing the file merely asserts (a stored hash or a "valid" flag).
+Pure: JSON in, a report out. The verifier recomputes each statement's seal from the fields the
+statement shows (title, text, date, place, signatories, linked provisions: see
+:func:`statement_seal`), rebuilds the signed message and checks every signature against the
+public key carried in the file, so it trusts nothing the file merely asserts (a stored hash or
+a "valid" flag). A file that shows another title, date or place than the one signed fails.
+
+Signatures made before seals (format 1) signed the text's hash only. They still verify, as
+what they are: ``covers`` is ``"text"``, they do not count as a current signature, and the
+statement is not ``ok`` until its signatories sign the seal.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,7 +24,66 @@ from parley.texts.canonical_hash import text_hash
 from parley.texts.signing import signing_message, verify
 
 STATEMENT_FORMAT = "parley-statement"
-STATEMENT_FORMAT_VERSION = 1
+STATEMENT_FORMAT_VERSION = 2
+SEAL_FORMAT = "parley-statement-seal/2"
+
+
+def statement_seal(
+    *,
+    title: str,
+    text: str,
+    made_on: str | None,
+    place: str,
+    signatories: Iterable[str],
+    provisions: Iterable[str],
+) -> str:
+    """The hash a signatory approves and signs: every field a joint statement shows.
+
+    sha256 (hex) of the canonical JSON (sorted keys, no spaces, UTF-8) of the format tag, the
+    NFC title and place, the text's hash (:func:`text_hash`), the date (ISO) or null, and the
+    sorted party keys of the signatories and ``document/wid`` references of the provisions.
+    """
+
+    def nfc(value: str) -> str:
+        return unicodedata.normalize("NFC", value or "")
+
+    payload = {
+        "format": SEAL_FORMAT,
+        "title": nfc(title),
+        "text_hash": text_hash(text),
+        "made_on": made_on or None,
+        "place": nfc(place),
+        "signatories": sorted(set(signatories)),
+        "provisions": sorted(set(provisions)),
+    }
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def bundle_statement_seal(tables: dict[str, Any], row: dict[str, Any]) -> str:
+    """The seal of one ``statements`` row of a bundle, from the bundle's rows alone."""
+    parties = {p["id"]: p["key"] for p in tables.get("parties", [])}
+    documents = {d["id"]: d["key"] for d in tables.get("documents", [])}
+    provisions = {
+        p["id"]: f"{documents.get(p['document_id'], p['document_id'])}/{p['wid']}"
+        for p in tables.get("provisions", [])
+    }
+    return statement_seal(
+        title=str(row.get("title") or ""),
+        text=str(row.get("text") or ""),
+        made_on=row.get("made_on") or None,
+        place=str(row.get("place") or ""),
+        signatories=[
+            parties.get(s["party_id"], s["party_id"])
+            for s in tables.get("statement_signatories", [])
+            if s["statement_id"] == row["id"]
+        ],
+        provisions=[
+            provisions.get(p["provision_id"], p["provision_id"])
+            for p in tables.get("statement_provisions", [])
+            if p["statement_id"] == row["id"]
+        ],
+    )
 
 
 class VerifyError(ValueError):
@@ -27,7 +96,8 @@ class SignatureCheck:
     public_key: str
     valid: bool
     reason: str = ""
-    current: bool = True  # over the statement's present text (older ones were voided by a revision)
+    current: bool = True  # over the statement's present seal (older ones were voided)
+    covers: str = "all"  # "all" shown fields (the seal) or "text" only (format 1)
 
 
 @dataclass
@@ -37,6 +107,7 @@ class StatementCheck:
     text_hash: str
     hash_matches: bool  # the hash recorded in the file is the hash of the text
     signatories: list[str]
+    seal: str = ""  # recomputed from every shown field: what current signatures sign
     signatures: list[SignatureCheck] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # signatories without a valid signature
 
@@ -60,20 +131,41 @@ def _check(
     recorded_hash: str,
     signatories: list[str],
     signatures: list[dict[str, str]],
+    seal: str,
 ) -> StatementCheck:
     actual = text_hash(text)
-    check = StatementCheck(process, key, actual, recorded_hash == actual, sorted(signatories))
+    check = StatementCheck(
+        process, key, actual, recorded_hash == actual, sorted(signatories), seal=seal
+    )
     try:
-        message = signing_message("statement", statement_id, actual)
+        message = signing_message("statement", statement_id, seal)
+        legacy = signing_message("statement", statement_id, actual)
     except ValueError:
         raise VerifyError(f"statement.id: {statement_id!r} is not a UUID") from None
     good: set[str] = set()
     for item in signatures:
         party, public = item.get("party", "?"), item.get("public_key", "")
         sig = item.get("signature", "")
-        if item.get("content_hash") not in (None, actual):
+        signed = item.get("content_hash")
+        if signed == actual and signed != seal:
+            valid = verify(public, legacy, sig)
             check.signatures.append(
-                SignatureCheck(party, public, False, "signs an earlier text", current=False)
+                SignatureCheck(
+                    party,
+                    public,
+                    valid,
+                    "signs the text only (format 1): title, date, place, signatories and "
+                    "provisions are not covered"
+                    if valid
+                    else "signature does not verify",
+                    current=False,
+                    covers="text",
+                )
+            )
+            continue
+        if signed not in (None, seal):
+            check.signatures.append(
+                SignatureCheck(party, public, False, "signs something else", current=False)
             )
             continue
         valid = verify(public, message, sig)
@@ -92,6 +184,15 @@ def verify_statement_file(data: dict[str, Any]) -> list[StatementCheck]:
         raise VerifyError(f"format: expected {STATEMENT_FORMAT!r}")
     try:
         statement = data["statement"]
+        signatories = [str(s) for s in data.get("signatories", [])]
+        seal = statement_seal(
+            title=str(statement.get("title") or ""),
+            text=str(statement["text"]),
+            made_on=statement.get("made_on") or None,
+            place=str(statement.get("place") or ""),
+            signatories=signatories,
+            provisions=[str(p) for p in data.get("provisions", [])],
+        )
         return [
             _check(
                 str(data["process"]),
@@ -99,8 +200,9 @@ def verify_statement_file(data: dict[str, Any]) -> list[StatementCheck]:
                 str(statement["key"]),
                 str(statement["text"]),
                 str(statement.get("text_hash", "")),
-                [str(s) for s in data.get("signatories", [])],
+                signatories,
                 list(data.get("signatures", [])),
+                seal,
             )
         ]
     except (KeyError, TypeError) as exc:
@@ -144,6 +246,7 @@ def verify_bundle(data: dict[str, Any], statement_key: str | None = None) -> lis
                     row["text_hash"],
                     signatories,
                     signatures,
+                    bundle_statement_seal(tables, row),
                 )
             )
     except (KeyError, IndexError, TypeError) as exc:
@@ -164,9 +267,12 @@ def verify_any(data: dict[str, Any], statement_key: str | None = None) -> list[S
 
 
 __all__ = [
+    "SEAL_FORMAT",
     "STATEMENT_FORMAT",
     "StatementCheck",
     "VerifyError",
+    "bundle_statement_seal",
+    "statement_seal",
     "verify_any",
     "verify_bundle",
     "verify_statement_file",

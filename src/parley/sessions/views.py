@@ -9,35 +9,56 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from parley.audit.chain import jsonable
-from parley.authz import Actor, NotFound, get_visible
-from parley.authz.permissions import Forbidden
+from parley.authz import Actor, NotFound
+from parley.authz.rules import NotInState, Subject, require_action
+from parley.authz.scope import acts_as_mediator, get_visible_in, writable_spaces
 from parley.db.base import utcnow
+from parley.errors import InputError
 from parley.exports.ics import calendar
-from parley.positions.service import PositionError
 from parley.processes.models import Process
 from parley.sessions import queries
-from parley.sessions.models import TalkSession
-from parley.sessions.service import (
+from parley.sessions.doors import Door, register
+from parley.sessions.models import Meeting, Minutes, Statement, StatementKind
+from parley.sessions.schemas import (
+    CarryIn,
+    JointDraftIn,
+    MeetingUpdate,
+    MinutesActionIn,
+    MinutesIn,
+    MinutesUpdate,
     ScheduleIn,
-    SessionError,
+    StatementActionIn,
+    StatementIn,
+    StatementUpdate,
+    StatusIn,
+)
+from parley.sessions.service import (
     amend_minutes,
     approve_minutes,
     carry_passage,
     circulate_minutes,
+    draft_minutes,
+    meeting_subject,
+    minutes_subject,
     parties_of,
-    schedule_session,
-    set_session_status,
+    schedule_meeting,
+    set_meeting_status,
+    update_meeting,
 )
 from parley.sessions.statements import (
-    JointDraftIn,
     approve_statement,
     draft_joint_statement,
     publish_statement,
+    record_statement,
     revise_statement,
+    seal_of,
+    statement_subject,
+    update_statement,
 )
+from parley.texts.canonical_hash import text_hash
 from parley.web.deps import (
     Csrf,
     CurrentActor,
@@ -56,7 +77,7 @@ router = APIRouter(route_class=ReleasingRoute)
 API = "/api/v1/processes"
 MINUTES_ACTIONS = ("circulate", "amend", "approve")
 STATEMENT_ACTIONS = ("approve", "revise", "publish")
-Problems = (SessionError, PositionError, ValidationError)
+Problems = (InputError, ValidationError)
 
 
 def _problem(exc: Exception) -> str:
@@ -74,6 +95,8 @@ def _write(request: Request, change: Callable[[Any], Any]) -> Any:
 def _api_write(request: Request, change: Callable[[Any], Any]) -> Any:
     try:
         return _write(request, change)
+    except NotInState as exc:
+        raise HTTPException(409, str(exc)) from None
     except Problems as exc:
         raise HTTPException(422, _problem(exc)) from None
 
@@ -81,16 +104,15 @@ def _api_write(request: Request, change: Callable[[Any], Any]) -> Any:
 def _form_write(request: Request, change: Callable[[Any], Any], back: str) -> Response:
     try:
         _write(request, change)
+    except NotInState as exc:
+        return render(request, "error.html", 409, title="Not now", message=str(exc))
     except Problems as exc:
         return render(request, "error.html", 422, title="Not done", message=_problem(exc))
     return RedirectResponse(back, status_code=303)
 
 
-def _meeting(db: Db, actor: Actor, process: Process, session_id: str) -> TalkSession:
-    talk = get_visible(db, actor, TalkSession, session_id)
-    if talk.process_id != process.id:
-        raise NotFound("session")
-    return talk
+def _meeting(db: Db, actor: Actor, process: Process, session_id: str) -> Meeting:
+    return get_visible_in(db, actor, Meeting, process.id, session_id)
 
 
 # ---------------------------------------------------------------- sessions
@@ -101,14 +123,13 @@ def meeting_page(
     request: Request, key: str, session_id: str, db: Db, actor: CurrentActor
 ) -> Response:
     process = process_by_key(db, actor, key)
-    page = queries.session_page(db, actor, process, session_id)
-    membership = actor.membership(process.id)
+    page = queries.meeting_details(db, actor, process, session_id)
     return render(
         request,
         "sessions/meeting.html",
         process=process,
         meeting=page,
-        is_mediator=bool(membership and membership.is_mediator and membership.can_write),
+        is_mediator=acts_as_mediator(actor, process.id) and not actor.is_system,
     )
 
 
@@ -116,7 +137,7 @@ def meeting_page(
 def meeting_api(key: str, session_id: str, db: Db, actor: CurrentActor) -> dict[str, Any]:
     """A session with its participants, agenda, the rooms and minutes the caller can see."""
     process = process_by_key(db, actor, key)
-    return queries.session_page(db, actor, process, session_id)
+    return queries.meeting_details(db, actor, process, session_id)
 
 
 @router.post(API + "/{key}/meetings", tags=["sessions"], dependencies=[Csrf], status_code=201)
@@ -126,15 +147,9 @@ def schedule_api(
     """Schedule a session; a proximity session gets a room per delegation and mediator notes."""
     process = process_by_key(db, actor, key)
     talk = _api_write(
-        request, lambda s: schedule_session(s, actor=actor, process=process, data=body)
+        request, lambda s: schedule_meeting(s, actor=actor, process=process, data=body)
     )
     return {"id": str(talk.id), "space": talk.space, "url": f"/p/{key}/meetings/{talk.id}"}
-
-
-class StatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    status: str
-    outcome: str | None = None
 
 
 @router.post("/p/{key}/meetings/{session_id}/status", include_in_schema=False, dependencies=[Csrf])
@@ -151,7 +166,7 @@ def status_form(
     _meeting(db, actor, process, session_id)
     return _form_write(
         request,
-        lambda s: set_session_status(
+        lambda s: set_meeting_status(
             s,
             actor=actor,
             process=process,
@@ -171,7 +186,7 @@ def status_api(
     process = process_by_key(db, actor, key)
     talk = _api_write(
         request,
-        lambda s: set_session_status(
+        lambda s: set_meeting_status(
             s,
             actor=actor,
             process=process,
@@ -183,12 +198,6 @@ def status_api(
     return {"status": str(talk.status)}
 
 
-class MinutesActionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    text: str | None = None  # amend
-    hash: str | None = None  # approve: the hash of the text the approver read
-
-
 def _minutes_change(
     process: Process, actor: Actor, minutes_id: str, action: str, text: str, digest: str
 ) -> Callable[[Any], Any]:
@@ -196,7 +205,12 @@ def _minutes_change(
         return lambda s: circulate_minutes(s, actor=actor, process=process, minutes_id=minutes_id)
     if action == "amend":
         return lambda s: amend_minutes(
-            s, actor=actor, process=process, minutes_id=minutes_id, text=text
+            s,
+            actor=actor,
+            process=process,
+            minutes_id=minutes_id,
+            text=text,
+            expected_hash=digest,
         )
     if action == "approve":
         return lambda s: approve_minutes(
@@ -242,7 +256,8 @@ def minutes_api(
     db: Db,
     actor: SignedIn,
 ) -> dict[str, Any]:
-    """`circulate`, `amend` (with `text`) or `approve` (with the `hash` of the text read)."""
+    """`circulate`, `amend` (with `text` and the `hash` of the text edited: a stale one is a
+    409) or `approve` (with the `hash` of the text read)."""
     process = process_by_key(db, actor, key)
     _meeting(db, actor, process, session_id)
     change = _minutes_change(process, actor, minutes_id, action, body.text or "", body.hash or "")
@@ -253,26 +268,14 @@ def minutes_api(
 # ---------------------------------------------------------------- carry-over
 
 
-class CarryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    target_room_id: str | None = None
-    target_party: str | None = None  # or name the receiving delegation by its party key
-    source_type: str = "minutes"
-    source_id: str
-    text: str
-    attributed: bool = False
-
-
 def _require_mediator(actor: Actor, process: Process) -> None:
-    membership = actor.membership(process.id)
-    if membership is None or not membership.is_mediator or not membership.can_write:
-        raise Forbidden("only the mediator's team carries text between rooms")
+    require_action(actor, "passage", "carry", Subject(process.id))
 
 
 def _target_room(db: Db, actor: Actor, process: Process, session_id: str, body: CarryIn) -> str:
     if body.target_room_id:
         return body.target_room_id
-    page = queries.session_page(db, actor, process, session_id)
+    page = queries.meeting_details(db, actor, process, session_id)
     for room in page["rooms"]:
         if body.target_party and room["party"] == body.target_party:
             return str(room["id"])
@@ -300,7 +303,7 @@ def _carry(
 @router.get("/p/{key}/meetings/{session_id}/carry", include_in_schema=False)
 def carry_page(request: Request, key: str, session_id: str, db: Db, actor: SignedIn) -> Response:
     process = process_by_key(db, actor, key)
-    page = queries.session_page(db, actor, process, session_id)
+    page = queries.meeting_details(db, actor, process, session_id)
     _require_mediator(actor, process)
     return render(request, "sessions/carry.html", process=process, meeting=page)
 
@@ -360,8 +363,6 @@ def carry_api(
 
 
 def _draft_options(db: Db, actor: Actor, process: Process) -> dict[str, Any]:
-    from parley.authz.scope import writable_spaces
-
     return {
         "spaces": writable_spaces(db, actor, process.id),
         "parties": sorted((p.key, p.name) for p in parties_of(db, process.id).values()),
@@ -401,11 +402,14 @@ def joint_draft_form(
             made_on=str(form.get("made_on") or "") or None,
             place=str(form.get("place", "")),
             signatories=[str(v) for v in form.getlist("signatories")],
+            provisions=[str(v) for v in form.getlist("provisions") if v],
             space=str(form.get("space", "")),
         )
         statement = _write(
             request, lambda s: draft_joint_statement(s, actor=actor, process=process, data=body)
         )
+    except NotInState as exc:
+        return render(request, "error.html", 409, title="Not drafted", message=str(exc))
     except Problems as exc:
         return render(request, "error.html", 422, title="Not drafted", message=_problem(exc))
     return RedirectResponse(f"/p/{key}/joint-statements/{statement.id}", status_code=303)
@@ -419,10 +423,17 @@ def joint_draft_api(
 ) -> dict[str, Any]:
     """Draft a joint statement with its signatory delegations."""
     process = process_by_key(db, actor, key)
-    statement = _api_write(
-        request, lambda s: draft_joint_statement(s, actor=actor, process=process, data=body)
-    )
-    return {"id": str(statement.id), "text_hash": statement.text_hash, "space": statement.space}
+
+    def draft(s: Any) -> dict[str, Any]:
+        statement = draft_joint_statement(s, actor=actor, process=process, data=body)
+        return {
+            "id": str(statement.id),
+            "text_hash": statement.text_hash,
+            "seal": seal_of(s, statement),
+            "space": statement.space,
+        }
+
+    return dict(_api_write(request, draft))
 
 
 @router.get("/p/{key}/joint-statements/{statement_id}", include_in_schema=False)
@@ -456,13 +467,6 @@ def joint_file_api(key: str, statement_id: str, db: Db, actor: CurrentActor) -> 
     )
 
 
-class StatementActionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    hash: str | None = None  # approve: the hash of the text the head read
-    passphrase: str | None = None  # approve: unlocks (or creates) the delegation's key
-    text: str | None = None  # revise
-
-
 def _statement_change(
     process: Process, actor: Actor, statement_id: str, action: str, body: StatementActionIn
 ) -> Callable[[Any], Any]:
@@ -476,8 +480,19 @@ def _statement_change(
             passphrase=body.passphrase or "",
         )
     if action == "revise":
+        fields = {
+            k: v
+            for k, v in body.model_dump(exclude_unset=True).items()
+            if k in ("text", "title", "made_on", "place")
+        }
+        if not fields:
+            raise HTTPException(422, "text: give the new text (or title, made_on, place)")
         return lambda s: revise_statement(
-            s, actor=actor, process=process, statement_id=statement_id, text=body.text or ""
+            s,
+            actor=actor,
+            process=process,
+            statement_id=statement_id,
+            changes=StatementUpdate.model_validate(fields),
         )
     if action == "publish":
         return lambda s: publish_statement(
@@ -514,7 +529,11 @@ def joint_action_form(
 ) -> Response:
     process = process_by_key(db, actor, key)
     queries.joint_statement_page(db, actor, process, statement_id)  # 404 before anything else
-    body = StatementActionIn(hash=hash, passphrase=passphrase, text=text)
+    body = (
+        StatementActionIn(hash=hash, passphrase=passphrase, text=text)
+        if text
+        else StatementActionIn(hash=hash, passphrase=passphrase)
+    )
     change = _statement_change(process, actor, statement_id, action, body)
     return _form_write(request, change, f"/p/{key}/joint-statements/{statement_id}")
 
@@ -537,10 +556,20 @@ def joint_action_api(
     every approval) or `publish` (once every signatory signed the current text)."""
     process = process_by_key(db, actor, key)
     queries.joint_statement_page(db, actor, process, statement_id)
-    result = _api_write(request, _statement_change(process, actor, statement_id, action, body))
-    if action == "approve":
-        return {"signature": result.signature, "content_hash": result.content_hash}
-    return {"status": str(result.status), "text_hash": result.text_hash, "space": result.space}
+    change = _statement_change(process, actor, statement_id, action, body)
+
+    def act(s: Any) -> dict[str, Any]:
+        result = change(s)
+        if action == "approve":
+            return {"signature": result.signature, "content_hash": result.content_hash}
+        return {
+            "status": str(result.status),
+            "text_hash": result.text_hash,
+            "seal": seal_of(s, result),
+            "space": result.space,
+        }
+
+    return dict(_api_write(request, act))
 
 
 # ---------------------------------------------------------------- calendar
@@ -613,3 +642,67 @@ def seen_api(request: Request, key: str, db: Db, actor: SignedIn) -> dict[str, A
     process = process_by_key(db, actor, key)
     seen = _write(request, lambda s: queries.mark_seen(s, actor=actor, process=process))
     return {"seen_at": jsonable(seen)}
+
+
+# ---------------------------------------------------------------- create and edit (JSON + forms)
+# On the URLs the generic record stack served: /api/v1/processes/{key}/sessions (meetings; the
+# path keeps its old name), minutes and statements, with their forms under /p/{key}/...
+
+
+def _edit_statement_rule(db: Any, statement: Statement) -> tuple[str, str, Any]:
+    subject = statement_subject(db, statement)
+    if statement.kind == StatementKind.JOINT:
+        return "joint-statement", "revise", subject
+    return "statement", "update", subject
+
+
+for _door in (
+    Door(
+        "sessions",
+        "Meetings",
+        Meeting,
+        ScheduleIn,
+        lambda s, actor, process, data: schedule_meeting(
+            s, actor=actor, process=process, data=data
+        ),
+        MeetingUpdate,
+        lambda s, actor, process, object_id, data: update_meeting(
+            s, actor=actor, process=process, meeting_id=object_id, data=data
+        ),
+        lambda db, meeting: ("meeting", "update", meeting_subject(meeting)),
+        skip=("agenda",),
+    ),
+    Door(
+        "minutes",
+        "Minutes",
+        Minutes,
+        MinutesIn,
+        lambda s, actor, process, data: draft_minutes(s, actor=actor, process=process, data=data),
+        MinutesUpdate,
+        lambda s, actor, process, object_id, data: amend_minutes(
+            s,
+            actor=actor,
+            process=process,
+            minutes_id=object_id,
+            text=data.text,
+            expected_hash=data.hash,
+        ),
+        lambda db, minutes: ("minutes", "amend", minutes_subject(db, minutes)),
+        edit_values=lambda minutes: {"hash": text_hash(minutes.text)},
+    ),
+    Door(
+        "statements",
+        "Statements",
+        Statement,
+        StatementIn,
+        lambda s, actor, process, data: record_statement(
+            s, actor=actor, process=process, data=data
+        ),
+        StatementUpdate,
+        lambda s, actor, process, object_id, data: update_statement(
+            s, actor=actor, process=process, statement_id=object_id, data=data
+        ),
+        _edit_statement_rule,
+    ),
+):
+    register(router, _door, tag="sessions" if _door.slug != "statements" else "statements")

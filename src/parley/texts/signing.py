@@ -269,8 +269,18 @@ def verify_bundle(bundle: Mapping[str, Any]) -> BundleCheck:
             statement = statements.get(object_id)
             if statement is None:
                 problems.append(f"{where} ({party}): statement {object_id} is not in the bundle")
-            elif text_hash(statement.get("text") or "") != signed_hash:
-                problems.append(f"{where} ({party}): the statement's text no longer has that hash")
+            else:
+                # A statement signature seals every shown field (parley.sessions.verify);
+                # one of format 1 signed the text's hash only.
+                from parley.sessions.verify import bundle_statement_seal
+
+                if signed_hash not in (
+                    bundle_statement_seal(dict(tables), statement),
+                    text_hash(statement.get("text") or ""),
+                ):
+                    problems.append(
+                        f"{where} ({party}): the statement no longer has that seal or text hash"
+                    )
         else:
             problems.append(f"{where} ({party}): unknown object type {object_type!r}")
         if key is not None and object_id:

@@ -28,13 +28,13 @@ from parley.sequencing.models import Milestone, StatusClaim
 from parley.sessions.models import (
     AgendaItem,
     Carry,
-    SessionParticipant,
+    Meeting,
+    MeetingParticipant,
     Statement,
     StatementKind,
     StatementProvision,
     StatementSignatory,
     StatementSpeaker,
-    TalkSession,
 )
 from parley.texts.models import Document, Provision, Signature, Version
 
@@ -129,13 +129,13 @@ Collector = Callable[[Session, Actor, Process, Filters, str], list[Item]]
 
 def _sessions(db: Session, actor: Actor, p: Process, f: Filters, base: str) -> list[Item]:
     rows = db.scalars(
-        _scoped(actor, TalkSession, p.id).where(*_period(TalkSession.starts_at, f, True))
+        _scoped(actor, Meeting, p.id).where(*_period(Meeting.starts_at, f, True))
     ).all()
     ids = [r.id for r in rows]
     parties = _pairs(
         db,
-        sa.select(SessionParticipant.session_id, SessionParticipant.party_id).where(
-            SessionParticipant.session_id.in_(ids)
+        sa.select(MeetingParticipant.session_id, MeetingParticipant.party_id).where(
+            MeetingParticipant.session_id.in_(ids)
         ),
     )
     docs = _pairs(
