@@ -33,6 +33,7 @@ from fastapi.concurrency import run_in_threadpool
 from parley.audit.chain import jsonable
 from parley.audit.models import AuditEvent
 from parley.authz import Actor, visible
+from parley.authz.scope import reading_key
 from parley.db.engine import read_session
 from parley.db.rls import bind_actor
 
@@ -193,7 +194,7 @@ class Hub:
 
 def _actor_key(actor: Actor) -> Any:
     """Pages whose actors have this key see exactly the same events."""
-    return (actor.user_id, actor.is_operator, tuple(sorted(actor.memberships.items())))
+    return reading_key(actor)
 
 
 def hub_for(app: Any, engine: sa.Engine) -> Hub:

@@ -194,3 +194,8 @@ def roles_held(actor: Actor) -> set[str]:
         if m.role != "observer":
             held.add(m.role)
     return held
+
+
+def reading_key(actor: Actor) -> Any:
+    """Equal for two actors exactly when they may read the same records (a cache key)."""
+    return (actor.user_id, actor.is_operator, tuple(sorted(actor.memberships.items())))

@@ -129,7 +129,7 @@ def meeting_page(
         "sessions/meeting.html",
         process=process,
         meeting=page,
-        is_mediator=acts_as_mediator(actor, process.id) and not actor.is_system,
+        carries=acts_as_mediator(actor, process.id) and not actor.is_system,
     )
 
 
