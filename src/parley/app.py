@@ -47,7 +47,8 @@ def include_routers(app: FastAPI) -> None:
     The generic record routes (``/p/{key}/{slug}``) come last: they would otherwise answer (404)
     for the more specific paths of the packages."""
     from parley.audit import views as audit_views
-    from parley.auth import views_admin
+    from parley.auth import views as views_auth
+    from parley.auth import views_admin, views_security_keys, views_tokens
     from parley.commitments import views as commitments_views
     from parley.intake import views as intake_views
     from parley.notes import views as notes_views
@@ -61,7 +62,6 @@ def include_routers(app: FastAPI) -> None:
     from parley.texts import views as texts_views
     from parley.texts import views_amendments as amendments_views
     from parley.timeline import views as timeline_views
-    from parley.web import views_auth, views_security_keys, views_tokens
 
     for module in (
         views_auth,

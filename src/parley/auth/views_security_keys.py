@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from parley.auth import second_factor, security_keys, throttle
 from parley.auth.models import SecurityKey, User
 from parley.auth.passwords import verify_password
+from parley.auth.views import _mark_session, _safe_next
 from parley.authz import Actor, NotFound
 from parley.web.deps import (
     Auth,
@@ -33,7 +34,6 @@ from parley.web.deps import (
 )
 from parley.web.routing import ReleasingRoute
 from parley.web.templating import render
-from parley.web.views_auth import _mark_session, _safe_next
 
 router = APIRouter(include_in_schema=False, route_class=ReleasingRoute)
 T = TypeVar("T")
