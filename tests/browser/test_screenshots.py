@@ -46,6 +46,7 @@ def test_screenshots_of_the_main_pages(sign_in: Any, new_context: Any) -> None:
         if who not in pages:
             pages[who] = sign_in(who, "/") if who else new_context().new_page()
         page = pages[who]
+        page.set_default_timeout(60_000)  # pictures, not a speed test: a loaded machine is slow
         for label, width in WIDTHS.items():
             page.set_viewport_size({"width": width, "height": 900 if width > 500 else 844})
             response = page.goto(path)
