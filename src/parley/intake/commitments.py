@@ -155,7 +155,8 @@ def extract_commitments(ctx: Context) -> list[CommitmentProposal]:
             )
             if not donors and (trigger is None or trigger.pos_ == "NOUN"):
                 continue  # "the G7's $50 billion scheme": no donor, no pledge verb
-            for donor in donors or [None]:
+            named: list[str | None] = list(donors) or [None]
+            for donor in named:
                 recipient = (
                     _recipient(ctx, trigger, sent.end_char, donor) if trigger is not None else None
                 )

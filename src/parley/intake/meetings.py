@@ -257,10 +257,7 @@ def dateline(ctx: Context) -> tuple[str, tuple[int, int]] | None:
             raw.isupper()
             or ctx.gazetteer.place(raw)
             or ctx.gazetteer.party(raw)
-            or any(
-                e.label_ == "GPE"
-                for e in ctx.doc.char_span(m.start(), m.end("place"), alignment_mode="expand").ents
-            )
+            or _is_gpe(ctx, m.start(), m.end("place"))
         ):
             continue
         party = ctx.gazetteer.party(raw)
@@ -273,6 +270,11 @@ def dateline(ctx: Context) -> tuple[str, tuple[int, int]] | None:
             return known, span
         return " ".join(w.capitalize() if w.isupper() else w for w in raw.split()), span
     return None
+
+
+def _is_gpe(ctx: Context, start: int, end: int) -> bool:
+    span = ctx.doc.char_span(start, end, alignment_mode="expand")
+    return span is not None and any(e.label_ == "GPE" for e in span.ents)
 
 
 def _headline_place(ctx: Context) -> str | None:
@@ -357,7 +359,7 @@ def extract_meetings(ctx: Context) -> list[MeetingProposal]:
         headline_sentence = k == 0
         if not meeting_dates:
             if ordinal and latest is not None and latest.date is not None:
-                day = latest.date + timedelta(days=1)
+                day: date | None = latest.date + timedelta(days=1)
                 place = places[0][1] if places else (latest.place if fmt != "call" else None)
                 latest = add(day, place, ordinal.group(0), participants, fmt, evidence)
             if places and not recalled and not headline_sentence:

@@ -68,6 +68,8 @@ def extract_statements(ctx: Context, meetings: list[MeetingProposal]) -> list[St
         kind = kind or "joint_statement"
         at = sent.start_char + m.start()
         end = sent.start_char + m.end()
+        people: list[str]
+        parties: list[str]
         if kind == "readout":
             people, parties = [], _readout_parties(ctx, sent, at, end)
         else:
