@@ -134,7 +134,7 @@ class LazyGroup(TyperGroup):
 
     _listing = False
 
-    @property  # type: ignore[override]
+    @property
     def commands(self) -> MutableMapping[str, Any]:
         for name in self.lazy:
             self._load(name)
@@ -524,10 +524,11 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Load only.")] = False,
 ) -> None:
     """(Re)create var/demo.db from the Miami scenario, print the demo logins and serve it."""
+    from rich.table import Table
+
     from parley.authz import Actor
     from parley.db.engine import dispose_engines, write_session
     from parley.scenario.loader import load_scenario
-    from rich.table import Table
 
     path = Path("var/demo.db").resolve()
     dispose_engines()
