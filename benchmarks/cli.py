@@ -41,7 +41,7 @@ PLAN = {
 def run(argv: list[str], env: dict[str, str]) -> float:
     """Wall seconds of one fresh process."""
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=ROOT)  # noqa: S603
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr}")
@@ -54,7 +54,7 @@ def footprint(argv: list[str], env: dict[str, str]) -> tuple[int, int]:
         "import atexit, resource, sys; atexit.register(lambda: print('FOOTPRINT', "
         "len(sys.modules), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))"
     )
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - our own interpreter and code, no shell
         [argv[0], "-c", f"{probe}\n{argv[2]}", *argv[3:]],
         env=env, capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
@@ -65,9 +65,14 @@ def footprint(argv: list[str], env: dict[str, str]) -> tuple[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 runs each instead of 7")
+    parser.add_argument(
+        "--baseline-src", type=Path, help="also time the sources in this directory (e.g. an "
+        "older checkout's src/), in the same run"
+    )  # fmt: skip
     args = parser.parse_args()
     runs = 3 if args.quick else 7
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "100"}
+    older = {**env, "PYTHONPATH": str(args.baseline_src)} if args.baseline_src else None
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp) / "plan.json"
         plan.write_text(json.dumps(PLAN), encoding="utf-8")
@@ -78,16 +83,20 @@ def main() -> None:
         }
         print(f"{runs} runs each, median wall time of the whole process; load average "
               f"{os.getloadavg()[0]:.2f}; Python {sys.version.split()[0]}")  # fmt: skip
-        print(f"{'command':<20} {'median':>8} {'min':>8} {'modules':>8} {'MiB':>5}  goal")
+        print(f"{'command':<28} {'median':>8} {'min':>8} {'modules':>8} {'MiB':>5}  goal")
         baseline = 0.0
         for name, argv in cases.items():
             walls = sorted(run(argv, env) for _ in range(runs))
             median = statistics.median(walls)
+            if older is not None and name != "python -c pass":
+                before = statistics.median(run(argv, older) for _ in range(runs))
+                print(f"{name + ' (baseline)':<28} {before:>7.3f}s")
             baseline = baseline or median
             count, mib = footprint(argv, env)
             goal = GOALS.get(name)
-            verdict = "" if goal is None else f"<= {goal} s: {'met' if median <= goal else 'MISSED'}"
-            print(f"{name:<20} {median:>7.3f}s {walls[0]:>7.3f}s {count:>8} {mib:>5}  {verdict}")
+            met = goal is not None and median <= goal
+            verdict = "" if goal is None else f"<= {goal} s: {'met' if met else 'MISSED'}"
+            print(f"{name:<28} {median:>7.3f}s {walls[0]:>7.3f}s {count:>8} {mib:>5}  {verdict}")
         print(f"(the interpreter alone: {baseline * 1000:.0f} ms of each)")
 
 

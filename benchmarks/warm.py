@@ -7,8 +7,8 @@ with it (``PARLEY_WARM_ENGINES``, on by default) the worker imported them once i
 
 Two cases each time, each in new workers: ``immediately`` sends the first run as soon as the
 worker answers ``/api/v1/health`` (the worst case: the warm-up is still running and the first
-request waits for the rest of it), ``after 10 s`` a few seconds later (``--wait``), when a real first user
-arrives. ``--no-warm`` measures the same with the warm-up off (the baseline).
+request waits for the rest of it), ``after N s`` a few seconds later (``--wait``, default 10),
+when a real first user arrives; each case runs with the warm-up off (the baseline) and on.
 
     python benchmarks/warm.py [--rounds 3]
 

@@ -134,7 +134,7 @@ class LazyGroup(TyperGroup):
 
     _listing = False
 
-    @property  # type: ignore[override]
+    @property
     def commands(self) -> MutableMapping[str, Any]:
         for name in self.lazy:
             self._load(name)
