@@ -57,8 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else get_engine(settings.database_url)
     )
 
-    from parley.web.openapi import install_openapi
     from parley.web.limits import InputLimits
+    from parley.web.openapi import install_openapi
     from parley.web.routes import install
     from parley.web.security import SecurityHeaders
 

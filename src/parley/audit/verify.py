@@ -188,11 +188,11 @@ def _records(session: Session, report: Report) -> list[RecordProblem]:
         # the last event of a record by time is its newest state, across chains.
         .order_by(AuditEvent.at, AuditEvent.chain, AuditEvent.seq)
     )
-    for object_type, object_id, state, space in rows:
+    for object_type, object_id, state, event_space in rows:
         ident = (object_type, _canonical_id(object_id))
         mentioned.add(ident)
         if state is not None:
-            newest[ident] = (state, space)
+            newest[ident] = (state, event_space)
     problems: list[RecordProblem] = []
     live: set[tuple[str, str]] = set()
     total = 0
@@ -205,7 +205,7 @@ def _records(session: Session, report: Report) -> list[RecordProblem]:
             ident = (name, _canonical_id(row["id"]))
             live.add(ident)
             space = space_of(row)
-            key = row.get("key")
+            key = None if row.get("key") is None else str(row.get("key"))
             found = newest.get(ident)
             if found is None:
                 if ident not in mentioned:
@@ -213,17 +213,17 @@ def _records(session: Session, report: Report) -> list[RecordProblem]:
                         RecordProblem(name, ident[1], space, "inserted outside Parley", key)
                     )
                 continue  # events written before states were kept: nothing to compare
-            state, event_space = found
+            state, last_space = found
             if state == TOMBSTONE:
                 problem = "deleted by Parley, present again (restored outside Parley)"
             elif state != row_state(table, row):
                 problem = "edited outside Parley (differs from its last audited state)"
             else:
                 continue
-            problems.append(RecordProblem(name, ident[1], space or event_space, problem, key))
-    for ident, (state, space) in sorted(newest.items()):
+            problems.append(RecordProblem(name, ident[1], space or last_space, problem, key))
+    for ident, (state, where) in sorted(newest.items()):
         if state != TOMBSTONE and ident not in live:
-            problems.append(RecordProblem(ident[0], ident[1], space, "deleted outside Parley"))
+            problems.append(RecordProblem(ident[0], ident[1], where, "deleted outside Parley"))
     if total and not report.events:
         problems.insert(
             0,
