@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -68,7 +70,7 @@ class Report:
         )
 
 
-def verify_events(chain: str, events: Iterable[AuditEvent], head: AuditHead | None) -> list[Break]:
+def verify_events(chain: str, events: Iterable[Any], head: AuditHead | None) -> list[Break]:
     """Check one chain: numbering without gaps, each link, each hash, and the recorded head."""
     expected_prev = GENESIS
     expected_seq = 1
@@ -127,24 +129,24 @@ def verify_all(session: Session, *, stored_checkpoints: bool = True) -> Report:
     * the server's stored signed checkpoints: the log still extends every one of them.
     """
     report = Report()
+    # A database not yet upgraded (a backup of an older revision) has no record states and
+    # perhaps no stored checkpoints: its chains are still verified as they were then.
+    schema = sa.inspect(session.connection())
+    current = "state" in {c["name"] for c in schema.get_columns("audit_events")}
+    stored_checkpoints = stored_checkpoints and schema.has_table("audit_checkpoints")
     heads = {h.chain: h for h in session.scalars(sa.select(AuditHead))}
     chains = set(heads) | set(session.scalars(sa.select(AuditEvent.chain).distinct()))
     stateful: set[str] = set()
     for chain in sorted(chains):
-        events = list(
-            session.scalars(
-                sa.select(AuditEvent)
-                .where(AuditEvent.chain == chain)
-                .order_by(AuditEvent.seq, AuditEvent.at)
-            )
-        )
+        events = _chain_events(session, chain, current)
         report.chains += 1
         report.events += len(events)
         report.breaks.extend(verify_events(chain, events, heads.get(chain)))
         if any(e.state is not None for e in events):
             stateful.add(chain)
-    report.breaks.extend(_anchors(session, chains, stateful))
-    report.record_problems.extend(_records(session, report))
+    if current:
+        report.breaks.extend(_anchors(session, chains, stateful))
+        report.record_problems.extend(_records(session, report))
     if stored_checkpoints:
         # Imported here: the checkpoints build on the audit package, not the other way round.
         from parley.operations.checkpoints import verify_stored
@@ -152,6 +154,23 @@ def verify_all(session: Session, *, stored_checkpoints: bool = True) -> Report:
         report.checkpoints, problems = verify_stored(session)
         report.checkpoint_problems.extend(str(p) for p in problems)
     return report
+
+
+def _chain_events(session: Session, chain: str, current: bool) -> list[Any]:
+    if current:
+        return list(
+            session.scalars(
+                sa.select(AuditEvent)
+                .where(AuditEvent.chain == chain)
+                .order_by(AuditEvent.seq, AuditEvent.at)
+            )
+        )
+    table = AuditEvent.__table__
+    columns = [c for c in table.c if c.name != "state"]
+    rows = session.execute(
+        sa.select(*columns).where(table.c.chain == chain).order_by(table.c.seq, table.c.at)
+    ).mappings()
+    return [SimpleNamespace(**dict(row), state=None) for row in rows]
 
 
 def _anchors(session: Session, chains: set[str], stateful: set[str]) -> list[Break]:
