@@ -292,3 +292,20 @@ def test_a_deletion_through_parley_leaves_a_tombstone(small_engine: sa.Engine) -
         row = {c.name: getattr(target, c.key) for c in PositionRevision.__table__.columns}
         conn.execute(PositionRevision.__table__.insert().values(row))
     assert "restored outside Parley" in _problems(_verify(small_engine))[0]
+
+
+def test_a_constraint_deleted_through_its_service_still_verifies(small_engine: sa.Engine) -> None:
+    """Every service deletion writes its event after the row is gone (the tombstone)."""
+    from parley.processes.models import Process
+    from parley.sequencing.models import TemporalConstraint
+    from parley.sequencing.service import remove_constraint
+
+    with write_session(small_engine) as session:
+        process = session.scalars(sa.select(Process)).one()
+        target = session.scalars(sa.select(TemporalConstraint)).first()
+        assert target is not None
+        remove_constraint(
+            session, actor=Actor.system("test"), process=process, constraint_id=target.id
+        )
+    report = _verify(small_engine)
+    assert report.ok, report.lines()

@@ -38,7 +38,14 @@ def _is_step_up(response: object) -> bool:
 
 @pytest.fixture
 def client(small_url: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=small_url, secret_key=SECRET, step_up=True)
+    # Wrong passwords here are few and deliberate: throttling is tests/auth/test_throttle.py's.
+    settings = Settings(
+        database_url=small_url,
+        secret_key=SECRET,
+        step_up=True,
+        secret_throttle_after=50,
+        secret_lock_after=50,
+    )
     with TestClient(create_app(settings), follow_redirects=False) as client:
         yield client
 

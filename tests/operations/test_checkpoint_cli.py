@@ -52,7 +52,8 @@ def test_checkpoints_are_signed_kept_and_verified(small_url: str, tmp_path: Path
     assert code == 0, output
     assert result["ok"] and result["checkpoints"] == 8 and result["problems"] == []
 
-    # A database administrator rewrites a chain consistently: `parley verify` cannot see it…
+    # A database administrator rewrites a chain consistently: the chain alone hides it, but
+    # `parley verify` checks the server's stored checkpoints by default…
     engine = create_db_engine(small_url)
     with Session(engine) as session, session.begin():
         chain = session.scalar(
@@ -63,8 +64,9 @@ def test_checkpoints_are_signed_kept_and_verified(small_url: str, tmp_path: Path
         session.flush()
         rechain(session, chain)
     engine.dispose()
-    assert runner.invoke(app, ["verify", "--db", small_url]).exit_code == 0
-    # …the kept checkpoints can, and the server will not sign the rewritten chain.
+    verified = runner.invoke(app, ["verify", "--db", small_url])
+    assert verified.exit_code == 1 and "NOT HONOURED stored" in verified.output
+    # …and so do the kept checkpoints, and the server will not sign the rewritten chain.
     code, result, output = invoke("checkpoint", "verify", str(file), "--db", small_url)
     assert code == 1, output
     assert result["breaks"] == [] and len(result["problems"]) == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -68,7 +70,7 @@ class Report:
         )
 
 
-def verify_events(chain: str, events: Iterable[AuditEvent], head: AuditHead | None) -> list[Break]:
+def verify_events(chain: str, events: Iterable[Any], head: AuditHead | None) -> list[Break]:
     """Check one chain: numbering without gaps, each link, each hash, and the recorded head."""
     expected_prev = GENESIS
     expected_seq = 1
@@ -127,24 +129,24 @@ def verify_all(session: Session, *, stored_checkpoints: bool = True) -> Report:
     * the server's stored signed checkpoints: the log still extends every one of them.
     """
     report = Report()
+    # A database not yet upgraded (a backup of an older revision) has no record states and
+    # perhaps no stored checkpoints: its chains are still verified as they were then.
+    schema = sa.inspect(session.connection())
+    current = "state" in {c["name"] for c in schema.get_columns("audit_events")}
+    stored_checkpoints = stored_checkpoints and schema.has_table("audit_checkpoints")
     heads = {h.chain: h for h in session.scalars(sa.select(AuditHead))}
     chains = set(heads) | set(session.scalars(sa.select(AuditEvent.chain).distinct()))
     stateful: set[str] = set()
     for chain in sorted(chains):
-        events = list(
-            session.scalars(
-                sa.select(AuditEvent)
-                .where(AuditEvent.chain == chain)
-                .order_by(AuditEvent.seq, AuditEvent.at)
-            )
-        )
+        events = _chain_events(session, chain, current)
         report.chains += 1
         report.events += len(events)
         report.breaks.extend(verify_events(chain, events, heads.get(chain)))
         if any(e.state is not None for e in events):
             stateful.add(chain)
-    report.breaks.extend(_anchors(session, chains, stateful))
-    report.record_problems.extend(_records(session, report))
+    if current:
+        report.breaks.extend(_anchors(session, chains, stateful))
+        report.record_problems.extend(_records(session, report))
     if stored_checkpoints:
         # Imported here: the checkpoints build on the audit package, not the other way round.
         from parley.operations.checkpoints import verify_stored
@@ -152,6 +154,23 @@ def verify_all(session: Session, *, stored_checkpoints: bool = True) -> Report:
         report.checkpoints, problems = verify_stored(session)
         report.checkpoint_problems.extend(str(p) for p in problems)
     return report
+
+
+def _chain_events(session: Session, chain: str, current: bool) -> list[Any]:
+    if current:
+        return list(
+            session.scalars(
+                sa.select(AuditEvent)
+                .where(AuditEvent.chain == chain)
+                .order_by(AuditEvent.seq, AuditEvent.at)
+            )
+        )
+    table = AuditEvent.__table__
+    columns = [c for c in table.c if c.name != "state"]
+    rows = session.execute(
+        sa.select(*columns).where(table.c.chain == chain).order_by(table.c.seq, table.c.at)
+    ).mappings()
+    return [SimpleNamespace(**dict(row), state=None) for row in rows]
 
 
 def _anchors(session: Session, chains: set[str], stateful: set[str]) -> list[Break]:
@@ -188,11 +207,11 @@ def _records(session: Session, report: Report) -> list[RecordProblem]:
         # the last event of a record by time is its newest state, across chains.
         .order_by(AuditEvent.at, AuditEvent.chain, AuditEvent.seq)
     )
-    for object_type, object_id, state, space in rows:
+    for object_type, object_id, state, event_space in rows:
         ident = (object_type, _canonical_id(object_id))
         mentioned.add(ident)
         if state is not None:
-            newest[ident] = (state, space)
+            newest[ident] = (state, event_space)
     problems: list[RecordProblem] = []
     live: set[tuple[str, str]] = set()
     total = 0
@@ -205,7 +224,7 @@ def _records(session: Session, report: Report) -> list[RecordProblem]:
             ident = (name, _canonical_id(row["id"]))
             live.add(ident)
             space = space_of(row)
-            key = row.get("key")
+            key = None if row.get("key") is None else str(row.get("key"))
             found = newest.get(ident)
             if found is None:
                 if ident not in mentioned:
@@ -213,17 +232,17 @@ def _records(session: Session, report: Report) -> list[RecordProblem]:
                         RecordProblem(name, ident[1], space, "inserted outside Parley", key)
                     )
                 continue  # events written before states were kept: nothing to compare
-            state, event_space = found
+            state, last_space = found
             if state == TOMBSTONE:
                 problem = "deleted by Parley, present again (restored outside Parley)"
             elif state != row_state(table, row):
                 problem = "edited outside Parley (differs from its last audited state)"
             else:
                 continue
-            problems.append(RecordProblem(name, ident[1], space or event_space, problem, key))
-    for ident, (state, space) in sorted(newest.items()):
+            problems.append(RecordProblem(name, ident[1], space or last_space, problem, key))
+    for ident, (state, where) in sorted(newest.items()):
         if state != TOMBSTONE and ident not in live:
-            problems.append(RecordProblem(ident[0], ident[1], space, "deleted outside Parley"))
+            problems.append(RecordProblem(ident[0], ident[1], where, "deleted outside Parley"))
     if total and not report.events:
         problems.insert(
             0,

@@ -97,7 +97,7 @@ def login(
 ) -> Response:
     settings = request.app.state.settings
 
-    def start(session: Session, user: User) -> tuple[str, bool, bool]:
+    def start(session: Session, user: User) -> tuple[str, bool, bool, bool]:
         # A TOTP app or a security key: either one is the second factor.
         has_factor = second_factor.enabled(session, user.id) or security_keys.has_keys(
             session, user.id

@@ -303,18 +303,20 @@ def remove_constraint(
         name: [getattr(obj, name), None]
         for name in ("key", "from_ref", "to_ref", "min_days", "max_days", "explanation")
     }
+    space, object_id = obj.space, obj.id
+    session.delete(obj)
+    session.flush()
+    # After the deletion: the event records the tombstone as the constraint's last state.
     record(
         session,
         actor=actor,
         process_id=process.id,
-        space=obj.space,
+        space=space,
         action="sequencing:constraint:delete",
         object_type=obj.__tablename__,
-        object_id=obj.id,
+        object_id=object_id,
         changes=snapshot,
     )
-    session.delete(obj)
-    session.flush()
     stn = pp.stn()
     edit = stn.remove_constraint(obj.key) if in_plan else None
     return PlanEdit(obj, edit, stn.result())
