@@ -264,7 +264,9 @@ def ledger(session: Session, actor: Actor, process: Process) -> Ledger:
     )
     ids = [c.id for c in commitments]
     by_id = {c.id: c for c in commitments}
-    parties: dict[uuid.UUID, str] = dict(session.execute(columns_in(actor, Party, process.id, Party.id, Party.key)).all())
+    parties: dict[uuid.UUID, str] = dict(
+        session.execute(columns_in(actor, Party, process.id, Party.id, Party.key)).all()
+    )
     rows: dict[uuid.UUID, list[FulfilmentEvent]] = defaultdict(list)
     if ids:
         for e in session.scalars(
