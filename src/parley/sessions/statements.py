@@ -37,8 +37,8 @@ from parley.authz.scope import (
 )
 from parley.authz.visibility import INTERNAL
 from parley.db.base import utcnow
-from parley.positions.service import release
 from parley.processes.models import Party, Person, Process
+from parley.records.release import widen
 from parley.sessions.models import (
     Meeting,
     Statement,
@@ -583,8 +583,8 @@ def publish_statement(
     )
     if statement.space != "public":
         for signature in valid_signatures(session, actor, statement):
-            release(session, actor=actor, obj=signature, new_space="public")
-        release(session, actor=actor, obj=statement, new_space="public")
+            widen(session, actor=actor, obj=signature, new_space="public")
+        widen(session, actor=actor, obj=statement, new_space="public")
     return statement
 
 
