@@ -28,7 +28,7 @@ from parley.authz import Actor
 from parley.config import Settings
 from parley.db.engine import read_session
 from parley.processes.models import Process
-from support.databases import MiamiDatabases
+from support.databases import MiamiDatabases, stepped_up
 
 KEY = "miami-2025"
 
@@ -80,7 +80,7 @@ class Miami:
             return Actor.anonymous()
         with read_session(self.engine) as session:
             user = session.scalars(sa.select(User).where(User.username == username)).one()
-            return actor_for(session, user)
+            return stepped_up(actor_for(session, user))
 
     def process(self, session: Any) -> Process:
         return session.scalars(sa.select(Process).where(Process.key == KEY)).one()

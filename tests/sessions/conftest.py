@@ -22,7 +22,7 @@ from parley.auth.service import actor_for
 from parley.authz import Actor
 from parley.db.engine import create_db_engine, read_session, write_session
 from parley.processes.models import Process
-from support.databases import MiamiDatabases
+from support.databases import MiamiDatabases, stepped_up
 
 PERSONAS = (
     "mediator",
@@ -52,7 +52,7 @@ def _open(url: str) -> Miami:
     with read_session(engine) as s:
         process = s.scalars(sa.select(Process).where(Process.key == "miami-2025")).one()
         actors = {
-            u.username: actor_for(s, u)
+            u.username: stepped_up(actor_for(s, u))
             for u in s.scalars(sa.select(User).where(User.username.in_(PERSONAS)))
         }
     actors["anonymous"] = Actor.anonymous()
