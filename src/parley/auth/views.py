@@ -244,7 +244,7 @@ def _mark_session(request: Request, session_key: str | None, *, factor_ok: bool)
 
 def _factor_choices(request: Request, db: Any, user_id: Any) -> dict[str, bool]:
     """What the user can answer with: a TOTP code, a security key (where offered)."""
-    from parley.web.views_security_keys import relying_party
+    from parley.auth.views_security_keys import relying_party
 
     return {
         "has_code": second_factor.enabled(db, user_id),
@@ -357,7 +357,7 @@ def enrol_page(request: Request, auth: CurrentAuth, db: Db, next: str = "/") -> 
             session, _same_user(session, user), request.app.state.settings.secret_key
         )
     qr = segno.make(uri, error="m").svg_data_uri(scale=4)
-    from parley.web.views_security_keys import relying_party
+    from parley.auth.views_security_keys import relying_party
 
     return render(
         request,

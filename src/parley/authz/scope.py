@@ -73,38 +73,23 @@ def writable_spaces(session: Session, actor: Actor, process_id: uuid.UUID) -> li
     from parley.processes.models import Party
 
     m = actor.membership(process_id)
-    if actor.is_system:
-        keys = session.scalars(
-            sa.select(Party.key)
-            .where(Party.process_id == process_id)
-            .order_by(Party.key)
-            .execution_options(**{INTERNAL: True})
-        ).all()
-        # The operator's command line (scenario loader, imports) writes in every space.
-        return [
-            "mediator",
-            *[f"party:{k}" for k in keys],
-            *[f"party:{k}+mediator" for k in keys],
-            "participants",
-            "public",
-        ]
-    if m is None or m.party_key is None or not m.can_write:
+    if not actor.is_system and (m is None or m.party_key is None or not m.can_write):
         return []
-    if m.is_mediator:
-        keys = session.scalars(
-            sa.select(Party.key)
-            .where(Party.process_id == process_id)
-            .order_by(Party.key)
-            .execution_options(**{INTERNAL: True})
-        ).all()
-        return [
-            "mediator",
-            *[f"party:{k}+mediator" for k in keys if k != m.party_key],
-            "participants",
-            "public",
-        ]
-    own = m.party_key
-    return [f"party:{own}", f"party:{own}+mediator", "participants"]
+    if m is not None and not m.is_mediator and not actor.is_system:
+        own = m.party_key
+        return [f"party:{own}", f"party:{own}+mediator", "participants"]
+    keys = session.scalars(
+        sa.select(Party.key)
+        .where(Party.process_id == process_id)
+        .order_by(Party.key)
+        .execution_options(**{INTERNAL: True})
+    ).all()
+    # The operator's command line (scenario loader, imports) writes in every space; the
+    # mediator in its own, in each party's space shared with it, and in the wide ones.
+    own_spaces = [f"party:{k}" for k in keys] if actor.is_system else []
+    mine = None if m is None else m.party_key
+    shared = [f"party:{k}+mediator" for k in keys if actor.is_system or k != mine]
+    return ["mediator", *own_spaces, *shared, "participants", "public"]
 
 
 def require_writable_space(
