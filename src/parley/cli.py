@@ -560,7 +560,7 @@ def demo(
     serve(host="127.0.0.1", port=port, db=url)
 
 
-DEMO_SIGNING_PASSPHRASE = "demo-signing-2025"  # noqa: S105 - an illustrative demo value
+DEMO_SIGNING_PASSPHRASE = "demo-signing-2025"  # noqa: S105  # nosec B105 - an illustrative demo value
 
 
 def _demo_guide(users: list[dict[str, Any]], port: int) -> str:
@@ -590,21 +590,6 @@ def _demo_guide(users: list[dict[str, Any]], port: int) -> str:
         "The demo database var/demo.db is wiped and loaded again on every run of `parley demo`."
     )
     return "\n".join(lines)
-
-
-def _register_capabilities() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            # Absent capability (the module or its package): skip; a broken import inside it raises.
-            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
-                raise
-            continue
-        module.register(app)
-
-
-_register_capabilities()
 
 
 def main() -> None:  # pragma: no cover - console entry point

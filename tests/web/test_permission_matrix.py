@@ -542,8 +542,8 @@ def texts_rows() -> list[Row]:
             v1 + "/freeze",
             "plan v1 (already frozen)",
             "/plan/v/v1/freeze",
-            "401 422 422 403 422 403 404 404",
-            "login 422 422 403 422 403 404 404",
+            "401 422 403 403 403 403 404 404",
+            "login 422 403 403 403 403 404 404",
             {},
             {},
         ),
@@ -997,6 +997,7 @@ MATRIX: tuple[Row, ...] = (
         "/account/security-keys/00000000-0000-4000-8000-000000000000/remove",
         form={},
     ),
+    Row("GET", "/account/notices", "-", SIGNED_IN_HTML),
     Row("GET", "/account/tokens", "-", SIGNED_IN_HTML),
     Row(
         "POST",
