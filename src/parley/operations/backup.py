@@ -338,12 +338,12 @@ def _empty(url: str) -> None:
         quote = conn.dialect.identifier_preparer.quote
         for name in sa.inspect(conn).get_table_names():
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(name)} CASCADE")
-        # The row-level security functions of migration 0010_rls belong to the schema too.
+        # Parley's functions (row-level security, the live-update trigger) belong to it too.
         functions = conn.execute(
             sa.text(
                 "SELECT p.oid::regprocedure::text FROM pg_proc p "
                 "WHERE p.pronamespace = current_schema()::regnamespace "
-                "AND p.proname LIKE 'parley\\_rls\\_%'"
+                "AND p.proname LIKE 'parley\\_%'"
             )
         ).scalars()
         for function in list(functions):
