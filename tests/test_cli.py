@@ -133,7 +133,14 @@ HELP_ONLY = {
 
 def _env() -> dict[str, str]:
     path = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "PYTHONPATH": path, "COLUMNS": "100", "PARLEY_DATABASE_URL": ""}
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "COLUMNS": "100",
+        "PARLEY_DATABASE_URL": "",
+        # One server key for every process: checkpoints one command signs, another verifies.
+        "PARLEY_SECRET_KEY": "a-fixed-secret-key-for-the-fresh-process-tests",
+    }
 
 
 def fresh(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:

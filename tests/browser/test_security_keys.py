@@ -101,8 +101,9 @@ def test_a_user_adds_a_key_signs_in_with_it_and_steps_up_with_it(
         watch.check(page, "adding a key")
 
         # Sign out; the password alone no longer signs in.
+        page.get_by_role("button", name="account menu").click()
         with page.expect_navigation():
-            page.click("form[action='/logout'] button")
+            page.get_by_role("button", name="Sign out").click()
         _password_sign_in(page, "/account/security-keys")
         assert "/login/second-factor" in page.url
         expect(page.locator("input[name=code]")).to_have_count(0)
