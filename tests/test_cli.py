@@ -279,6 +279,17 @@ def test_every_command_runs_in_a_fresh_process(tmp_path: Path) -> None:
     ok("user", "add", "newbie", "--password", "long-enough-pw", *db)
     ok("user", "passwd", "newbie", "--password", "another-long-pw", *db)
     ok("user", "join", "newbie", "--process", "small", "--party", "BBB", "--role", "member", *db)
+    ok("user", "unlock", "newbie", *db)
+    # newbie has no second factor: the reset says so, naming the field (exit 2).
+    ok("user", "reset-second-factor", "newbie", *db, codes=(2,))
+    texts = ROOT / "examples" / "miami" / "texts"
+    # The Russian text carries the demo's deliberate divergence: exit 1 with findings.
+    ok(
+        "text",
+        "crosscheck",
+        *(str(texts / f"plan20-mediator-text.{lang}.md") for lang in ("en", "uk", "ru")),
+        codes=(1,),
+    )
     ok("token", "create", "newbie", *db)
     listed = ok("token", "list", "newbie", *db)
     token_id = next(w for w in listed.split() if w.count("-") == 4)
