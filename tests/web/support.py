@@ -286,6 +286,15 @@ class Canary:
     stack: ExitStack
     clients: dict[str, TestClient] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The personas signed in when the template was made, which on a busy machine may be
+        # longer ago than step-up's few minutes: a test starts with their sign-in fresh.
+        from parley.auth.models import WebSession
+        from parley.db.base import utcnow
+
+        with write_session(self.engine()) as session:
+            session.execute(sa.update(WebSession).values(reauthenticated_at=utcnow()))
+
     @property
     def refs(self) -> dict[str, str]:
         return self.template.refs

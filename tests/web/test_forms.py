@@ -39,7 +39,7 @@ def test_limits_come_from_the_model() -> None:
 
 
 def test_a_model_can_be_named_by_its_import_path() -> None:
-    assert field_attrs("tests.web.test_forms:Example", "note") == {"maxlength": 500}
+    assert field_attrs(f"{__name__}:Example", "note") == {"maxlength": 500}
 
 
 def test_an_unknown_field_is_a_clear_error() -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +21,8 @@ from parley.auth.service import actor_for
 from parley.authz import Actor
 from parley.db.engine import read_session, write_session
 from parley.processes.models import Process
+
+T = TypeVar("T")
 
 
 class Page:
@@ -58,6 +61,13 @@ def _write(engine: sa.Engine, process_id: uuid.UUID, space: str) -> None:
             object_id=uuid.uuid4(),
             changes={},
         )
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: a browser test earlier in this worker may leave
+    Playwright's event loop running in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _drain(events: AsyncIterator[str]) -> list[str]:
@@ -100,7 +110,7 @@ def test_a_page_hears_of_changes_it_may_see_and_of_no_other(small_engine: sa.Eng
         done = {name: await task for name, task in tasks.items()}
         return done["alpha"], done["beta"]
 
-    alpha_saw, beta_saw = asyncio.run(scenario())
+    alpha_saw, beta_saw = _run(scenario())
     changes = {
         "alpha": [e for e in alpha_saw if e.startswith("event: change")],
         "beta": [e for e in beta_saw if e.startswith("event: change")],
@@ -136,7 +146,7 @@ def test_idle_pages_on_postgresql_cost_no_query(small_engine: sa.Engine) -> None
         hub._task.cancel()
         return opened, idle, after_change
 
-    opened, idle, after_change = asyncio.run(scenario())
+    opened, idle, after_change = _run(scenario())
     assert opened == 30
     assert idle == 0
     assert after_change == 3
@@ -154,6 +164,6 @@ def test_sqlite_polls_less_often_while_nothing_changes() -> None:
     async def scenario() -> list[str]:
         return await _drain(live.polled(Page(checks=8), newest, sleep=sleep))
 
-    assert asyncio.run(scenario()) == ["retry: 5000\n\n"]
+    assert _run(scenario()) == ["retry: 5000\n\n"]
     assert waits[0] == live.POLL_SECONDS
     assert waits == sorted(waits) and waits[-1] == live.IDLE_POLL_SECONDS

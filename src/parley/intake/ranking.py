@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rapidfuzz import fuzz
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -39,6 +37,8 @@ class Candidate:
 def _similar(a: str | None, names: tuple[str, ...]) -> float:
     if not a:
         return 0.0
+    from rapidfuzz import fuzz  # imported on first use: building the app stays light
+
     a = " ".join(a.split()).lower()
     return max((fuzz.WRatio(a, " ".join(n.split()).lower()) for n in names if n), default=0.0)
 
