@@ -35,8 +35,9 @@ from parley.db.engine import create_db_engine, write_session
 from parley.notes.models import Note
 from parley.operations import checkpoints as cp
 from parley.operations.models import ServerKey
-from parley.operations.signing import checkpoint_message, generate_key, sign, unseal
+from parley.operations.signing import checkpoint_message, generate_key, unseal
 from parley.processes.models import Process
+from parley.sealing import sign
 
 SECRET = "tamper-test-secret-key"
 

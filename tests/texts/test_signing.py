@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from parley import sealing
 from parley.texts import signing
 from parley.texts.canonical import content_hash
 from parley.texts.plain import PlainProvision
@@ -18,7 +19,7 @@ def test_a_sealed_key_opens_only_with_its_passphrase_and_its_public_key() -> Non
     assert sealed.startswith("parley-key/1$scrypt$32768$8$1$")
     assert PASS not in sealed
     private = signing.unlock(sealed, PASS, public)
-    assert signing.public_key_of(private) == public
+    assert sealing.public_key_of(private) == public
     with pytest.raises(signing.WrongPassphrase):
         signing.unlock(sealed, PASS + "!", public)
     other_public, _ = signing.generate_key(PASS)
@@ -37,16 +38,16 @@ def test_a_signature_binds_the_type_the_record_and_the_hash() -> None:
     digest = "ab" * 32
     message = signing.signing_message("version", record, digest)
     assert message == f"parley-signature/1\nversion\n{record}\n{digest}".encode()
-    signature = signing.sign(private, message)
-    assert signing.verify(public, message, signature)
+    signature = sealing.sign(private, message)
+    assert sealing.verify(public, message, signature)
     for other in (
         signing.signing_message("statement", record, digest),
         signing.signing_message("version", uuid.uuid4(), digest),
         signing.signing_message("version", record, "cd" * 32),
     ):
-        assert not signing.verify(public, other, signature)
-    assert not signing.verify(public, message, "not base64!")
-    assert not signing.verify("garbage", message, signature)
+        assert not sealing.verify(public, other, signature)
+    assert not sealing.verify(public, message, "not base64!")
+    assert not sealing.verify("garbage", message, signature)
 
 
 def _bundle(text: str = "Point one.") -> dict[str, object]:
@@ -80,7 +81,7 @@ def _bundle(text: str = "Point one.") -> dict[str, object]:
                     "content_hash": digest,
                     "party_id": party_id,
                     "key_id": key_id,
-                    "signature": signing.sign(private, message),
+                    "signature": sealing.sign(private, message),
                     "signed_at": "2026-01-01",
                 }
             ],

@@ -1,12 +1,13 @@
 """Signed checkpoints of the audit chains, and proof that the current log extends them.
 
 A checkpoint says "chain C had N events, event #N had hash H, at time T", signed with the
-server's Ed25519 key (see :mod:`parley.operations.signing`). A delegation keeps the checkpoints
-it has fetched in a file outside the server. Later, :func:`verify_checkpoints` proves that the
-log still extends every one of them: the chain still has at least N events and its event #N
-still has hash H (and the events up to it still chain correctly). A rewrite of history — even
-one that recomputes every later hash and the chain head, which ``parley verify`` alone cannot
-see — changes the hash of event #N or removes it, and is reported.
+server's Ed25519 key (see :mod:`parley.operations.signing`; :mod:`parley.sealing` seals, signs
+and verifies). A delegation keeps the checkpoints it has fetched in a file outside the
+server. Later, :func:`verify_checkpoints` proves that the log still extends every one of them:
+the chain still has at least N events and its event #N still has hash H (and the events up to
+it still chain correctly). A rewrite of history — even one that recomputes every later hash and
+the chain head, which ``parley verify`` alone cannot see — changes the hash of event #N or
+removes it, and is reported.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
+from parley import sealing
 from parley.audit.chain import GENESIS, chain_name, event_hash
 from parley.audit.models import AuditEvent, AuditHead
 from parley.audit.service import record
@@ -82,7 +83,7 @@ def _system_event(session: Session, actor: Actor, action: str, changes: dict[str
 
 def server_key(
     session: Session, *, actor: Actor, secret: str
-) -> tuple[ServerKey, Ed25519PrivateKey]:
+) -> tuple[ServerKey, sealing.PrivateKey]:
     """The server's current signing key, unsealed; made (and audited) on first use.
 
     Call it after something has locked the ``system`` chain head (as :func:`create_checkpoints`
@@ -111,10 +112,10 @@ def server_key(
 
 # Unsealing costs a deliberate scrypt (~0.1 s); keep each unsealed key for the process's life
 # (a server holds its signing key in memory anyway).
-_UNSEALED: dict[tuple[str, str, str], Ed25519PrivateKey] = {}
+_UNSEALED: dict[tuple[str, str, str], sealing.PrivateKey] = {}
 
 
-def _unsealed(key: ServerKey, secret: str) -> Ed25519PrivateKey:
+def _unsealed(key: ServerKey, secret: str) -> sealing.PrivateKey:
     ident = (key.key_id, key.sealed_private_key, hashlib.sha256(secret.encode()).hexdigest())
     if ident not in _UNSEALED:
         _UNSEALED[ident] = signing.unseal(key.sealed_private_key, secret, key.public_key)
@@ -330,7 +331,7 @@ def create_checkpoints(
             head_hash=head.hash,
             at=now,
             key_id=key.key_id,
-            signature=signing.sign(private, message),
+            signature=sealing.sign(private, message),
         )
         session.add(checkpoint)
         run.created.append(checkpoint)
@@ -461,20 +462,20 @@ def _signature_problem(item: Mapping[str, Any], keys: Mapping[str, str]) -> str 
         own = (
             isinstance(given, str)
             and _key_id_or_none(given) == key_id
-            and signing.verify(given, message, item["signature"])
+            and sealing.verify(given, message, item["signature"])
         )
         detail = "its own public key matches its signature" if own else "and its signature fails"
         return f"signed by key {key_id[:16]}… which this server does not hold ({detail})"
     if isinstance(given, str) and given and given != known:
         return f"its public key differs from this server's key {key_id[:16]}…"
-    if not signing.verify(known, message, item["signature"]):
+    if not sealing.verify(known, message, item["signature"]):
         return "signature does not verify (the checkpoint was altered or is not from this server)"
     return None
 
 
 def _key_id_or_none(public_key: str) -> str | None:
     try:
-        return signing.key_id_of(public_key)
+        return sealing.key_id_of(public_key)
     except ValueError:
         return None
 

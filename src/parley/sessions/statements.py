@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from parley import sealing
 from parley.audit.records import audited_add, audited_update
 from parley.authz import Actor, NotFound, visible
 from parley.authz.permissions import Forbidden
@@ -499,7 +500,7 @@ def approve_statement(
         private = signing.unlock(key.encrypted_private_key, passphrase, key.public_key)
     except signing.SigningError as exc:
         raise MeetingError(str(exc), field="passphrase") from None
-    signature_b64 = signing.sign(private, statement_message(session, statement))
+    signature_b64 = sealing.sign(private, statement_message(session, statement))
     now = utcnow()
     audited_update(
         session,
@@ -548,7 +549,7 @@ def valid_signatures(session: Session, actor: Actor, statement: Statement) -> li
     return [
         r
         for r in rows
-        if r.key_id in keys and signing.verify(keys[r.key_id].public_key, message, r.signature)
+        if r.key_id in keys and sealing.verify(keys[r.key_id].public_key, message, r.signature)
     ]
 
 

@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from parley.sealing import verify
 from parley.texts.canonical_hash import text_hash
-from parley.texts.signing import signing_message, verify
+from parley.texts.signing import signing_message
 
 STATEMENT_FORMAT = "parley-statement"
 STATEMENT_FORMAT_VERSION = 2

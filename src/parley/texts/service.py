@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from parley import sealing
 from parley.audit.records import audited_add, audited_update
 from parley.audit.service import record
 from parley.authz import Actor, Permission, parse_space, require
@@ -826,7 +827,7 @@ def sign_version(
         party_id=owner.id,
         user_id=actor.user_id,
         key_id=key.id,
-        signature=signing.sign(private, message),
+        signature=sealing.sign(private, message),
         space=version.space,
     )
     return audited_add(session, signature, actor=actor, action="document:version:sign")

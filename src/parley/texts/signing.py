@@ -1,10 +1,9 @@
 """Ed25519 signing keys and signatures, and offline verification of an exported bundle.
 
-Each delegation has an Ed25519 key. The private half is stored only encrypted with a
-passphrase that the delegation's head holds: scrypt (N=2^15, r=8, p=1) derives an AES-256-GCM
-key that seals the raw private key, with the public key as associated data (see
-:func:`generate_key`). The public half is stored in the clear (raw 32 bytes, base64). Signing
-needs the passphrase every time.
+Each delegation has an Ed25519 key. The private half is stored only sealed with a passphrase
+that the delegation's head holds (:mod:`parley.sealing`, which also signs and verifies); the
+public half is stored in the clear (raw 32 bytes, base64). Signing needs the passphrase every
+time.
 
 What is signed (documented in docs/texts.md, never to change silently) is the UTF-8 text::
 
@@ -20,20 +19,12 @@ text. :func:`verify_bundle` checks every signature of a bundle using nothing but
 
 from __future__ import annotations
 
-import base64
-import binascii
-import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
+from parley import sealing
 from parley.texts.canonical import content_hash
 from parley.texts.canonical_hash import text_hash
 from parley.texts.plain import PlainProvision
@@ -45,16 +36,14 @@ __all__ = [
     "SigningError",
     "WrongPassphrase",
     "generate_key",
-    "public_key_of",
-    "sign",
     "signing_message",
     "unlock",
-    "verify",
     "verify_bundle",
 ]
 
 FORMAT = "parley-signature/1"
 MIN_PASSPHRASE = 10
+_KEY_FORMAT = "parley-key/1"
 
 
 class SigningError(ValueError):
@@ -72,92 +61,31 @@ def _check_passphrase(passphrase: str) -> bytes:
     return passphrase.encode("utf-8")
 
 
-# scrypt at these costs takes about 0.1 s and 32 MiB per try on a laptop: slow for someone
-# guessing passphrases offline, quick enough for a person signing.
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**15, 8, 1
-_KEY_FORMAT = "parley-key/1"
-
-
-def _kek(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
-
-
 def generate_key(passphrase: str) -> tuple[str, str]:
-    """A new key pair: (public key as base64, private key encrypted with the passphrase).
+    """A new key pair: (public key as base64, private key sealed with the passphrase).
 
-    The private half (raw 32 bytes) is sealed with AES-256-GCM under a key derived from the
-    passphrase with scrypt; the stored text is
-    ``parley-key/1$scrypt$N$r$p$<salt>$<nonce>$<ciphertext>`` (base64 parts), and the public
-    key is the authenticated data, so a sealed key cannot be paired with another public key.
+    The stored text is ``parley-key/1$scrypt$N$r$p$<salt>$<nonce>$<ciphertext>``
+    (:mod:`parley.sealing` says how it is sealed).
     """
     _check_passphrase(passphrase)
-    private = Ed25519PrivateKey.generate()
-    public = public_key_of(private)
-    raw = private.private_bytes(
-        encoding=serialization.Encoding.Raw,
-        format=serialization.PrivateFormat.Raw,
-        encryption_algorithm=serialization.NoEncryption(),
-    )
-    salt, nonce = os.urandom(16), os.urandom(12)
-    sealed = AESGCM(_kek(passphrase, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)).encrypt(
-        nonce, raw, public.encode("ascii")
-    )
-    parts = [_b64(salt), _b64(nonce), _b64(sealed)]
-    text = "$".join([_KEY_FORMAT, "scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P), *parts])
-    return public, text
+    return sealing.seal_new_key(passphrase, key_format=_KEY_FORMAT)
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def public_key_of(private: Ed25519PrivateKey) -> str:
-    raw = private.public_key().public_bytes(
-        encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw
-    )
-    return base64.b64encode(raw).decode("ascii")
-
-
-def unlock(encrypted: str, passphrase: str, public_key: str) -> Ed25519PrivateKey:
+def unlock(encrypted: str, passphrase: str, public_key: str) -> sealing.PrivateKey:
     """The private key sealed for ``public_key``, or :class:`WrongPassphrase`."""
-    parts = encrypted.split("$")
-    if len(parts) != 8 or parts[0] != _KEY_FORMAT or parts[1] != "scrypt":
-        raise SigningError("signing key: not a parley-key/1 sealed key")
     try:
-        n, r, p = int(parts[2]), int(parts[3]), int(parts[4])
-        salt, nonce, sealed = (base64.b64decode(x, validate=True) for x in parts[5:8])
-    except (ValueError, binascii.Error):
-        raise SigningError("signing key: damaged") from None
-    if not (2**14 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 4):
-        raise SigningError("signing key: scrypt costs out of range")
-    try:
-        raw = AESGCM(_kek(passphrase, salt, n, r, p)).decrypt(
-            nonce, sealed, public_key.encode("ascii")
+        return sealing.unseal(
+            encrypted, passphrase, public_key, key_format=_KEY_FORMAT, label="signing key"
         )
-    except InvalidTag:
+    except sealing.WrongSecret:
         raise WrongPassphrase() from None
-    private = Ed25519PrivateKey.from_private_bytes(raw)
-    if public_key_of(private) != public_key:
-        raise SigningError("signing key: the private half does not match the public key")
-    return private
+    except sealing.SealError as exc:
+        raise SigningError(str(exc)) from None
 
 
 def signing_message(object_type: str, object_id: uuid.UUID | str, content_hash_hex: str) -> bytes:
     oid = str(uuid.UUID(str(object_id)))
     return "\n".join((FORMAT, object_type, oid, content_hash_hex.lower())).encode("utf-8")
-
-
-def sign(private: Ed25519PrivateKey, message: bytes) -> str:
-    return base64.b64encode(private.sign(message)).decode("ascii")
-
-
-def verify(public_key_b64: str, message: bytes, signature_b64: str) -> bool:
-    try:
-        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64, validate=True))
-        public.verify(base64.b64decode(signature_b64, validate=True), message)
-    except (InvalidSignature, ValueError, binascii.Error):
-        return False
-    return True
 
 
 # ---------------------------------------------------------------- offline bundle check
@@ -289,7 +217,7 @@ def verify_bundle(bundle: Mapping[str, Any]) -> BundleCheck:
             except ValueError:
                 problems.append(f"{where} ({party}): object id {object_id!r} is not a UUID")
             else:
-                if not verify(key["public_key"], message, str(row.get("signature") or "")):
+                if not sealing.verify(key["public_key"], message, str(row.get("signature") or "")):
                     problems.append(f"{where} ({party}): the Ed25519 signature does not verify")
         entry["valid"] = not problems
         result.problems.extend(problems)
