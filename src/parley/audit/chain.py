@@ -1,4 +1,5 @@
-"""The pure part of the audit chain: canonical encoding and hashing of one event."""
+"""The pure part of the audit chain: canonical encoding and hashing of one event, and the one
+walk along a chain's events that ``parley verify`` and the signed checkpoints both use."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import enum
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 GENESIS = "0" * 64
 # The state an event records for a record it deleted.
@@ -100,3 +103,70 @@ def _uuid(value: uuid.UUID | str | None) -> uuid.UUID | None:
 
 def chain_name(process_id: uuid.UUID | str | None, space: str) -> str:
     return "system" if process_id is None else f"{_uuid(process_id)}/{space}"
+
+
+def recomputed_hash(event: Any) -> str:
+    """The hash ``event`` (a stored event, or any object with its fields) should have."""
+    return event_hash(
+        chain=event.chain,
+        seq=event.seq,
+        prev_hash=event.prev_hash,
+        space=event.space,
+        process_id=event.process_id,
+        at=event.at,
+        actor_id=event.actor_id,
+        actor_name=event.actor_name,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        changes=event.changes,
+        state=event.state,
+    )
+
+
+E = TypeVar("E")
+
+
+@dataclass
+class ChainWalk:
+    """A walk along one chain's events, in order, from event #``seq`` whose hash is ``hash``
+    (the genesis by default, before event #1).
+
+    :meth:`events` yields each event that continues the chain: the next number, stored in this
+    chain's space, linked to the previous hash, and hashing to its stored hash. At the first that
+    does not, the walk stops and keeps it in ``broken`` with ``problem`` saying why; ``seq`` and
+    ``hash`` are then those of the last good event. ``parley verify`` (:mod:`parley.audit.verify`)
+    walks whole chains; checkpoints walk from a signed checkpoint to the head.
+    """
+
+    chain: str
+    seq: int = 0
+    hash: str = GENESIS
+    broken: Any = None
+    problem: str | None = None
+
+    def events(self, events: Iterable[E]) -> Iterator[E]:
+        for event in events:
+            problem = self._problem(event)
+            if problem is not None:
+                self.broken, self.problem = event, problem
+                return
+            self.seq, self.hash = event.seq, event.hash  # type: ignore[attr-defined]
+            yield event
+
+    def through(self, events: Iterable[Any]) -> ChainWalk:
+        """Walk all of ``events`` (until the first break); the walk itself, for its outcome."""
+        for _ in self.events(events):
+            pass
+        return self
+
+    def _problem(self, event: Any) -> str | None:
+        if event.seq != self.seq + 1:
+            return f"expected event #{self.seq + 1}, found #{event.seq} (deleted or reordered)"
+        if chain_name(event.process_id, event.space) != self.chain:
+            return "moved to another space"
+        if event.prev_hash != self.hash:
+            return "link to previous broken"
+        if recomputed_hash(event) != event.hash:
+            return "content altered"
+        return None

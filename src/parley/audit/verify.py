@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from parley.audit.chain import GENESIS, TOMBSTONE, chain_name, event_hash
+from parley.audit.chain import TOMBSTONE, ChainWalk
 from parley.audit.models import AuditEvent, AuditHead
 from parley.audit.service import CHAIN_OPEN, SYSTEM_CHAIN
 from parley.audit.state import checked_tables, row_state, space_of
@@ -72,47 +72,23 @@ class Report:
 
 def verify_events(chain: str, events: Iterable[Any], head: AuditHead | None) -> list[Break]:
     """Check one chain: numbering without gaps, each link, each hash, and the recorded head."""
-    expected_prev = GENESIS
-    expected_seq = 1
+    walk = ChainWalk(chain)
     last_space = chain.split("/", 1)[-1]
-    for event in events:
+    for event in walk.events(events):
         last_space = event.space
-        if event.seq != expected_seq:
-            problem = f"expected event #{expected_seq}, found #{event.seq} (deleted or reordered)"
-            return [Break(chain, event.space, str(event.id), event.seq, problem)]
-        if chain_name(event.process_id, event.space) != chain:
-            return [Break(chain, event.space, str(event.id), event.seq, "moved to another space")]
-        if event.prev_hash != expected_prev:
-            return [Break(chain, event.space, str(event.id), event.seq, "link to previous broken")]
-        recomputed = event_hash(
-            chain=event.chain,
-            seq=event.seq,
-            prev_hash=event.prev_hash,
-            space=event.space,
-            process_id=event.process_id,
-            at=event.at,
-            actor_id=event.actor_id,
-            actor_name=event.actor_name,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            changes=event.changes,
-            state=event.state,
-        )
-        if recomputed != event.hash:
-            return [Break(chain, event.space, str(event.id), event.seq, "content altered")]
-        expected_prev = event.hash
-        expected_seq += 1
+    if walk.broken is not None:
+        event = walk.broken
+        return [Break(chain, event.space, str(event.id), event.seq, str(walk.problem))]
     if head is None:
         return [Break(chain, last_space, None, None, "no chain head recorded")]
-    if head.seq != expected_seq - 1 or head.hash != expected_prev:
+    if head.seq != walk.seq or head.hash != walk.hash:
         return [
             Break(
                 chain,
                 last_space,
                 None,
                 None,
-                f"head says {head.seq} events, log has {expected_seq - 1} (truncated or forked)",
+                f"head says {head.seq} events, log has {walk.seq} (truncated or forked)",
             )
         ]
     return []

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from parley import sealing
-from parley.audit.chain import GENESIS, chain_name, event_hash
+from parley.audit.chain import GENESIS, ChainWalk
 from parley.audit.models import AuditEvent, AuditHead
 from parley.audit.service import record
 from parley.authz import Actor, visible
@@ -184,43 +184,11 @@ def _heads(session: Session, chains: Iterable[str]) -> dict[str, AuditHead]:
     }
 
 
-def _check_events(
-    chain: str, events: Iterable[AuditEvent], seq: int, prev: str
-) -> tuple[str | None, int, str]:
-    """Check that ``events`` continue ``chain`` after event #seq with hash ``prev``.
-
-    Returns (the first problem or None, the number and hash of the last good event).
-    """
-    for event in events:
-        if event.seq != seq + 1:
-            return (
-                f"expected event #{seq + 1}, found #{event.seq} (deleted or reordered)",
-                seq,
-                prev,
-            )
-        if chain_name(event.process_id, event.space) != chain:
-            return f"event #{event.seq} was moved from another space", seq, prev
-        if event.prev_hash != prev:
-            return f"event #{event.seq}: link to previous broken", seq, prev
-        recomputed = event_hash(
-            chain=event.chain,
-            seq=event.seq,
-            prev_hash=event.prev_hash,
-            space=event.space,
-            process_id=event.process_id,
-            at=event.at,
-            actor_id=event.actor_id,
-            actor_name=event.actor_name,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            changes=event.changes,
-            state=event.state,
-        )
-        if recomputed != event.hash:
-            return f"event #{event.seq}: content altered", seq, prev
-        seq, prev = event.seq, event.hash
-    return None, seq, prev
+def _why(walk: ChainWalk) -> str:
+    """What broke a walk, naming the event (a checkpoint's problem names the checkpoint's #)."""
+    if walk.problem is not None and walk.problem.startswith("expected event"):
+        return walk.problem
+    return f"event #{walk.broken.seq}: {walk.problem}"
 
 
 def _events(session: Session, chain: str, after: int, upto: int) -> Iterable[AuditEvent]:
@@ -249,14 +217,12 @@ def _extends(session: Session, head: AuditHead, last: Checkpoint | None) -> str 
         )
         if found != last.head_hash:
             return f"event #{last.seq} no longer has the hash checkpointed at {last.at}"
-    problem, last_seq, last_hash = _check_events(
-        head.chain, _events(session, head.chain, seq, head.seq), seq, prev
-    )
-    if problem is not None:
-        return problem
-    if last_seq != head.seq:
-        return f"the log has {last_seq} events, the head says {head.seq} (truncated)"
-    if last_hash != head.hash:
+    walk = ChainWalk(head.chain, seq, prev).through(_events(session, head.chain, seq, head.seq))
+    if walk.broken is not None:
+        return _why(walk)
+    if walk.seq != head.seq:
+        return f"the log has {walk.seq} events, the head says {head.seq} (truncated)"
+    if walk.hash != head.hash:
         return "the head's hash is not that of the newest event"
     return None
 
@@ -572,15 +538,11 @@ def _verify_chain(
     # hashes at the checkpointed numbers, and where the prefix first breaks.
     wanted_seqs = {int(item["seq"]) for _, item in items}
     hashes: dict[int, str] = {}
-    seq, prev = 0, GENESIS
-    broken_at: tuple[int, str] | None = None
-    for event in _events(session, chain, 0, longest):
-        problem, seq, prev = _check_events(chain, [event], seq, prev)
-        if problem is not None:
-            broken_at = (seq + 1, problem)
-            break
-        if seq in wanted_seqs:
-            hashes[seq] = prev
+    walk = ChainWalk(chain)
+    for event in walk.events(_events(session, chain, 0, longest)):
+        if event.seq in wanted_seqs:
+            hashes[event.seq] = event.hash
+    broken_at = None if walk.broken is None else (walk.seq + 1, _why(walk))
     problems = []
     for i, item in items:
         seq, wanted = int(item["seq"]), item["head_hash"]
