@@ -8,7 +8,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from parley.audit.chain import GENESIS, event_hash
+from parley.audit.chain import GENESIS, recomputed_hash
 from parley.audit.models import AuditEvent, AuditHead
 from parley.db.engine import dispose_engines
 
@@ -56,21 +56,7 @@ def rechain(session: Session, chain: str, order: list[AuditEvent] | None = None)
     prev = GENESIS
     for seq, event in enumerate(order, 1):
         event.chain, event.seq, event.prev_hash = chain, seq, prev
-        event.hash = event_hash(
-            chain=chain,
-            seq=seq,
-            prev_hash=prev,
-            space=event.space,
-            process_id=event.process_id,
-            at=event.at,
-            actor_id=event.actor_id,
-            actor_name=event.actor_name,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            changes=event.changes,
-            state=event.state,
-        )
+        event.hash = recomputed_hash(event)
         prev = event.hash
     session.flush()
     found = session.get(AuditHead, chain)
