@@ -2,8 +2,9 @@
 
 Bidirectional controls can make a text display differently from what its bytes say, and
 zero-width characters make two texts that look the same hash differently. Texts that are
-approved, signed or frozen (statements, minutes, later frozen versions) refuse both, with an
-error naming the field and the first offending character.
+approved, signed or frozen refuse both, with an error naming the field and the first offending
+character: joint statements and minutes (``parley.sessions``), and the texts of versions, with
+what becomes them — imported numbered texts, amendments, bracket options (``parley.texts``).
 """
 
 from __future__ import annotations
@@ -36,17 +37,20 @@ def hidden_characters(text: str) -> list[tuple[int, str]]:
     return [(i, c) for i, c in enumerate(text) if c in HIDDEN]
 
 
-def require_visible_text(text: str, *, field: str) -> str:
+def require_visible_text(text: str, *, field: str, where: str = "") -> str:
     """``text`` unchanged when it holds no bidirectional control or zero-width character; else
-    :class:`HiddenCharacter` naming ``field``, the character and where it is."""
+    :class:`HiddenCharacter` naming ``field``, the character and where it is (``where``, e.g.
+    "in point 3", says which part of the field when the field holds several)."""
     found = hidden_characters(text)
     if found:
         offset, char = found[0]
         kind = "bidirectional control" if char in BIDI_CONTROLS else "zero-width character"
         name = unicodedata.name(char, "UNNAMED")
         line = text.count("\n", 0, offset) + 1
+        column = offset - text.rfind("\n", 0, offset)
         raise HiddenCharacter(
-            f"{kind} U+{ord(char):04X} {name} at line {line}, character {offset + 1} "
+            f"{kind} U+{ord(char):04X} {name} {where + ' ' if where else ''}"
+            f"at line {line}, character {column} "
             f"(remove it: signed text must display exactly as stored)",
             field=field,
         )

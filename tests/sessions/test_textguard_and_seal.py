@@ -28,7 +28,9 @@ def test_any_hidden_character_anywhere_is_refused_naming_the_field(
         require_visible_text(tainted, field="title")
     assert refused.value.field == "title"
     assert f"U+{ord(char):04X}" in str(refused.value)
-    assert f"character {at + 1}" in str(refused.value)
+    line = tainted.count("\n", 0, at) + 1
+    column = at - tainted.rfind("\n", 0, at)
+    assert f"at line {line}, character {column} " in str(refused.value)
 
 
 FIELDS = {

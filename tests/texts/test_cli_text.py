@@ -135,6 +135,17 @@ def test_import_diff_compare_freeze_sign_export_and_verify(small_url: str, tmp_p
     assert broken.exit_code == 1 and "signatures[0]" in broken.stderr
 
 
+def test_a_text_hiding_a_character_is_refused_by_the_cli(small_url: str, tmp_path: Path) -> None:
+    hidden = tmp_path / "hidden.md"
+    hidden.write_text("# A plan\n\n1. First\u200b.\n", encoding="utf-8")
+    result = _run(
+        "text", "import", "--document", "plan", "--version", "v9", str(hidden), "--db", small_url
+    )
+    assert result.exit_code == 2, result.output
+    assert f"error: {hidden}: text: zero-width character U+200B" in result.stderr
+    assert "line 3, character 9" in result.stderr
+
+
 def test_bad_numbering_is_reported_with_lines_and_nothing_is_written(
     small_url: str, tmp_path: Path
 ) -> None:

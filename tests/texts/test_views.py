@@ -86,6 +86,21 @@ def test_import_errors_name_their_lines_and_write_nothing(canary: Canary) -> Non
     assert canary.client("aaa-head").get(f"{API}/plan/v/bad").status_code == 404
 
 
+def test_an_import_hiding_a_character_is_refused_inline_naming_the_field(canary: Canary) -> None:
+    # U+202E would make the point display otherwise than the text that is frozen and signed.
+    text = "1. A point.\n2. Another \u202epoint.\n"
+    body = {"label": "aaa-hidden", "text": text}
+    response = _post(canary, "aaa-head", f"{API}/plan/versions", body)
+    assert response.status_code == 422
+    [error] = response.json()["errors"]  # the one JSON error shape (parley.errors.InputError)
+    assert error["field"] == "text"
+    assert error["message"].startswith("bidirectional control U+202E RIGHT-TO-LEFT OVERRIDE")
+    assert "at line 2, character 12" in error["message"]
+    form = _form(canary, "aaa-head", f"{PAGE}/plan/versions", body)
+    assert form.status_code == 422 and "U+202E" in form.text
+    assert canary.client("aaa-head").get(f"{API}/plan/v/aaa-hidden").status_code == 404
+
+
 # ---------------------------------------------------------------- the workflow
 
 

@@ -48,6 +48,7 @@ from parley.sequencing.models import Step, StepParty, StepProvision
 from parley.sessions.models import (
     Meeting,
 )
+from parley.textguard import require_visible_text
 from parley.texts.canonical import content_hash
 from parley.texts.models import (
     Amendment,
@@ -63,6 +64,7 @@ from parley.texts.models import (
     VersionParent,
 )
 from parley.texts.plain import PlainProvision
+from parley.texts.service import require_visible_version
 
 
 def read_scenario(path: Path) -> dict[str, Any]:
@@ -367,7 +369,14 @@ class _Loader:
                     parent_wid=parent_wid,
                 )
             )
+        # A loaded text may be frozen and signed like an imported one (parley.textguard).
+        where = f"documents[{doc.key}].versions[{spec['label']}]"
+        with self._at(where):
+            require_visible_version(spec.get("title", ""), plain)
         for bspec in spec.get("brackets", []):
+            with self._at(f"{where}.brackets[{bspec['key']}]"):
+                for ospec in bspec["options"]:
+                    require_visible_text(ospec["text"], field="text")
             bracket = self.add(
                 Bracket(
                     process_id=self.pid,
@@ -421,6 +430,8 @@ class _Loader:
     def _amendments(self) -> None:
         for spec in self.data.get("amendments", []):
             doc = self.document[spec["document"]]
+            with self._at(f"amendments[{spec['key']}]"):
+                require_visible_text(spec.get("text", ""), field="text")
             self.add(
                 Amendment(
                     process_id=self.pid,

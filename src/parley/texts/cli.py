@@ -128,7 +128,8 @@ def import_text(
 ) -> None:
     """Import a numbered text as a new version; ids are kept from the parent where they match."""
     from parley.db.engine import write_session
-    from parley.texts.service import TextError, import_version
+    from parley.errors import InputError
+    from parley.texts.service import import_version
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -151,7 +152,7 @@ def import_text(
                 document_kind=document_kind,
             )
             summary = result.summary()
-    except TextError as exc:
+    except InputError as exc:  # TextError, or a hidden character (parley.textguard)
         _fail(*(f"{file}: {e}" for e in _errors(exc)))
     for warning in summary["warnings"]:
         typer.echo(f"warning: {file}: {warning}", err=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from parley.authz.spaces import SpaceError
 from parley.db.base import utcnow
 from parley.errors import InputError
 from parley.processes.models import Process
+from parley.textguard import require_visible_text
 from parley.texts import queries as q
 from parley.texts import signing
 from parley.texts.canonical import content_hash
@@ -184,6 +186,16 @@ def write_provisions(
     return by_wid
 
 
+def require_visible_version(title: str, provisions: Sequence[PlainProvision]) -> None:
+    """Refuse hidden characters in what a version shows; the error names the point."""
+    require_visible_text(title, field="title")
+    for p in provisions:
+        where = f"in point {p.number}"
+        require_visible_text(p.number, field="text", where=f"{where}'s number")
+        require_visible_text(p.heading or "", field="text", where=f"{where}'s heading")
+        require_visible_text(p.text, field="text", where=where)
+
+
 def create_version(
     session: Session,
     *,
@@ -198,7 +210,14 @@ def create_version(
     title: str = "",
     dated: date | None = None,
 ) -> Version:
-    """A new version with its provisions and parents, checked and audited."""
+    """A new version with its provisions and parents, checked and audited.
+
+    Every shown part of a version (its title, each provision's number, heading and text) is
+    what gets frozen and signed, so none may hold a bidirectional control or zero-width
+    character (:func:`require_visible_version`): this holds for imports, accepted amendments
+    and the scenario loader alike.
+    """
+    require_visible_version(title, provisions)
     if not re.match(KEY_PATTERN, label):
         raise TextError(
             "version: a label is 1 to 64 letters, digits, '.', '_' or '-', starting with a "
@@ -283,6 +302,9 @@ class ImportResult:
 
 
 def parse(text: str) -> ParsedText:
+    """A numbered text parsed; refused whole when it holds a character that would make it
+    display otherwise than it is signed (:mod:`parley.textguard`), naming its line."""
+    require_visible_text(text, field="text")
     try:
         return parse_numbered(text)
     except NumberedTextError as exc:

@@ -31,6 +31,7 @@ from parley.authz.rules import Subject, require_action
 from parley.authz.scope import actor_party_id, can_write_in
 from parley.db.base import utcnow
 from parley.records.release import widen
+from parley.textguard import require_visible_text
 from parley.texts import queries as q
 from parley.texts.amending import Applied, Change, apply_change
 from parley.texts.models import (
@@ -174,6 +175,9 @@ def create_amendment(
         errors.append("number: letters, digits, '.', '(' and ')' only")
     if errors:
         raise TextError(errors)
+    # What an amendment proposes may become a frozen, signed text (parley.textguard).
+    require_visible_text(text, field="text")
+    require_visible_text(heading, field="heading")
     default = "mediator" if mediator else f"party:{party_key}"
     amendment = Amendment(
         process_id=process_id,
@@ -579,6 +583,7 @@ def add_option(
     _open_bracket(session, bracket)
     if not text.strip():
         raise TextError("text: an option needs its text")
+    require_visible_text(text, field="text")  # resolving the bracket makes it the point's text
     proposer_id = None
     if proposer:
         party = q.party_by_key(session, bracket.process_id, proposer)
