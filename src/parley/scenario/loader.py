@@ -98,7 +98,7 @@ class _Loader:
         self.version: dict[tuple[str, str], Version] = {}
         self.provision: dict[str, Provision] = {}  # "doc/wid"
         self.option: dict[tuple[str, str], BracketOption] = {}
-        self.session_: dict[str, Meeting] = {}
+        self.meeting: dict[str, Meeting] = {}
         self.step: dict[str, Step] = {}
         self.source: dict[str, Source] = {}
 
@@ -130,7 +130,7 @@ class _Loader:
         self._positions()
         self._sticking_points()
         self._milestones()
-        self._sessions()
+        self._meetings()
         self._statements()
         self._steps()
         self._commitments()
@@ -522,7 +522,7 @@ class _Loader:
                     ),
                 )
 
-    def _sessions(self) -> None:
+    def _meetings(self) -> None:
         # Through the meeting service, like every other door (the system actor passes its
         # rules; meetings and minutes keep the status the scenario states).
         from parley.sessions.schemas import AgendaIn, MinutesIn, ScheduleIn
@@ -558,7 +558,7 @@ class _Loader:
                 status=spec.get("status", "planned"),
                 rooms=False,
             )
-            self.session_[spec["key"]] = meeting
+            self.meeting[spec["key"]] = meeting
             for rspec in spec.get("rooms", []):
                 party_key = rspec.get("party")
                 room = open_room(
@@ -594,7 +594,7 @@ class _Loader:
         from parley.sessions.statements import draft_joint_statement, record_statement
 
         for spec in self.data.get("statements", []):
-            meeting = self.session_[spec["session"]].id if spec.get("session") else None
+            meeting = self.meeting[spec["session"]].id if spec.get("session") else None
             common = {
                 "key": spec["key"],
                 "title": spec.get("title", ""),

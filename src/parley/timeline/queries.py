@@ -127,7 +127,7 @@ def _period(column: Any, filters: Filters, is_datetime: bool) -> list[sa.ColumnE
 Collector = Callable[[Session, Actor, Process, Filters, str], list[Item]]
 
 
-def _sessions(db: Session, actor: Actor, p: Process, f: Filters, base: str) -> list[Item]:
+def _meetings(db: Session, actor: Actor, p: Process, f: Filters, base: str) -> list[Item]:
     rows = db.scalars(
         _scoped(actor, Meeting, p.id).where(*_period(Meeting.starts_at, f, True))
     ).all()
@@ -409,7 +409,7 @@ def _carries(db: Session, actor: Actor, p: Process, f: Filters, base: str) -> li
 
 
 COLLECTORS: dict[str, Collector] = {
-    "sessions": _sessions,
+    "sessions": _meetings,  # the kind keeps its public name
     "statements": _statements,
     "versions": _versions,
     "signatures": _signatures,
