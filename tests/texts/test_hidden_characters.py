@@ -98,38 +98,23 @@ def test_a_version_is_refused_when_any_shown_part_hides_a_character(world: World
     assert _labels(w) == before
 
 
+def _amend(w: World, **change: str) -> None:
+    with w.write() as s:
+        doc = q.document(s, w.alpha, w.process.id, "plan")  # type: ignore[arg-type]
+        base = q.version(s, w.alpha, doc, "v2")  # type: ignore[arg-type]
+        create_amendment(s, actor=w.alpha, doc=doc, base=base, **change)  # type: ignore[arg-type]
+
+
 def test_an_amendment_or_a_bracket_option_with_a_hidden_character_is_refused(
     world: World,
 ) -> None:
     w = world
-    with pytest.raises(HiddenCharacter) as text_refused, w.write() as s:
-        doc = q.document(s, w.alpha, w.process.id, "plan")  # type: ignore[arg-type]
-        base = q.version(s, w.alpha, doc, "v2")  # type: ignore[arg-type]
-        create_amendment(
-            s,  # type: ignore[arg-type]
-            actor=w.alpha,
-            doc=doc,
-            base=base,
-            kind="substitute",
-            wid="p2",
-            text=f"The old{ZWSP} border.",
-        )
-    assert text_refused.value.field == "text" and "U+200B ZERO WIDTH SPACE" in str(
-        text_refused.value
-    )
-    with pytest.raises(HiddenCharacter) as heading_refused, w.write() as s:
-        doc = q.document(s, w.alpha, w.process.id, "plan")  # type: ignore[arg-type]
-        base = q.version(s, w.alpha, doc, "v2")  # type: ignore[arg-type]
-        create_amendment(
-            s,  # type: ignore[arg-type]
-            actor=w.alpha,
-            doc=doc,
-            base=base,
-            kind="insert",
-            after="p2",
-            heading=f"Civ{RLO}ilians",
-            text="Illustrative: civilians are protected.",
-        )
+    with pytest.raises(HiddenCharacter) as text_refused:
+        _amend(w, kind="substitute", wid="p2", text=f"The old{ZWSP} border.")
+    assert text_refused.value.field == "text"
+    assert "U+200B ZERO WIDTH SPACE" in str(text_refused.value)
+    with pytest.raises(HiddenCharacter) as heading_refused:
+        _amend(w, kind="insert", after="p2", heading=f"Civ{RLO}ilians", text="Illustrative.")
     assert heading_refused.value.field == "heading"
     with pytest.raises(HiddenCharacter, match="^text: bidirectional control"), w.write() as s:
         doc = q.document(s, w.med, w.process.id, "plan")  # type: ignore[arg-type]
