@@ -34,7 +34,7 @@ browser: ## Install Debian's Chromium for the browser tests when it is missing
 	    else echo "NOTE: no Chromium and no root to install it; browser tests will be skipped"; fi; }
 
 test: $(STAMP) browser ## Run the whole suite (SQLite and PostgreSQL, browser tests included)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check src tests benchmarks
