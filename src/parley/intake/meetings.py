@@ -165,7 +165,7 @@ class _Found:
 
 _HINT = re.compile(
     r"meet|\bmet\b|host|gather|conven|receiv|negotiat|talk|summit|session|round|conference|"
-    r"consultation|spok|speak|\bsat\b|\bsit|call|phone|video|spen[dt]",
+    r"consultation|spok|speak|\bsat\b|\bsit|call|phone|video|spen[dt]|join",
     re.I,
 )
 
@@ -185,6 +185,7 @@ def _triggers(ctx: Context, sent: Span) -> list[Token]:
             or tok.lower_ in MEETING_NOUNS
             or (lemma == "sit" and tok.i + 1 < len(tok.doc) and tok.nbor(1).lower_ == "down")
             or (lemma in ("sit", "spend") and tok.pos_ == "VERB" and _with_someone(ctx, tok))
+            or (lemma == "join" and tok.pos_ == "VERB" and _joins_people(ctx, tok))
             or (lemma not in NOT_MEETING_VERBS - {"brief"} and _by_phone(tok))
             or (has_call and (lemma == "speak" or (tok.lower_ == "call" and tok.pos_ == "NOUN")))
             or (lemma == "speak" and _spoke_to_someone(ctx, tok))
@@ -199,6 +200,17 @@ def _with_someone(ctx: Context, tok: Token) -> bool:
         if nxt.lower_ == "with":
             after = ctx.mentions_in(nxt.idx, min(len(ctx.text), nxt.idx + 60))
             return bool(after) and after[0].kind in ("person", "party")
+    return False
+
+
+def _joins_people(ctx: Context, tok: Token) -> bool:
+    """ "European leaders join them there", "were joined by European advisers": joining people
+    (not a treaty, a coalition or a call)."""
+    nxt = tok.doc[tok.i + 1 : min(tok.i + 4, tok.sent.end)]
+    if any(t.lower_ in ("them", "him", "her", "us") for t in nxt[:1]):
+        return True
+    if nxt and nxt[0].lower_ == "by":
+        return bool(_GROUP_WORDS.search(tok.sent.text[nxt[0].idx - tok.sent.start_char :][:60]))
     return False
 
 
@@ -225,6 +237,12 @@ def _tense(ctx: Context, lo: int, hi: int, sent: Span, trigger: Token | None) ->
     doc = ctx.doc
     if trigger is not None and trigger.tag_ == "VBD":
         return "past"  # "advisers, who met ... on Sunday, will be kept informed"
+    if trigger is not None and any(
+        t.tag_ in ("VBP", "VBZ") and t.lemma_.lower() in MEETING_VERBS | {"join"}
+        for t in sent
+        if not ctx.in_quote(t.idx)
+    ):
+        return "future"  # a preview: "leaders gather in Brussels … on Thursday"
     window = doc[sent.start : hi + 1]
     for i, tok in enumerate(window):
         if tok.lower_ in _FUTURE_WORDS or (
