@@ -6,6 +6,7 @@ The extractors (quotes, meetings, commitments, demands) all read from this share
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -103,6 +104,25 @@ class Context:
                 subjects = [name for _pos, name, subj in found if subj]
                 return subjects[0] if subjects else found[-1][1]
         return None
+
+    def co_parties(self, token: Token) -> list[str]:
+        """The parties coordinated with a subject token ("the United States and Ukraine")."""
+        out: list[str] = []
+        for conj in token.conjuncts:
+            mention = self._mention_at(conj.idx)
+            if mention and mention.kind == "party" and conj.ent_type_ != "NORP":
+                if mention.name not in out:
+                    out.append(mention.name)
+        # "US, Ukraine say ...": a headline's list the parser did not coordinate
+        here = self._mention_at(token.idx)
+        start = here.start if here else token.idx
+        for m in reversed(self.mentions_in(token.sent.start_char, start, "party")):
+            if not re.fullmatch(r"\s*(?:,|and|&|,\s*and)\s*(?:the\s+)?", self.text[m.end : start]):
+                break
+            if m.name not in out:
+                out.append(m.name)
+            start = m.start
+        return out
 
     def speaker_of(self, token: Token) -> tuple[list[str], str | None, str | None]:
         """(people, party, the subject's own words) for a subject token."""
