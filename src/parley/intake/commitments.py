@@ -93,10 +93,11 @@ _BASELINE = re.compile(
 # "$1.2 billion in new financing for Ukraine, including a $700 million grant and ...": a total
 _INCLUDING = re.compile(r"\b(?:including|of which|comprising|made up of)\b", re.I)
 # A "$" in a country's own release is its own dollar: Canada's, Australia's, New Zealand's.
+# The country's government writes from its capital ("Ottawa, December 9, 2025") or says who it is.
 _LOCAL_DOLLAR = {
-    "Canada": ("CAD", ("Canada", "Ottawa", "Canadian")),
-    "Australia": ("AUD", ("Australia", "Canberra", "Australian")),
-    "New Zealand": ("NZD", ("New Zealand", "Wellington")),
+    "Canada": ("CAD", ("Ottawa", "Government of Canada", "Global Affairs Canada")),
+    "Australia": ("AUD", ("Canberra", "Australian Government", "Government of Australia")),
+    "New Zealand": ("NZD", ("Wellington", "New Zealand Government")),
 }
 _RUNNING_TOTAL = re.compile(r"\b(?:since (?:19|20)\d\d|so far|to date|in total|in all)\b", re.I)
 # "$1.2 billion in damage", "210 billion euros of Russian assets", "$203 billion in trade"
@@ -285,7 +286,7 @@ def _local_dollar(ctx: Context, amount: mn.Money, donor: str | None) -> str:
     if not amount.text.lstrip().startswith("$"):
         return amount.currency  # "US$", "U.S. dollars", "dollars" said outright
     code, names = _LOCAL_DOLLAR[donor]
-    head = ctx.text[:200]
+    head = ctx.text[:300]
     if re.search(r"\bU\.?S\.?\s*\$|US dollars?|U\.S\. dollars?", ctx.text):
         return amount.currency
     return code if any(re.search(rf"\b{re.escape(n)}\b", head) for n in names) else amount.currency

@@ -110,9 +110,13 @@ class Context:
         out: list[str] = []
         for conj in token.conjuncts:
             mention = self._mention_at(conj.idx)
-            if mention and mention.kind == "party" and conj.ent_type_ != "NORP":
-                if mention.name not in out:
-                    out.append(mention.name)
+            if (
+                mention
+                and mention.kind == "party"
+                and conj.ent_type_ != "NORP"
+                and mention.name not in out
+            ):
+                out.append(mention.name)
         # "US, Ukraine say ...": a headline's list the parser did not coordinate
         here = self._mention_at(token.idx)
         start = here.start if here else token.idx
@@ -338,8 +342,9 @@ def _resolve_anaphors(ctx: Context) -> None:
             if before and before[-1] > best_pos:
                 best, best_pos = person, before[-1]
             as_subject = [
-                pos for pos, name, subj in ctx.timeline if name == person.name and subj
-                and pos < m.start() and m.start() - pos < 600
+                pos
+                for pos, name, subj in ctx.timeline
+                if name == person.name and subj and pos < m.start() and m.start() - pos < 600
             ]
             if as_subject and as_subject[-1] > subject_pos:
                 subject_best, subject_pos = person, as_subject[-1]

@@ -522,9 +522,7 @@ def _refine_regions(found: dict[tuple[date | None, str | None], _Found], cities:
         day, place = key
         if place not in REGIONS:
             continue
-        same_day = [
-            f for (d, p), f in found.items() if d == day and p and _region_of(p) == place
-        ]
+        same_day = [f for (d, p), f in found.items() if d == day and p and _region_of(p) == place]
         if same_day:
             loose = found.pop(key).proposal
             merged = same_day[0].proposal
