@@ -122,7 +122,8 @@ def _subject(verb: Token) -> Token | None:
         if subjects:
             # "GENEVA, Nov 24 (Wire) - The United States and Ukraine said": the parser may take
             # the dateline for a second subject; the one nearest the verb speaks.
-            return min(subjects, key=lambda c: abs(tok.i - c.i))  # noqa: B023
+            at = tok.i
+            return min(subjects, key=lambda c: abs(at - c.i))
         if tok.dep_ in ("conj", "xcomp", "advcl", "ccomp") and tok.head is not tok:
             tok = tok.head
         else:
