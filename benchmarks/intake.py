@@ -215,7 +215,12 @@ def main() -> None:
     gold = gold_reports()
     generated = generated_reports(n)
     compare("gold reports", gold, repeats)
-    compare("issue 17 held-out reports", gold_reports(GOLD.parent / "heldout40"), repeats)
+    compare(
+        "issue 17 first held-out set, now development",
+        gold_reports(GOLD.parent / "heldout40"),
+        repeats,
+    )
+    compare("issue 17 second held-out set", gold_reports(GOLD.parent / "heldout2"), repeats)
     compare("generated reports", generated, repeats)
     if not args.no_workers:
         workers_speedup(generated, repeats)

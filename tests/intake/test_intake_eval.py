@@ -9,8 +9,11 @@ from parley.intake.evaluate import EvalReport, score_report
 
 GOLD = Path(__file__).parent / "gold"
 HELDOUT = Path(__file__).parent / "heldout"
-HELDOUT40 = Path(__file__).parent / "heldout40"  # issue 17: never tuned on
-DEV = Path(__file__).parent / "dev"  # issue 17: the tuning set
+HELDOUT40 = (
+    Path(__file__).parent / "heldout40"
+)  # issue 17: held out in round 1, tuned on in round 2
+DEV = Path(__file__).parent / "dev"  # issue 17: the tuning set of round 1
+HELDOUT2 = Path(__file__).parent / "heldout2"  # issue 17: never tuned on (annotated before any run)
 runner = CliRunner()
 
 # The issue's targets. The gold set was written by the engineer who wrote the rules, so the
@@ -25,11 +28,19 @@ GOLD_FLOORS = {
 }
 HELDOUT_FLOORS = {"people_with_titles": 0.75, "meetings": 0.6, "commitments": 0.8, "demands": 0.7}
 # Regression floors a little under what was measured (docs/intake.md), not the issue's goals.
+# heldout40 became a development set in round 2, so its floors are those of a tuned set.
 HELDOUT40_FLOORS = {
-    "people_with_titles": 0.88,
-    "meetings": 0.7,
-    "commitments": 0.78,
+    "people_with_titles": 0.95,
+    "meetings": 0.88,
+    "commitments": 0.95,
     "statements": 0.9,
+}
+# The set no rule was tuned on: floors under its one measurement, far under the goals it misses.
+HELDOUT2_FLOORS = {
+    "people_with_titles": 0.9,
+    "meetings": 0.58,
+    "commitments": 0.65,
+    "statements": 0.5,
 }
 DEV_FLOORS = {"people_with_titles": 0.9, "meetings": 0.85, "commitments": 0.9, "statements": 0.9}
 
@@ -101,7 +112,7 @@ def test_scoring_counts_wrong_titles_and_speakers() -> None:
 
 
 def test_the_issue_17_sets_are_illustrative_and_annotated_for_what_they_score() -> None:
-    for folder, at_least in ((HELDOUT40, 40), (DEV, 15)):
+    for folder, at_least in ((HELDOUT40, 40), (DEV, 15), (HELDOUT2, 40)):
         pairs = [p for p in folder.glob("*.txt") if p.with_suffix(".json").exists()]
         assert len(pairs) >= at_least, folder
         for path in pairs:
@@ -114,12 +125,17 @@ def test_the_issue_17_sets_are_illustrative_and_annotated_for_what_they_score() 
                 assert st["people"] or st["parties"], path.name
             for c in data["commitments"]:
                 assert c["amount"] > 0 and len(c["currency"]) == 3, path.name
-    styles = {json.loads(p.read_text(encoding="utf-8"))["style"] for p in HELDOUT40.glob("*.json")}
-    assert {"wire", "broadsheet", "broadcaster", "agency", "government readout"} <= styles
+    for folder in (HELDOUT40, HELDOUT2):
+        styles = {json.loads(p.read_text(encoding="utf-8"))["style"] for p in folder.glob("*.json")}
+        assert {"wire", "broadsheet", "broadcaster", "agency", "government readout"} <= styles
 
 
 def test_intake_eval_on_the_issue_17_sets(intake_app) -> None:
-    for folder, floors in ((HELDOUT40, HELDOUT40_FLOORS), (DEV, DEV_FLOORS)):
+    for folder, floors in (
+        (HELDOUT40, HELDOUT40_FLOORS),
+        (DEV, DEV_FLOORS),
+        (HELDOUT2, HELDOUT2_FLOORS),
+    ):
         result = runner.invoke(intake_app, ["intake-eval", str(folder), "--format", "json"])
         assert result.exit_code == 0, result.output
         report = json.loads(result.stdout)

@@ -73,6 +73,9 @@ INSTRUMENT_NOUNS = {
     "pledge",
     "contribution",
     "tranche",
+    "programme",
+    "program",
+    "facility",
 }
 _NOT_COMMITMENT = re.compile(
     r"\b(?:estimat\w*|costs?|costing|damages?|assets?|reserves?|frozen|immobili[sz]ed|trade|"
@@ -81,6 +84,21 @@ _NOT_COMMITMENT = re.compile(
     re.I,
 )
 _PROPOSAL = re.compile(r"\b(?:wants? to|propos\w+|would like to|a total of|altogether)\b", re.I)
+# "up from about 9 billion euros this year": the figure a new pledge is compared with
+_BASELINE = re.compile(
+    r"\b(?:up|down|rising|falling|increased|raised)\s+from\s+(?:about\s+|around\s+|some\s+)?$"
+    r"|\bcompared\s+(?:with|to)\s+(?:about\s+|around\s+)?$",
+    re.I,
+)
+# "$1.2 billion in new financing for Ukraine, including a $700 million grant and ...": a total
+_INCLUDING = re.compile(r"\b(?:including|of which|comprising|made up of)\b", re.I)
+# A "$" in a country's own release is its own dollar: Canada's, Australia's, New Zealand's.
+# The country's government writes from its capital ("Ottawa, December 9, 2025") or says who it is.
+_LOCAL_DOLLAR = {
+    "Canada": ("CAD", ("Ottawa", "Government of Canada", "Global Affairs Canada")),
+    "Australia": ("AUD", ("Canberra", "Australian Government", "Government of Australia")),
+    "New Zealand": ("NZD", ("Wellington", "New Zealand Government")),
+}
 _RUNNING_TOTAL = re.compile(r"\b(?:since (?:19|20)\d\d|so far|to date|in total|in all)\b", re.I)
 # "$1.2 billion in damage", "210 billion euros of Russian assets", "$203 billion in trade"
 _NOT_AFTER = re.compile(
@@ -116,12 +134,15 @@ _NORDIC = {"Denmark": "DKK", "Norway": "NOK", "Sweden": "SEK"}
 def extract_commitments(ctx: Context) -> list[CommitmentProposal]:
     found: dict[tuple[str | None, int, str], CommitmentProposal] = {}
     headline: list[CommitmentProposal] = []  # a headline summarises; the body's reading wins
+    body_amounts: set[tuple[int, str]] = set()  # every figure the body gives, commitment or not
     for k, sent in enumerate(ctx.sents):
         amounts = [
             a for a in mn.find_money(sent.text, sent.start_char) if not ctx.in_quote(a.start)
         ]
         if not amounts:
             continue
+        if k > 0:
+            body_amounts.update((a.amount, a.currency) for a in amounts)
         triggers = [
             t
             for t in sent
@@ -143,6 +164,14 @@ def extract_commitments(ctx: Context) -> list[CommitmentProposal]:
                 continue
             if not _is_commitment(ctx, sent.start_char, sent.end_char, amount, trigger):
                 continue
+            if n + 1 < len(amounts) and _INCLUDING.search(
+                ctx.text[amount.end : amounts[n + 1].start]
+            ):
+                continue  # the total; its parts follow
+            if trigger is not None and trigger.pos_ == "NOUN" and n > 0:
+                # "will provide $2 billion ... and a loan of $500 million": the verb's donor
+                verbs = [t for t in triggers if t.idx < amount.start and t.pos_ != "NOUN"]
+                trigger = verbs[-1] if verbs else trigger
             donors = _donors(ctx, sent.start_char, amount, trigger, near_noun)
             stop = amounts[n + 1].start if n + 1 < len(amounts) else sent.end_char
             period = mn.find_period(ctx.text[amount.end : stop], ctx.published)
@@ -160,7 +189,7 @@ def extract_commitments(ctx: Context) -> list[CommitmentProposal]:
                 recipient = (
                     _recipient(ctx, trigger, sent.end_char, donor) if trigger is not None else None
                 )
-                currency = amount.currency
+                currency = _local_dollar(ctx, amount, donor)
                 if re.search(r"\b(?:kroner|krone|crowns)\b", amount.text.split("(")[0], re.I):
                     currency = _NORDIC.get(donor or "", currency)
                 confidence = (
@@ -195,6 +224,10 @@ def extract_commitments(ctx: Context) -> list[CommitmentProposal]:
     for proposal in headline:
         if proposal.donor is None:
             continue  # "Donors pledge $2.8 billion": a headline's sum without a donor
+        if (proposal.amount, proposal.currency) in body_amounts and not any(
+            c.amount == proposal.amount for c in body
+        ):
+            continue  # the body gives the figure as a total, an estimate or a sale
         if not any(c.amount == proposal.amount and c.currency == proposal.currency for c in body):
             found.setdefault((proposal.donor, proposal.amount, proposal.currency), proposal)
     return sorted(found.values(), key=lambda c: c.evidence[0])
@@ -216,8 +249,10 @@ def _is_commitment(
 ) -> bool:
     lo = max(sent_start, amount.start - 50)
     if trigger is not None and trigger.idx < amount.start:
-        lo = max(lo, trigger.idx)
+        lo = max(sent_start, amount.start - 120, trigger.idx)  # back to the verb
     before = ctx.text[lo : amount.start]
+    if _BASELINE.search(before):
+        return False
     after = ctx.text[amount.end : min(sent_end, amount.end + 40)]
     if _NOT_COMMITMENT.search(before) or _NOT_AFTER.match(after):
         return False
@@ -228,6 +263,33 @@ def _is_commitment(
 
 def _party_mentions(ctx: Context, start: int, end: int) -> list[Mention]:
     return [m for m in ctx.mentions_in(start, end) if m.end <= end and ctx.party_of(m)]
+
+
+_RECEIVING = re.compile(r"\b(?:to|for|with|towards)\s+(?:the\s+)?$", re.I)
+
+
+def _receives(ctx: Context, m: Mention) -> bool:
+    """ "to Ukraine", "provide Ukraine with", "an agreement with Ukraine": a recipient or a
+    counterpart, never the donor."""
+    if _RECEIVING.search(ctx.text[max(0, m.start - 12) : m.start]):
+        return True
+    if m.ent is None or m.ent.start == 0:
+        return False
+    left = ctx.doc[m.ent.start - 1]
+    return left.lemma_.lower() in PLEDGE_LEMMAS and left.pos_ in ("VERB", "AUX")
+
+
+def _local_dollar(ctx: Context, amount: mn.Money, donor: str | None) -> str:
+    """A bare "$" in a report from Ottawa or Canberra about that country's aid is its dollar."""
+    if amount.currency != "USD" or donor not in _LOCAL_DOLLAR:
+        return amount.currency
+    if not amount.text.lstrip().startswith("$"):
+        return amount.currency  # "US$", "U.S. dollars", "dollars" said outright
+    code, names = _LOCAL_DOLLAR[donor]
+    head = ctx.text[:300]
+    if re.search(r"\bU\.?S\.?\s*\$|US dollars?|U\.S\. dollars?", ctx.text):
+        return amount.currency
+    return code if any(re.search(rf"\b{re.escape(n)}\b", head) for n in names) else amount.currency
 
 
 def _donors(
@@ -244,12 +306,13 @@ def _donors(
         near = [
             m
             for m in _party_mentions(ctx, lo, noun.idx)
-            if re.fullmatch(r"(?:['’]s)?\s*(?:\w+\s+){0,2}", ctx.text[m.end : noun.idx])
+            if not _receives(ctx, m)
+            and re.fullmatch(r"(?:['’]s)?\s*(?:\w+\s+){0,2}", ctx.text[m.end : noun.idx])
         ]
         if near:
             return [ctx.party_of(near[-1]) or ""]
     pos = trigger.idx if trigger is not None else amount.start
-    mentions = _party_mentions(ctx, sent_start, pos)
+    mentions = [m for m in _party_mentions(ctx, sent_start, pos) if not _receives(ctx, m)]
     if not mentions:
         return []
     last = mentions[-1]

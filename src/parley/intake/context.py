@@ -6,6 +6,7 @@ The extractors (quotes, meetings, commitments, demands) all read from this share
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -104,6 +105,29 @@ class Context:
                 return subjects[0] if subjects else found[-1][1]
         return None
 
+    def co_parties(self, token: Token) -> list[str]:
+        """The parties coordinated with a subject token ("the United States and Ukraine")."""
+        out: list[str] = []
+        for conj in token.conjuncts:
+            mention = self._mention_at(conj.idx)
+            if (
+                mention
+                and mention.kind == "party"
+                and conj.ent_type_ != "NORP"
+                and mention.name not in out
+            ):
+                out.append(mention.name)
+        # "US, Ukraine say ...": a headline's list the parser did not coordinate
+        here = self._mention_at(token.idx)
+        start = here.start if here else token.idx
+        for m in reversed(self.mentions_in(token.sent.start_char, start, "party")):
+            if not re.fullmatch(r"\s*(?:,|and|&|,\s*and)\s*(?:the\s+)?", self.text[m.end : start]):
+                break
+            if m.name not in out:
+                out.append(m.name)
+            start = m.start
+        return out
+
     def speaker_of(self, token: Token) -> tuple[list[str], str | None, str | None]:
         """(people, party, the subject's own words) for a subject token."""
         subject_text = " ".join(t.text for t in token.subtree) if token.i >= 0 else None
@@ -172,8 +196,10 @@ def _collect_mentions(ctx: Context) -> None:
         text = ent.text
         if text.endswith(("'s", "’s")):
             text, end = text[:-2], end - 2
-        subject = ent.root.dep_ in ("nsubj", "nsubjpass") or (
-            ent.root.dep_ == "conj" and ent.root.head.dep_ in ("nsubj", "nsubjpass")
+        subject = (
+            ent.root.dep_ in ("nsubj", "nsubjpass")
+            or (ent.root.dep_ == "conj" and ent.root.head.dep_ in ("nsubj", "nsubjpass"))
+            or _titled_subject(ent.root)
         )
         if kind == PERSON:
             ctx.mentions.append(Mention(start, end, "person", ident, True, ent, subject))
@@ -282,6 +308,18 @@ def _assemble_people(ctx: Context) -> None:
     ctx.timeline.sort()
 
 
+def _titled_subject(tok: Token) -> bool:
+    """ "President of Ukraine Volodymyr Zelenskyy announced": the parser makes the title the
+    subject and the name its object; the name is the subject all the same."""
+    for _ in range(3):
+        if tok.dep_ not in ("pobj", "prep", "appos", "compound") or tok.head.i == tok.i:
+            return False
+        tok = tok.head
+        if tok.dep_ in ("nsubj", "nsubjpass") and tok.text[:1].isupper():
+            return True
+    return False
+
+
 def _resolve_anaphors(ctx: Context) -> None:
     """ "The prime minister said ..." -> the person in the report who holds that title."""
     for m in ppl.ANAPHOR_RE.finditer(ctx.text):
@@ -290,6 +328,10 @@ def _resolve_anaphors(ctx: Context) -> None:
         title = ppl.normalise_title(m.group("title"))
         best: ppl.Person | None = None
         best_pos = -1
+        # The latest subject among those who hold the title is meant before the latest mention:
+        # "Zelenskyy announced he will meet President Trump. … the President said" is Zelenskyy.
+        subject_best: ppl.Person | None = None
+        subject_pos = -1
         for person in ctx.people.values():
             held = [person.title] if person.title else []
             if person.known:
@@ -299,6 +341,15 @@ def _resolve_anaphors(ctx: Context) -> None:
             before = [s for s, _e in person.mentions if s < m.start()]
             if before and before[-1] > best_pos:
                 best, best_pos = person, before[-1]
+            as_subject = [
+                pos
+                for pos, name, subj in ctx.timeline
+                if name == person.name and subj and pos < m.start() and m.start() - pos < 600
+            ]
+            if as_subject and as_subject[-1] > subject_pos:
+                subject_best, subject_pos = person, as_subject[-1]
+        if subject_best is not None and best is not None and subject_best is not best:
+            best = subject_best
         if best is None:
             continue
         if best.title is None:

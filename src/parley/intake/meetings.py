@@ -67,6 +67,22 @@ NOT_MEETING_VERBS = {
     "publish",
     "release",
     "issue",
+    "brief",
+}
+# A date governed by one of these is when a text came out, never when anyone met, even as a
+# sentence's only date ("the readout issued by the Kremlin on Wednesday").
+PUBLISHING_VERBS = {"publish", "release", "issue", "post"}
+# A meeting noun with a time of its own ("weekend talks", "last week's meeting", "Sunday's
+# session") is not dated by the reporting verb of its sentence.
+_OWN_TIME = re.compile(
+    r"\b(?:weekend|week's|weekend's|earlier|recent|previous|last|past|(?:mon|tues|wednes|thurs|fri|"
+    r"satur|sun)day's)\s+(?:\w+\s+)?$",
+    re.I,
+)
+# Regions that only qualify the city a meeting was in ("in Florida" after "in Miami").
+REGIONS = {
+    "Florida": {"Miami", "Hallandale Beach", "Palm Beach", "Mar-a-Lago"},
+    "Alaska": {"Anchorage"},
 }
 _FUTURE_WORDS = {"will", "'ll", "’ll", "shall", "wo"}
 _FUTURE_BEFORE_TO = {
@@ -149,7 +165,7 @@ class _Found:
 
 _HINT = re.compile(
     r"meet|\bmet\b|host|gather|conven|receiv|negotiat|talk|summit|session|round|conference|"
-    r"consultation|spok|speak|\bsat\b|\bsit|call|phone|video",
+    r"consultation|spok|speak|\bsat\b|\bsit|call|phone|video|spen[dt]|join",
     re.I,
 )
 
@@ -168,11 +184,44 @@ def _triggers(ctx: Context, sent: Span) -> list[Token]:
             (lemma in MEETING_VERBS and tok.pos_ == "VERB")
             or tok.lower_ in MEETING_NOUNS
             or (lemma == "sit" and tok.i + 1 < len(tok.doc) and tok.nbor(1).lower_ == "down")
+            or (lemma in ("sit", "spend") and tok.pos_ == "VERB" and _with_someone(ctx, tok))
+            or (lemma == "join" and tok.pos_ == "VERB" and _joins_people(ctx, tok))
+            or (lemma not in NOT_MEETING_VERBS - {"brief"} and _by_phone(tok))
             or (has_call and (lemma == "speak" or (tok.lower_ == "call" and tok.pos_ == "NOUN")))
             or (lemma == "speak" and _spoke_to_someone(ctx, tok))
         ):
             out.append(tok)
     return out
+
+
+def _with_someone(ctx: Context, tok: Token) -> bool:
+    """ "sat with Zelenskyy", "spent five hours with President Putin": time spent with someone."""
+    for nxt in tok.doc[tok.i + 1 : min(tok.i + 7, tok.sent.end)]:
+        if nxt.lower_ == "with":
+            after = ctx.mentions_in(nxt.idx, min(len(ctx.text), nxt.idx + 60))
+            return bool(after) and after[0].kind in ("person", "party")
+    return False
+
+
+def _joins_people(ctx: Context, tok: Token) -> bool:
+    """ "European leaders join them there", "were joined by European advisers": joining people
+    (not a treaty, a coalition or a call)."""
+    nxt = tok.doc[tok.i + 1 : min(tok.i + 4, tok.sent.end)]
+    if any(t.lower_ in ("them", "him", "her", "us") for t in nxt[:1]):
+        return True
+    if nxt and nxt[0].lower_ == "by":
+        return bool(_GROUP_WORDS.search(tok.sent.text[nxt[0].idx - tok.sent.start_char :][:60]))
+    return False
+
+
+def _by_phone(tok: Token) -> bool:
+    """The verb of "briefed Zelenskyy by phone", "talked by telephone" is a call."""
+    if tok.pos_ != "VERB":
+        return False
+    for child in tok.children:
+        if child.lower_ == "by" and any(g.lower_ in ("phone", "telephone") for g in child.children):
+            return True
+    return False
 
 
 def _spoke_to_someone(ctx: Context, tok: Token) -> bool:
@@ -186,9 +235,19 @@ def _spoke_to_someone(ctx: Context, tok: Token) -> bool:
 
 def _tense(ctx: Context, lo: int, hi: int, sent: Span, trigger: Token | None) -> str:
     doc = ctx.doc
+    if trigger is not None and trigger.tag_ == "VBD":
+        return "past"  # "advisers, who met ... on Sunday, will be kept informed"
+    if trigger is not None and any(
+        t.tag_ in ("VBP", "VBZ") and t.lemma_.lower() in MEETING_VERBS | {"join"}
+        for t in sent
+        if not ctx.in_quote(t.idx)
+    ):
+        return "future"  # a preview: "leaders gather in Brussels … on Thursday"
     window = doc[sent.start : hi + 1]
     for i, tok in enumerate(window):
-        if tok.lower_ in _FUTURE_WORDS:
+        if tok.lower_ in _FUTURE_WORDS or (
+            tok.lower_ == "would" and i + 1 < len(window) and window[i + 1].i in _verbs(trigger)
+        ):
             return "future"
         if tok.lower_ in _FUTURE_BEFORE_TO and i + 1 < len(window) and window[i + 1].lower_ == "to":
             return "future"
@@ -200,6 +259,13 @@ def _tense(ctx: Context, lo: int, hi: int, sent: Span, trigger: Token | None) ->
     ):
         return "future"
     return "past"
+
+
+def _verbs(trigger: Token | None) -> set[int]:
+    """ "would meet": the meeting verb itself, or the verb that governs a meeting noun."""
+    if trigger is None:
+        return set()
+    return {trigger.i, trigger.head.i}
 
 
 def _places(ctx: Context, sent: Span, triggers: list[Token]) -> list[tuple[int, str]]:
@@ -290,6 +356,8 @@ def extract_meetings(ctx: Context) -> list[MeetingProposal]:
     dateline_place, (skip_from, skip_to) = line if line else (None, (0, 0))
     headline = _headline_place(ctx)
     current: str | None = None
+    recalled_place: str | None = None  # "Last week's meetings in Berlin", when nothing better
+    dated: dict[date, str] | None = None  # "issued the statement in Berlin on 15 December"
     found: dict[tuple[date | None, str | None], _Found] = {}
     order = 0
     latest: MeetingProposal | None = None
@@ -350,8 +418,13 @@ def extract_meetings(ctx: Context) -> list[MeetingProposal]:
         ]
         meeting_dates = [d for d in mentions if _date_is_meeting(ctx, d, triggers)]
         if not meeting_dates and len(mentions) == 1:
-            nouns = [t for t in triggers if t.pos_ != "VERB"]
-            if nouns and mentions[0].explicit is False:
+            nouns = [
+                t
+                for t in triggers
+                if (t.pos_ != "VERB" or t.lower_ in MEETING_NOUNS)  # "that talks with" mis-tagged
+                and not _OWN_TIME.search(ctx.text[max(sent.start_char, t.idx - 30) : t.idx])
+            ]
+            if nouns and mentions[0].explicit is False and not _published(ctx, mentions[0]):
                 meeting_dates = mentions  # "said on Sunday that the talks had been useful"
         participants = _participants(ctx, sent)
         evidence = ctx.sentence_span(k)
@@ -364,6 +437,8 @@ def extract_meetings(ctx: Context) -> list[MeetingProposal]:
                 latest = add(day, place, ordinal.group(0), participants, fmt, evidence)
             if places and not recalled and not headline_sentence:
                 current = places[0][1]
+            elif places and not headline_sentence:
+                recalled_place = recalled_place or places[0][1]
             continue
         for mention in meeting_dates:
             span = ctx.doc.char_span(mention.start, mention.end, alignment_mode="expand")
@@ -377,7 +452,14 @@ def extract_meetings(ctx: Context) -> list[MeetingProposal]:
                 place = min(places, key=lambda p: abs(p[0] - mention.start))[1]  # noqa: B023
             else:
                 same_day = [f.proposal.place for (d, p), f in found.items() if d == day and p]
-                place = same_day[0] if same_day else (current or dateline_place or headline)
+                if not same_day and day is not None and dated is None:
+                    dated = _dated_places(ctx, (skip_from, skip_to))
+                beside = dated.get(day) if dated and day else None
+                place = (
+                    same_day[0]
+                    if same_day
+                    else (beside or current or dateline_place or headline or recalled_place)
+                )
             latest = add(day, place, mention.text.strip(), participants, fmt, evidence)
             if (
                 ordinal
@@ -389,11 +471,69 @@ def extract_meetings(ctx: Context) -> list[MeetingProposal]:
                     add(day - timedelta(days=back), place, ordinal.group(0), [], fmt, evidence)
         if headline_sentence:
             continue
+        if places and recalled:
+            recalled_place = recalled_place or places[0][1]
         if places and not recalled:
             current = min(places, key=lambda p: abs(p[0] - meeting_dates[0].start))[1]
         elif not places and fmt != "call" and latest is not None and latest.place and not recalled:
             current = latest.place
+    cities = [p for (_, p) in found if p] + [p for p in (dateline_place, headline) if p]
+    _refine_regions(found, cities)
     return [f.proposal for f in sorted(found.values(), key=lambda f: f.order)]
+
+
+def _dated_places(ctx: Context, skip: tuple[int, int]) -> dict[date, str]:
+    """Days the report names beside a place in a sentence of its own ("issued the following
+    statement in Berlin on 15 December"), for a meeting dated that day with no place of its own."""
+    out: dict[date, str] = {}
+    for sent in ctx.sents[1:]:
+        places = [p for p in _places(ctx, sent, []) if not skip[0] <= p[0] < skip[1]]
+        if not places:
+            continue
+        for d in dt.find_dates(sent.text, sent.start_char):
+            if ctx.in_quote(d.start) or skip[0] <= d.start < skip[1]:
+                continue
+            day = dt.resolve(d, ctx.published, "past")
+            if day is not None:
+                out.setdefault(day, min(places, key=lambda p: abs(p[0] - d.start))[1])  # noqa: B023
+    return out
+
+
+def _published(ctx: Context, mention: dt.DateMention) -> bool:
+    span = ctx.doc.char_span(mention.core[0], mention.core[1], alignment_mode="expand")
+    if span is None:
+        return False
+    tok = span.root
+    for _ in range(8):
+        if tok.pos_ in ("VERB", "AUX") or tok.head.i == tok.i:
+            return tok.lemma_.lower() in PUBLISHING_VERBS
+        tok = tok.head
+    return False
+
+
+def _region_of(place: str) -> str | None:
+    return next((r for r, cities in REGIONS.items() if place in cities), None)
+
+
+def _refine_regions(found: dict[tuple[date | None, str | None], _Found], cities: list[str]) -> None:
+    """ "in Florida" on a day with a meeting in Miami is that meeting; "arrived in Florida … the
+    first meeting took place on Saturday" in a report about Miami is in Miami."""
+    for key in list(found):
+        day, place = key
+        if place not in REGIONS:
+            continue
+        same_day = [f for (d, p), f in found.items() if d == day and p and _region_of(p) == place]
+        if same_day:
+            loose = found.pop(key).proposal
+            merged = same_day[0].proposal
+            merged.participants += [p for p in loose.participants if p not in merged.participants]
+            merged.format = merged.format or loose.format
+            continue
+        city = next((c for c in cities if _region_of(c) == place), None)
+        if city is not None and (day, city) not in found:
+            entry = found.pop(key)
+            entry.proposal.place = city
+            found[(day, city)] = entry
 
 
 def _nearest(mentions: list[dt.DateMention], pos: int) -> dt.DateMention:

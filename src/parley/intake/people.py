@@ -22,7 +22,11 @@ TITLES: dict[str, tuple[str, ...]] = {
     "vice president": ("vice president", "vice-president"),
     "president": ("president",),
     "prime minister": ("prime minister", "premier"),
-    "foreign minister": ("foreign minister", "minister of foreign affairs"),
+    "foreign minister": (
+        "foreign minister",
+        "minister of foreign affairs",
+        "minister for foreign affairs",
+    ),
     "defence minister": (
         "defence minister",
         "defense minister",
@@ -64,6 +68,7 @@ TITLES: dict[str, tuple[str, ...]] = {
         "chief of the general staff",
         "commander-in-chief",
         "commander in chief",
+        "armed forces chief",
     ),
     "military intelligence chief": (
         "military intelligence chief",
@@ -75,14 +80,26 @@ TITLES: dict[str, tuple[str, ...]] = {
         "secretary of the security council",
         "secretary of the national security and defence council",
         "secretary of the national security and defense council",
+        "national security secretary",
     ),
     "foreign policy chief": ("foreign policy chief", "top diplomat", "high representative"),
     "ambassador": ("ambassador",),
+    "mission chief": ("mission chief", "head of mission"),
     "negotiator": ("negotiator",),
 }
 
 _VARIANT_TO_TITLE = {v: t for t, variants in TITLES.items() for v in variants}
-_TITLE_ALT = "|".join(re.escape(v) for v in sorted(_VARIANT_TO_TITLE, key=len, reverse=True))
+# "head of Ukraine's presidential office", "secretary of Ukraine's National Security and Defence
+# Council": a possessive stands where the variant says "of the".
+_OF_POSS = r"of\ (?:the\ |[A-Z][\w-]+(?:'s|’s)\ )"
+_POSS_RE = re.compile(r"\bof\s+[a-z][\w-]*(?:'s|’s)\s+")
+_TITLE_ALT = "|".join(
+    re.escape(v).replace(r"of\ the\ ", _OF_POSS)
+    for v in sorted(_VARIANT_TO_TITLE, key=len, reverse=True)
+)
+# "President of Ukraine Volodymyr Zelenskyy", "Special Envoy of the President of the United
+# States Steven Witkoff": the office's country between the title and the name.
+_OF_COUNTRY = r"(?:\s+of\s+(?:the\s+)?[A-Z][\w-]+(?:\s+(?:of\s+the\s+)?[A-Z][\w-]+){0,3})?"
 _PUFFERY = (
     r"(?:(?:top|senior|veteran|longtime|long-time)\s+)??"  # lazy: "top negotiator" is a title
 )
@@ -120,11 +137,12 @@ _CAP = r"[A-Z][\w.\-’']*"
 
 # Title right before the name, or as an apposition ("Russia's chief negotiator, V. Medinsky").
 BEFORE_RE = re.compile(
-    rf"(?i:(?P<former>\bformer\s+)?{_PUFFERY}(?P<title>\b(?:{_TITLE_ALT})))\s*,?\s+(?:(?:{_RANK_ALT})\s+)*$"
+    rf"(?i:(?P<former>\bformer\s+)?{_PUFFERY}(?P<title>\b(?:{_TITLE_ALT}))){_OF_COUNTRY}\s*,?\s+"
+    rf"(?:(?:{_RANK_ALT})\s+)*$"
 )
 # Apposition after the name: ", Ukraine's chief negotiator," / ", a special envoy of Russian ...".
 AFTER_RE = re.compile(
-    rf"^\s*,\s+(?:(?:a|an|the)\s+)?"
+    rf"^\s*,\s+(?:(?:then|now)\s+)?(?:(?:a|an|the)\s+)?"
     rf"(?:(?P<poss>{_CAP}(?:\s{_CAP}){{0,2}})(?:'s|’s)\s+|(?P<adj>{_CAP}(?:\s{_CAP})?)\s+)?"
     rf"(?i:(?P<former>former\s+)?{_PUFFERY}(?P<title>(?:{_TITLE_ALT})))\b"
     rf"(?:\s+(?:of|to)\s+(?P<obj>(?:the\s+)?{_CAP}(?:\s{_CAP}){{0,4}}))?"
@@ -142,7 +160,8 @@ _RANK_PREFIX_RE = re.compile(rf"^(?:(?:{_RANK_ALT})\s+)+")
 
 
 def normalise_title(text: str) -> str:
-    return _VARIANT_TO_TITLE.get(" ".join(text.lower().split()), " ".join(text.lower().split()))
+    low = _POSS_RE.sub("of the ", " ".join(text.lower().split()))
+    return _VARIANT_TO_TITLE.get(low, low)
 
 
 def compatible_titles(found: str, held: str) -> bool:
@@ -222,7 +241,7 @@ def title_after(text: str, end: int, gazetteer: Gazetteer) -> TitleFind | None:
         return TitleFind(title, affiliation, (end + m.start("title"), end + m.end("title")))
     h = HEAD_OF_RE.match(window)
     if h:
-        org = h.group("org")
+        org = h.group("org").rstrip(".")
         title = "head of " + " ".join(org.lower().split())
         return TitleFind(
             title,

@@ -118,9 +118,12 @@ def _subject(verb: Token) -> Token | None:
     for _ in range(4):
         if tok is None:
             return None
-        for child in tok.children:
-            if child.dep_ in ("nsubj", "nsubjpass"):
-                return child
+        subjects = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if subjects:
+            # "GENEVA, Nov 24 (Wire) - The United States and Ukraine said": the parser may take
+            # the dateline for a second subject; the one nearest the verb speaks.
+            at = tok.i
+            return min(subjects, key=lambda c: abs(at - c.i))
         if tok.dep_ in ("conj", "xcomp", "advcl", "ccomp") and tok.head is not tok:
             tok = tok.head
         else:
@@ -164,6 +167,18 @@ def _attribute(ctx: Context, first: QuoteSpan, last: QuoteSpan) -> Attribution:
     ):
         hi += 1
         verbs = _verbs(ctx, lo, hi)
+    if (
+        not verbs
+        and re.search(r"[?!][”\"’»]?\s*$", text[first.start : last.end])
+        and hi + 1 < len(ctx.sents)
+        and "\n" not in text[last.end : ctx.sents[hi + 1].start_char]
+    ):
+        # "If we don't use the assets now, when will we?" Kallas said. -- the parser ends the
+        # sentence at the question mark; the attribution is the next one.
+        nxt = [v for v in _verbs(ctx, hi + 1, hi + 1) if v.i - ctx.sents[hi + 1].start < 5]
+        if nxt:
+            hi += 1
+            verbs = nxt
     if not verbs and lo > 0 and text[: first.start].rstrip().endswith(":"):
         lo -= 1
         verbs = _verbs(ctx, lo, hi)
@@ -199,6 +214,11 @@ def _attribute(ctx: Context, first: QuoteSpan, last: QuoteSpan) -> Attribution:
                 result = ([], None, verb.text, None, (lo, hi), 0.4)
             else:
                 who, body, subject_words = ctx.speaker_of(subject)
+                if body and not who:
+                    # "The United States and Ukraine said ...": every party of the subject speaks
+                    more = [n for n in ctx.co_parties(subject) if n != body]
+                    if more:
+                        who, body = [body, *more], None
                 confidence = 0.9 if who else 0.8 if body else 0.6
                 if subject.lower_ in ("he", "she", "they"):
                     confidence = 0.75 if who else 0.4
