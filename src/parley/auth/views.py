@@ -13,9 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from parley.auth import second_factor, security_keys, throttle
-from parley.auth.models import AccountNotice, ApiToken, User, WebSession
-from parley.auth.passwords import verify_password
+from parley.auth import second_factor, security_keys, step_up, throttle
+from parley.auth.models import AccountNotice, ApiToken, User
 from parley.auth.service import (
     AuthError,
     actor_for,
@@ -28,7 +27,6 @@ from parley.auth.service import (
 )
 from parley.authz import Actor
 from parley.config import second_factor_roles
-from parley.db.base import utcnow
 from parley.web.deps import (
     Auth,
     Csrf,
@@ -236,10 +234,7 @@ def revoke_my_token(request: Request, token_id: str, actor: SignedIn) -> dict[st
 
 def _mark_session(request: Request, session_key: str | None, *, factor_ok: bool) -> None:
     with request_write_session(request) as session:
-        web = session.get(WebSession, session_key)
-        if web is not None:
-            web.second_factor_ok = web.second_factor_ok or factor_ok
-            web.reauthenticated_at = utcnow()
+        step_up.confirm(session, session_key, factor_ok=factor_ok)
 
 
 def _factor_choices(request: Request, db: Any, user_id: Any) -> dict[str, bool]:
@@ -433,32 +428,24 @@ def reauth_submit(
 ) -> Response:
     if auth.via != "cookie":
         raise LoginRequired()
-    user = db.get(User, auth.user_id)
     needs_code = second_factor.enabled(db, auth.user_id)
     choices = _factor_choices(request, db, auth.user_id)
-    if user is None or (choices["has_key"] and not needs_code):
-        # The account's second factor is its security key: the password alone is not enough.
-        ok = False
+    key_only = step_up.key_is_the_factor(db, auth.user_id)
+    if key_only:
+        ok = False  # the account's second factor is its security key: a password is not enough
     else:
-        settings = request.app.state.settings
-
-        def check(session: Session) -> bool:
-            if not verify_password(user.password_hash, password):
-                return False
-            return not needs_code or second_factor.check_code(
-                session, user_id=auth.user_id, secret_key=settings.secret_key, code=code
-            )
-
         try:
             with request_write_session(request) as session:
-                ok = throttle.guarded(
+                ok = step_up.answers(
                     session,
                     user_id=auth.user_id,
+                    password=password,
+                    code=code,
                     address=_address(request),
-                    kind="step-up",
-                    limits=throttle.Limits.of(settings),
-                    check=lambda: check(session),
+                    settings=request.app.state.settings,
                 )
+                if ok:
+                    step_up.confirm(session, auth.session_key)
         except throttle.SecretRefused as exc:
             return _refused_page(request, "reauth.html", exc, next, db, auth)
     if not ok:
@@ -469,9 +456,8 @@ def reauth_submit(
             next=_safe_next(next),
             needs_code=needs_code,
             error="Confirm with your security key."
-            if choices["has_key"] and not needs_code
+            if key_only
             else "That did not match; try again.",
             **choices,
         )
-    _mark_session(request, auth.session_key, factor_ok=False)
     return RedirectResponse(_safe_next(next), status_code=303)
