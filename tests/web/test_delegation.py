@@ -159,7 +159,7 @@ def test_a_head_adds_changes_and_removes_a_member(canary: Canary) -> None:
     assert added.status_code == 303 and added.headers["location"] == PAGE
     assert _place(canary, "outsider") == ("AAA", "member")
     page = canary.client("aaa-head").get(PAGE)
-    assert "is now member" in page.text  # the banner after the change
+    assert "added to the delegation as member" in page.text  # the banner after the change
     assert (
         _post(canary, "aaa-head", PAGE + "/members/outsider/role", role="viewer").status_code == 303
     )

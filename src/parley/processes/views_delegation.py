@@ -129,7 +129,8 @@ def _change(
     if role is not None:
         actor = require_step_up(request, auth, db, fields)
     names = {m.username: m.display_name for m in candidates(db, process.id)}
-    names.update({m.username: m.display_name for m in delegation_members(db, process.id, party)})
+    members = {m.username: m.display_name for m in delegation_members(db, process.id, party)}
+    names.update(members)
     try:
         with request_write_session(request) as session:
             if role is None:
@@ -154,7 +155,12 @@ def _change(
         values = {"username": username, "role": role or ""}
         return _page(request, db, actor, process, party, 422, errors, values)
     name = names.get(username, username)
-    done = f"{name} removed from the delegation." if role is None else f"{name} is now {role}."
+    if role is None:
+        done = f"{name} removed from the delegation."
+    elif username in members:
+        done = f"{name} is now {role}."
+    else:
+        done = f"{name} added to the delegation as {role}."
     return flash(request, RedirectResponse(f"/p/{process.key}/delegation", status_code=303), done)
 
 
