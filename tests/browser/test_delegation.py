@@ -5,13 +5,12 @@ or critical violation on the page, nor in the open dialog. Runs on SQLite and Po
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from browser.conftest import ensure_account
 from browser.test_layout import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -21,27 +20,9 @@ RECRUIT, NAME = "ua-recruit", "Illustrative Recruit"
 
 
 @pytest.fixture
-def recruit(live_server: Any) -> Iterator[str]:
-    """An account that takes no part in the process yet (created here; illustrative)."""
-    from parley.auth.models import User
-    from parley.auth.service import add_user
-    from parley.authz import Actor
-    from parley.db.engine import create_db_engine, write_session
-
-    engine = create_db_engine(live_server.database_url)
-    try:
-        with write_session(engine) as session:
-            if session.scalars(sa.select(User.id).where(User.username == RECRUIT)).first() is None:
-                add_user(
-                    session,
-                    actor=Actor.system("test"),
-                    username=RECRUIT,
-                    password="ua-recruit-password-2025",
-                    display_name=NAME,
-                )
-        yield RECRUIT
-    finally:
-        engine.dispose()
+def recruit(live_server: Any) -> str:
+    """An account that takes no part in the process yet (illustrative)."""
+    return ensure_account(live_server, RECRUIT, "ua-recruit-password-2025", NAME)
 
 
 def test_the_ukraine_head_adds_and_removes_a_member(
