@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -33,6 +34,7 @@ def set_membership(
     username: str,
     party_key: str | None,
     role: str,
+    person_id: uuid.UUID | None = None,
 ) -> Membership:
     """Put a user in a party's delegation (or make it an observer), or change its role there;
     one place per process.
@@ -77,7 +79,9 @@ def set_membership(
             )
         if existing.role is Role.HEAD and role_value is not Role.HEAD:
             _keep_a_head(session, existing)
-    values = {"delegation_id": new_delegation_id, "role": role_value}
+    values: dict[str, object] = {"delegation_id": new_delegation_id, "role": role_value}
+    if person_id is not None:  # the person the account stands for (the scenario names it)
+        values["person_id"] = person_id
     if existing is not None:
         audited_update(
             session,
