@@ -56,6 +56,7 @@ def include_routers(app: FastAPI) -> None:
     from parley.positions import views as positions_views
     from parley.positions import views_record as positions_record_views
     from parley.processes import views as processes_views
+    from parley.processes import views_delegation
     from parley.records import views as records_views
     from parley.sequencing import views as sequencing_views
     from parley.sessions import views as sessions_views
@@ -81,6 +82,7 @@ def include_routers(app: FastAPI) -> None:
         operations_views,
         audit_views,
         processes_views,
+        views_delegation,
         records_views,
     ):
         app.include_router(module.router)

@@ -375,6 +375,33 @@ def sign_in(live_server: LiveServer, new_context: NewContext) -> SignIn:
     return sign_in
 
 
+def ensure_account(
+    live_server: LiveServer, username: str, password: str, display_name: str = ""
+) -> str:
+    """An account of a test's own on the live server (made once), with no membership."""
+    import sqlalchemy as sa
+
+    from parley.auth.models import User
+    from parley.auth.service import add_user
+    from parley.authz import Actor
+    from parley.db.engine import create_db_engine, write_session
+
+    engine = create_db_engine(live_server.database_url)
+    try:
+        with write_session(engine) as session:
+            if session.scalars(sa.select(User.id).where(User.username == username)).first() is None:
+                add_user(
+                    session,
+                    actor=Actor.system("test"),
+                    username=username,
+                    password=password,
+                    display_name=display_name,
+                )
+    finally:
+        engine.dispose()
+    return username
+
+
 @pytest.fixture
 def watch() -> ConsoleWatch:
     """Attach to pages with ``watch.attach(page)``; ``watch.check(page, where)`` fails on errors."""

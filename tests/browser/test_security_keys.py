@@ -6,12 +6,13 @@ http://localhost:<port> (the origin the server is configured for; see conftest.p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
+
+from browser.conftest import ensure_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -19,21 +20,9 @@ USERNAME, PASSWORD = "keyholder", "keyholder-password-2025"
 
 
 @pytest.fixture
-def keyholder(live_server: Any) -> Iterator[str]:
+def keyholder(live_server: Any) -> str:
     """A user of its own, with no membership, so that no other browser test sees it."""
-    from parley.auth.models import User
-    from parley.auth.service import add_user
-    from parley.authz import Actor
-    from parley.db.engine import create_db_engine, write_session
-
-    engine = create_db_engine(live_server.database_url)
-    try:
-        with write_session(engine) as session:
-            if session.scalars(sa.select(User.id).where(User.username == USERNAME)).first() is None:
-                add_user(session, actor=Actor.system("test"), username=USERNAME, password=PASSWORD)
-        yield USERNAME
-    finally:
-        engine.dispose()
+    return ensure_account(live_server, USERNAME, PASSWORD)
 
 
 def _key_uses(live_server: Any) -> tuple[int, int]:

@@ -3,6 +3,7 @@ delegation; the operator names only a delegation's first head (or an observer), 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -11,10 +12,10 @@ import sqlalchemy as sa
 from parley.auth.models import User
 from parley.auth.service import actor_for
 from parley.authz import Actor
-from parley.authz.permissions import Forbidden
+from parley.authz.permissions import Forbidden, StepUpRequired
 from parley.db.engine import create_db_engine, write_session
 from parley.processes.models import Party, PartyKind, Process
-from parley.processes.service import set_membership
+from parley.processes.service import MembershipError, remove_membership, set_membership
 
 SYSTEM = Actor.system("test")
 
@@ -41,9 +42,11 @@ def engine(small_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def _actor(engine: sa.Engine, username: str) -> Actor:
+def _actor(engine: sa.Engine, username: str, *, stepped_up: bool = True) -> Actor:
+    """The account as an actor that has just proved who it is (granting a place needs it)."""
     with write_session(engine) as s:
-        return actor_for(s, s.scalars(sa.select(User).where(User.username == username)).one())
+        actor = actor_for(s, s.scalars(sa.select(User).where(User.username == username)).one())
+    return dataclasses.replace(actor, stepped_up=stepped_up)
 
 
 def _join(engine: sa.Engine, actor: Actor, username: str, party: str | None, role: str) -> None:
@@ -89,3 +92,61 @@ def test_a_head_manages_its_own_delegation_only(engine: sa.Engine) -> None:
 
 def test_the_servers_command_line_may_do_anything(engine: sa.Engine) -> None:
     _join(engine, SYSTEM, "second", "AAA", "member")
+
+
+def test_granting_a_place_needs_step_up(engine: sa.Engine) -> None:
+    with pytest.raises(StepUpRequired):
+        _join(engine, _actor(engine, "alpha", stepped_up=False), "newcomer", "AAA", "member")
+    with pytest.raises(StepUpRequired):
+        _join(engine, _actor(engine, "root-op", stepped_up=False), "newcomer", "CCC", "head")
+
+
+def test_a_head_cannot_take_another_delegations_member(engine: sa.Engine) -> None:
+    _join(engine, _actor(engine, "beta"), "second", "BBB", "member")
+    with pytest.raises(MembershipError, match="username"):
+        _join(engine, _actor(engine, "alpha"), "second", "AAA", "member")
+    # ... nor the operator turn it into an observer.
+    with pytest.raises(MembershipError, match="username"):
+        _join(engine, _actor(engine, "root-op"), "second", None, "observer")
+    assert _party_of(engine, "second") == "BBB"
+
+
+def _party_of(engine: sa.Engine, username: str) -> str | None:
+    actor = _actor(engine, username)
+    (m,) = actor.memberships.values()
+    return m.party_key
+
+
+def _leave(engine: sa.Engine, actor: Actor, username: str, party: str) -> None:
+    with write_session(engine) as s:
+        remove_membership(s, actor=actor, process_key="small", username=username, party_key=party)
+
+
+def test_a_head_removes_its_own_members_only(engine: sa.Engine) -> None:
+    alpha = _actor(engine, "alpha")
+    _join(engine, alpha, "newcomer", "AAA", "member")
+    _join(engine, _actor(engine, "beta"), "second", "BBB", "member")
+    with pytest.raises(Forbidden):
+        _leave(engine, _actor(engine, "beta"), "newcomer", "AAA")
+    with pytest.raises(Forbidden):
+        _leave(engine, _actor(engine, "root-op"), "newcomer", "AAA")
+    # A member of another delegation, an unknown account, someone in no delegation: one answer.
+    answers = set()
+    for username in ("second", "nobody-at-all", "root-op"):
+        with pytest.raises(MembershipError) as refused:
+            _leave(engine, alpha, username, "AAA")
+        answers.add(str(refused.value).replace(username, "X"))
+    assert len(answers) == 1
+    _leave(engine, alpha, "newcomer", "AAA")
+    assert _actor(engine, "newcomer").memberships == {}
+
+
+def test_a_delegation_keeps_a_head(engine: sa.Engine) -> None:
+    alpha = _actor(engine, "alpha")
+    with pytest.raises(MembershipError, match="role: a delegation keeps at least one head"):
+        _join(engine, alpha, "alpha", "AAA", "member")
+    with pytest.raises(MembershipError, match="at least one head"):
+        _leave(engine, alpha, "alpha", "AAA")
+    _join(engine, alpha, "newcomer", "AAA", "head")  # a second head first
+    _leave(engine, alpha, "alpha", "AAA")  # then the first may go
+    assert _actor(engine, "alpha").memberships == {}

@@ -841,6 +841,48 @@ MATRIX: tuple[Row, ...] = (
         codes("login 403 403 403 403 403 403 303"),
         form={"process": KEY, "username": "outsider", "role": "observer"},
     ),
+    # A delegation's members, managed by its head (the mediator's head: the mediator's team);
+    # the rows change nothing: a head names itself head again, or removes a made-up account.
+    Row("GET", "/p/{key}/delegation", "-", codes("login 200 200 404 200 404 404 404")),
+    Row("GET", "/api/v1/processes/{key}/delegation", "-", codes("401 200 200 404 200 404 404 404")),
+    Row(
+        "POST",
+        "/p/{key}/delegation/members",
+        "own account, as head again",
+        codes("login 303 303 404 303 404 404 404"),
+        form={"username": "{username}", "role": "head"},
+    ),
+    Row(
+        "POST",
+        "/p/{key}/delegation/members/{username}/role",
+        "own account, as head again",
+        codes("login 303 303 404 303 404 404 404"),
+        "/p/{key}/delegation/members/{username}/role",
+        form={"role": "head"},
+    ),
+    Row(
+        "POST",
+        "/p/{key}/delegation/members/{username}/remove",
+        "a made-up account",
+        codes("login 404 404 404 404 404 404 404"),
+        "/p/{key}/delegation/members/nobody-at-all/remove",
+        form={},
+    ),
+    Row(
+        "PUT",
+        "/api/v1/processes/{key}/delegation/members/{username}",
+        "own account, as head again",
+        codes("401 200 200 404 200 404 404 404"),
+        "/api/v1/processes/{key}/delegation/members/{username}",
+        json={"role": "head"},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/processes/{key}/delegation/members/{username}",
+        "a made-up account",
+        codes("401 404 404 404 404 404 404 404"),
+        "/api/v1/processes/{key}/delegation/members/nobody-at-all",
+    ),
     Row(
         "POST",
         "/api/v1/processes/{key}/positions",

@@ -13,22 +13,19 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from parley.auth import second_factor, security_keys, throttle
-from parley.auth.models import AccountNotice, ApiToken, User, WebSession
-from parley.auth.passwords import verify_password
+from parley.auth import second_factor, security_keys, step_up, throttle
+from parley.auth.models import AccountNotice, ApiToken, User
 from parley.auth.service import (
     AuthError,
     actor_for,
     authenticate,
     create_token,
     end_session,
-    revoke_token,
     start_session,
     unseen_notices,
 )
 from parley.authz import Actor
 from parley.config import second_factor_roles
-from parley.db.base import utcnow
 from parley.web.deps import (
     Auth,
     Csrf,
@@ -212,34 +209,12 @@ def my_tokens(request: Request, actor: SignedIn) -> list[dict[str, str | None]]:
     ]
 
 
-@router.post("/api/v1/auth/tokens/{token_id}/revoke", tags=["auth"], dependencies=[Csrf])
-def revoke_my_token(request: Request, token_id: str, actor: SignedIn) -> dict[str, str]:
-    """Revoke one of the signed-in user's tokens."""
-    import uuid
-
-    from parley.authz import NotFound
-
-    try:
-        key = uuid.UUID(token_id)
-    except ValueError:
-        raise NotFound("token") from None
-    with request_write_session(request) as session:
-        token = session.get(ApiToken, key)
-        if token is None or token.user_id != actor.user_id:
-            raise NotFound("token")
-        revoke_token(session, actor=actor, token_id=key)
-    return {"status": "revoked"}
-
-
 # ---------------------------------------------------------------- second factor and step-up
 
 
 def _mark_session(request: Request, session_key: str | None, *, factor_ok: bool) -> None:
     with request_write_session(request) as session:
-        web = session.get(WebSession, session_key)
-        if web is not None:
-            web.second_factor_ok = web.second_factor_ok or factor_ok
-            web.reauthenticated_at = utcnow()
+        step_up.confirm(session, session_key, factor_ok=factor_ok)
 
 
 def _factor_choices(request: Request, db: Any, user_id: Any) -> dict[str, bool]:
@@ -252,17 +227,32 @@ def _factor_choices(request: Request, db: Any, user_id: Any) -> dict[str, bool]:
     }
 
 
+def _factor_page(
+    request: Request,
+    db: Any,
+    auth: Auth,
+    page: str,
+    next: str,
+    status: int = 200,
+    error: str | None = None,
+) -> Response:
+    """The second-factor or step-up page, offering what this account can answer with."""
+    return render(
+        request,
+        page,
+        status,
+        next=_safe_next(next),
+        error=error,
+        needs_code=second_factor.enabled(db, auth.user_id),
+        **_factor_choices(request, db, auth.user_id),
+    )
+
+
 @router.get("/login/second-factor", include_in_schema=False)
 def second_factor_page(request: Request, auth: CurrentAuth, db: Db, next: str = "/") -> Response:
     if auth.via != "pending":
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(
-        request,
-        "second_factor.html",
-        next=_safe_next(next),
-        error=None,
-        **_factor_choices(request, db, auth.user_id),
-    )
+    return _factor_page(request, db, auth, "second_factor.html", next)
 
 
 @router.post("/login/second-factor", include_in_schema=False, dependencies=[Csrf])
@@ -291,14 +281,8 @@ def second_factor_submit(
     except throttle.SecretRefused as exc:
         return _refused_page(request, "second_factor.html", exc, next, db, auth)
     if not ok:
-        return render(
-            request,
-            "second_factor.html",
-            401,
-            next=_safe_next(next),
-            error="Wrong or already used code.",
-            **_factor_choices(request, db, auth.user_id),
-        )
+        error = "Wrong or already used code."
+        return _factor_page(request, db, auth, "second_factor.html", next, 401, error)
     _mark_session(request, auth.session_key, factor_ok=True)
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -307,15 +291,7 @@ def _refused_page(
     request: Request, page: str, exc: throttle.SecretRefused, next: str, db: Any, auth: Auth
 ) -> Response:
     """429 with Retry-After: the answer was not even checked."""
-    response = render(
-        request,
-        page,
-        429,
-        next=_safe_next(next),
-        error=str(exc),
-        needs_code=second_factor.enabled(db, auth.user_id),
-        **_factor_choices(request, db, auth.user_id),
-    )
+    response = _factor_page(request, db, auth, page, next, 429, str(exc))
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -412,14 +388,7 @@ def enrol_submit(
 def reauth_page(request: Request, auth: CurrentAuth, db: Db, next: str = "/") -> Response:
     if auth.via != "cookie":
         raise LoginRequired()
-    return render(
-        request,
-        "reauth.html",
-        next=_safe_next(next),
-        error=None,
-        needs_code=second_factor.enabled(db, auth.user_id),
-        **_factor_choices(request, db, auth.user_id),
-    )
+    return _factor_page(request, db, auth, "reauth.html", next)
 
 
 @router.post("/reauth", include_in_schema=False, dependencies=[Csrf])
@@ -433,45 +402,25 @@ def reauth_submit(
 ) -> Response:
     if auth.via != "cookie":
         raise LoginRequired()
-    user = db.get(User, auth.user_id)
-    needs_code = second_factor.enabled(db, auth.user_id)
-    choices = _factor_choices(request, db, auth.user_id)
-    if user is None or (choices["has_key"] and not needs_code):
-        # The account's second factor is its security key: the password alone is not enough.
-        ok = False
+    key_only = step_up.key_is_the_factor(db, auth.user_id)
+    if key_only:
+        ok = False  # the account's second factor is its security key: a password is not enough
     else:
-        settings = request.app.state.settings
-
-        def check(session: Session) -> bool:
-            if not verify_password(user.password_hash, password):
-                return False
-            return not needs_code or second_factor.check_code(
-                session, user_id=auth.user_id, secret_key=settings.secret_key, code=code
-            )
-
         try:
             with request_write_session(request) as session:
-                ok = throttle.guarded(
+                ok = step_up.answers(
                     session,
                     user_id=auth.user_id,
+                    password=password,
+                    code=code,
                     address=_address(request),
-                    kind="step-up",
-                    limits=throttle.Limits.of(settings),
-                    check=lambda: check(session),
+                    settings=request.app.state.settings,
                 )
+                if ok:
+                    step_up.confirm(session, auth.session_key)
         except throttle.SecretRefused as exc:
             return _refused_page(request, "reauth.html", exc, next, db, auth)
     if not ok:
-        return render(
-            request,
-            "reauth.html",
-            401,
-            next=_safe_next(next),
-            needs_code=needs_code,
-            error="Confirm with your security key."
-            if choices["has_key"] and not needs_code
-            else "That did not match; try again.",
-            **choices,
-        )
-    _mark_session(request, auth.session_key, factor_ok=False)
+        error = "Confirm with your security key." if key_only else "That did not match; try again."
+        return _factor_page(request, db, auth, "reauth.html", next, 401, error)
     return RedirectResponse(_safe_next(next), status_code=303)

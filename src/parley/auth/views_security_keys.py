@@ -17,9 +17,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from parley.auth import second_factor, security_keys, throttle
+from parley.auth import second_factor, security_keys, step_up, throttle
 from parley.auth.models import SecurityKey, User
-from parley.auth.passwords import verify_password
 from parley.auth.views import _mark_session, _safe_next
 from parley.authz import Actor, NotFound
 from parley.web.deps import (
@@ -280,19 +279,20 @@ def reauth_finish(request: Request, auth: CurrentAuth, db: Db, body: Assertion) 
         raise LoginRequired()
     try:
         with request_write_session(request) as session:
-            ok = throttle.guarded(
+            ok = step_up.answers(
                 session,
                 user_id=user.id,
+                password=body.password,
+                code=None,  # the key was the second factor
                 address=request.client.host if request.client else "unknown",
-                kind="step-up",
-                limits=throttle.Limits.of(request.app.state.settings),
-                check=lambda: verify_password(user.password_hash, body.password),
+                settings=request.app.state.settings,
             )
+            if ok:
+                step_up.confirm(session, auth.session_key)
     except throttle.SecretRefused as exc:
         return JSONResponse(
             {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
         )
     if not ok:
         return JSONResponse({"detail": "password: that did not match"}, status_code=401)
-    _mark_session(request, auth.session_key, factor_ok=False)
     return JSONResponse({"redirect": _safe_next(body.next)})

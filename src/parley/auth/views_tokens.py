@@ -65,8 +65,9 @@ def create_token_form(
     )  # fmt: skip
 
 
-@router.post("/account/tokens/{token_id}/revoke", include_in_schema=False, dependencies=[Csrf])
-def revoke_token_form(request: Request, token_id: str, actor: SignedIn) -> Response:
+def _revoke_own(request: Request, actor: SignedIn, token_id: str) -> str:
+    """Revoke one of the signed-in user's tokens; its name. Anyone else's, or a made-up id,
+    is NotFound."""
     try:
         key = uuid.UUID(token_id)
     except ValueError:
@@ -77,5 +78,18 @@ def revoke_token_form(request: Request, token_id: str, actor: SignedIn) -> Respo
             raise NotFound("token")
         name = token.name
         revoke_token(session, actor=actor, token_id=key)
+    return name
+
+
+@router.post("/account/tokens/{token_id}/revoke", include_in_schema=False, dependencies=[Csrf])
+def revoke_token_form(request: Request, token_id: str, actor: SignedIn) -> Response:
+    name = _revoke_own(request, actor, token_id)
     response = RedirectResponse("/account/tokens", status_code=303)
     return flash(request, response, f"The token “{name}” is revoked: it no longer works.")
+
+
+@router.post("/api/v1/auth/tokens/{token_id}/revoke", tags=["auth"], dependencies=[Csrf])
+def revoke_my_token(request: Request, token_id: str, actor: SignedIn) -> dict[str, str]:
+    """Revoke one of the signed-in user's tokens."""
+    _revoke_own(request, actor, token_id)
+    return {"status": "revoked"}

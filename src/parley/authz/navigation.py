@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from parley.authz.actor import Actor
-from parley.authz.scope import can_write_in, is_member
+from parley.authz.scope import can_write_in, headed_party, is_member
 from parley.authz.visibility import INTERNAL
 
 
@@ -168,11 +168,17 @@ class Account:
 
     party_key: str | None
     role: str | None
+    members_href: str | None = None  # the delegation page, for the delegation's head
 
 
-def account(actor: Actor, process_id: Any) -> Account:
+def account(actor: Actor, process_id: Any, process_key: str | None = None) -> Account:
     m = actor.membership(process_id)
-    return Account(m.party_key if m else None, m.role if m else None)
+    manages = process_key is not None and headed_party(actor, process_id) is not None
+    return Account(
+        m.party_key if m else None,
+        m.role if m else None,
+        f"/p/{process_key}/delegation" if manages else None,
+    )
 
 
 def party_names(session: Session, process_id: uuid.UUID) -> dict[str, str]:

@@ -111,7 +111,15 @@ RULES: tuple[Rule, ...] = (
         note="to a wider space; owner: the party of the narrower space",
     ),
     # --- set-up -----------------------------------------------------------------------------
-    _r("delegation-member", "add", OH, OP, note="operator: only a delegation's first head"),
+    _r(
+        "delegation-member",
+        "add",
+        OH,
+        OP,
+        step_up=True,
+        note="also a change of role; operator: only a delegation's first head, never itself",
+    ),
+    _r("delegation-member", "remove", OH, note="a delegation keeps at least one head"),
     _r("note", "create", P),
     _r(
         "note",

@@ -154,6 +154,29 @@ def visible_reference(
         ) from None
 
 
+def headed_party(actor: Actor, process_id: object) -> str | None:
+    """The party whose delegation the actor manages in the process (as its head), or None.
+
+    The delegation page and its JSON twin answer 404 to everyone for whom this is None."""
+    from parley.authz.rules import Subject, Who, allowed_by
+
+    m = actor.membership(process_id)
+    if m is None or m.party_key is None or not isinstance(process_id, uuid.UUID):
+        return None
+    subject = Subject(process_id=process_id, owners=frozenset({m.party_key}))
+    if Who.OWNER_HEAD in allowed_by(actor, "delegation-member", "add", subject):
+        return m.party_key
+    return None
+
+
+def require_headed_party(actor: Actor, process_id: object) -> str:
+    """:func:`headed_party`, or NotFound (as if the page did not exist)."""
+    party = headed_party(actor, process_id)
+    if party is None:
+        raise NotFound("page")
+    return party
+
+
 def standing(actor: Actor, process_id: object) -> Membership | None:
     """The actor's place in the process (for pages that say who you act for), or None."""
     return actor.membership(process_id)

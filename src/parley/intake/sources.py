@@ -15,7 +15,8 @@ import re
 import socket
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -242,26 +243,24 @@ def fetch_url(
     published: date | None = None,
 ) -> list[Source]:
     """Fetch a page or a feed. Refuses answers larger than `max_bytes` without reading them all."""
-    own = client is None
     # The operator's own fetch (the CLI): redirects followed, but not without end.
     http = client or httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS)
+    with (
+        _fetching(url, timeout, http, own=client is None),
+        http.stream("GET", url, timeout=timeout) as response,
+    ):
+        # No deadline over the whole read here: httpx's timeout bounds each wait.
+        body, content_type, encoding = _read_limited(
+            response, url, max_bytes, float("inf"), timeout
+        )
+    return _parse_fetched(body, content_type, encoding, url, published, state)
+
+
+@contextmanager
+def _fetching(url: str, timeout: float, http: httpx.Client, *, own: bool) -> Iterator[None]:
+    """httpx's failures as SourceError naming the URL; the client closed if it is ours."""
     try:
-        with http.stream("GET", url, timeout=timeout) as response:
-            if response.status_code >= 400:
-                raise SourceError(f"{url}: the server answered HTTP {response.status_code}")
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise SourceError(f"{url}: {declared} bytes is over the {max_bytes}-byte limit")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise SourceError(f"{url}: more than {max_bytes} bytes, over the limit")
-                chunks.append(chunk)
-            body = b"".join(chunks)
-            content_type = response.headers.get("content-type", "").lower()
-            encoding = response.encoding or "utf-8"
+        yield
     except httpx.TimeoutException as exc:
         raise SourceError(f"{url}: no answer within {timeout:g} seconds") from exc
     except httpx.HTTPError as exc:
@@ -269,12 +268,6 @@ def fetch_url(
     finally:
         if own:
             http.close()
-    text = body.decode(encoding, errors="replace")
-    if "rss" in content_type or "atom" in content_type or _looks_like_feed(text):
-        return read_feed(body, origin=url, state=state, published=published)
-    if "html" in content_type or _looks_like_html(text):
-        return [from_html(text, origin=url, url=url, published=published)]
-    return [from_text(text, origin=url, url=url, published=published)]
 
 
 # -- fetching for a user: only public addresses, pinned, every hop checked ------------------
@@ -374,11 +367,10 @@ def fetch_public_url(
     :func:`public_address`, resolved once and connected to at the checked address. ``timeout``
     bounds the whole fetch, all hops together; ``max_bytes`` bounds every body read.
     """
-    own = client is None
     http = client or httpx.Client(follow_redirects=False, trust_env=False)
     deadline = time.monotonic() + timeout
     current = url
-    try:
+    with _fetching(url, timeout, http, own=client is None):
         for _hop in range(max_redirects + 1):
             parsed, address = public_address(current, resolver)
             remaining = deadline - time.monotonic()
@@ -399,13 +391,6 @@ def fetch_public_url(
                 response.close()
             return _parse_fetched(body, content_type, encoding, str(parsed), published)
         raise SourceError(f"{url}: more than {max_redirects} redirects")
-    except httpx.TimeoutException as exc:
-        raise SourceError(f"{url}: no answer within {timeout:g} seconds") from exc
-    except httpx.HTTPError as exc:
-        raise SourceError(f"{url}: could not fetch ({exc.__class__.__name__}: {exc})") from exc
-    finally:
-        if own:
-            http.close()
 
 
 def _read_limited(
@@ -433,14 +418,20 @@ def _read_limited(
 
 
 def _parse_fetched(
-    body: bytes, content_type: str, encoding: str, url: str, published: date | None
+    body: bytes,
+    content_type: str,
+    encoding: str,
+    url: str,
+    published: date | None,
+    state: FeedState | None = None,
 ) -> list[Source]:
+    """A fetched body as sources: a feed, a page or plain text (by type, then by content)."""
     try:
         text = body.decode(encoding, errors="replace")
     except LookupError:
         text = body.decode("utf-8", errors="replace")
     if "rss" in content_type or "atom" in content_type or _looks_like_feed(text):
-        return read_feed(body, origin=url, published=published)
+        return read_feed(body, origin=url, state=state, published=published)
     if "html" in content_type or _looks_like_html(text):
         return [from_html(text, origin=url, url=url, published=published)]
     return [from_text(text, origin=url, url=url, published=published)]

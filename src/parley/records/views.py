@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from parley.authz import NotFound, get_visible, visible
+from parley.authz import NotFound, visible
 from parley.authz.scope import get_visible_in
 from parley.authz.visibility import SCOPED
 from parley.errors import InputError
@@ -112,21 +112,18 @@ def release_form(
     return RedirectResponse(back, status_code=303)
 
 
+def _related(db: Db, actor: Any, process: Process, model: Any, where: Any, *order: Any) -> Any:
+    """The records of ``model`` under one record (``where``), scoped by space, serialised."""
+    query = scoped(actor, model, process.id).where(where).order_by(*order)
+    return serialise(db, actor, model, list(db.scalars(query)))
+
+
 def _children(db: Db, actor: Any, process: Process, slug: str, obj: Any) -> dict[str, Any]:
     """Related records shown under a record, each list scoped by space."""
     related: dict[str, Any] = {}
     if slug == "documents":
-        related["versions"] = serialise(
-            db,
-            actor,
-            Version,
-            list(
-                db.scalars(
-                    scoped(actor, Version, process.id)
-                    .where(Version.document_id == obj.id)
-                    .order_by(Version.created_at)
-                )
-            ),
+        related["versions"] = _related(
+            db, actor, process, Version, Version.document_id == obj.id, Version.created_at
         )
     if slug == "versions":
         rows = db.execute(
@@ -161,64 +158,28 @@ def _children(db: Db, actor: Any, process: Process, slug: str, obj: Any) -> dict
     if slug == "sessions":
         from parley.sessions.models import Minutes, Room
 
-        related["rooms"] = serialise(
-            db,
-            actor,
-            Room,
-            list(
-                db.scalars(
-                    scoped(actor, Room, process.id)
-                    .where(Room.session_id == obj.id)
-                    .order_by(Room.name)
-                )
-            ),
-        )
-        related["minutes"] = serialise(
-            db,
-            actor,
-            Minutes,
-            list(
-                db.scalars(scoped(actor, Minutes, process.id).where(Minutes.session_id == obj.id))
-            ),
-        )
+        related["rooms"] = _related(db, actor, process, Room, Room.session_id == obj.id, Room.name)
+        related["minutes"] = _related(db, actor, process, Minutes, Minutes.session_id == obj.id)
     if slug == "rooms":
         from parley.sessions.models import Minutes
 
-        related["minutes"] = serialise(
-            db,
-            actor,
-            Minutes,
-            list(db.scalars(scoped(actor, Minutes, process.id).where(Minutes.room_id == obj.id))),
-        )
+        related["minutes"] = _related(db, actor, process, Minutes, Minutes.room_id == obj.id)
     if slug == "commitments":
         from parley.commitments.models import FulfilmentEvent
 
-        related["events"] = serialise(
+        related["events"] = _related(
             db,
             actor,
+            process,
             FulfilmentEvent,
-            list(
-                db.scalars(
-                    scoped(actor, FulfilmentEvent, process.id)
-                    .where(FulfilmentEvent.commitment_id == obj.id)
-                    .order_by(FulfilmentEvent.occurred_on)
-                )
-            ),
+            FulfilmentEvent.commitment_id == obj.id,
+            FulfilmentEvent.occurred_on,
         )
     if slug == "steps":
         from parley.sequencing.models import StatusClaim
 
-        related["status_claims"] = serialise(
-            db,
-            actor,
-            StatusClaim,
-            list(
-                db.scalars(
-                    scoped(actor, StatusClaim, process.id)
-                    .where(StatusClaim.step_id == obj.id)
-                    .order_by(StatusClaim.claimed_on)
-                )
-            ),
+        related["status_claims"] = _related(
+            db, actor, process, StatusClaim, StatusClaim.step_id == obj.id, StatusClaim.claimed_on
         )
     if slug == "sources":
         related["text"] = obj.text
@@ -229,9 +190,7 @@ def _detail(
     db: Db, actor: Any, process: Process, slug: str, object_id: str
 ) -> tuple[Kind, Any, dict[str, Any]]:
     kind = _kind(slug)
-    obj = get_visible(db, actor, kind.model, object_id)
-    if obj.process_id != process.id:
-        raise NotFound(slug)
+    obj = get_visible_in(db, actor, kind.model, process.id, object_id)
     record = serialise(db, actor, kind.model, [obj])[0]
     return kind, obj, {**record, "related": _children(db, actor, process, slug, obj)}
 

@@ -33,14 +33,13 @@ from parley.positions.models import (
 )
 from parley.processes.models import (
     CoalitionMember,
-    Delegation,
-    Membership,
     Party,
     PartyKind,
     Person,
     PersonTitle,
     Process,
 )
+from parley.processes.service import set_membership
 from parley.scenario.validate import validate
 from parley.scenario.yamlfile import YamlError, load_with_lines
 from parley.sequencing import service as sequencing
@@ -193,7 +192,6 @@ class _Loader:
                 )
 
     def _users(self) -> None:
-        delegations: dict[str, Delegation] = {}
         for spec in self.data.get("users", []):
             user = self.s.scalars(
                 sa.select(User).where(User.username == spec["username"])
@@ -211,27 +209,15 @@ class _Loader:
                     action="admin:user:create",
                     space="system",
                 )
-            delegation_id = None
-            party_key = spec.get("party")
-            if party_key is not None:
-                if party_key not in delegations:
-                    party = self.party[party_key]
-                    delegations[party_key] = self.add(
-                        Delegation(process_id=self.pid, party_id=party.id, name=party.name),
-                        "process:delegation:create",
-                        space="participants",
-                    )
-                delegation_id = delegations[party_key].id
-            self.add(
-                Membership(
-                    process_id=self.pid,
-                    user_id=user.id,
-                    delegation_id=delegation_id,
-                    role=spec["role"],
-                    person_id=self.person[spec["person"]].id if spec.get("person") else None,
-                ),
-                "process:membership:create",
-                space="participants",
+            # Through the one writer of memberships (the loader's system actor passes its rules).
+            set_membership(
+                self.s,
+                actor=self.actor,
+                process_key=self.process.key,
+                username=user.username,
+                party_key=spec.get("party"),
+                role=spec["role"],
+                person_id=self.person[spec["person"]].id if spec.get("person") else None,
             )
 
     def _sources(self) -> None:

@@ -16,8 +16,10 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
-from parley.auth.models import ApiToken, User
+from parley.auth import step_up, throttle
+from parley.auth.models import ApiToken
 from parley.auth.service import actor_for, session_user, token_user
+from parley.auth.step_up import Attempt
 from parley.authz import Actor
 from parley.authz.permissions import StepUpRequired
 from parley.authz.scope import visible_process
@@ -176,26 +178,44 @@ def _note_token_use(request: Request, row: ApiToken) -> None:
 CurrentAuth = Annotated[Auth, Depends(get_auth)]
 
 
-def _acting(request: Request, auth: Auth, db: Session) -> Actor:
-    """The actor, marked as stepped up when it proved who it is a moment ago (a fresh
-    re-authentication of the web session, or this request's password header checked by
-    :func:`check_step_up`), or when the settings ask for no step-up at all."""
-    from parley.config import step_up_required
+def _attempt(request: Request, auth: Auth, password: str | None, code: str = "") -> Attempt:
+    return Attempt(
+        user_id=auth.user_id,
+        via=auth.via,
+        address=request.client.host if request.client else "unknown",
+        session_key=auth.session_key,
+        reauthenticated_at=auth.reauthenticated_at,
+        password=password,
+        code=code,
+    )
 
+
+def _proven(request: Request, attempt: Attempt) -> bool:
+    """:func:`parley.auth.step_up.proven` for this request; a throttled account answers 429."""
+    try:
+        return step_up.proven(
+            attempt, request.app.state.settings, lambda: request_write_session(request)
+        )
+    except throttle.SecretRefused as exc:
+        raise HTTPException(429, str(exc), {"Retry-After": str(exc.retry_after)}) from None
+
+
+def _acting(request: Request, auth: Auth, db: Session) -> Actor:
+    """The actor, marked as stepped up when the request has proven itself a moment ago
+    (:mod:`parley.auth.step_up`: a fresh web session, or an API request's own
+    ``X-Parley-Password`` and ``X-Parley-Code``, checked once a request)."""
     actor = auth.actor
     if actor.is_anonymous:
         return actor
-    settings = request.app.state.settings
-    fresh = getattr(request.state, "stepped_up", False) or not step_up_required(settings)
-    if not fresh and auth.via == "cookie" and auth.reauthenticated_at is not None:
-        fresh = auth.reauthenticated_at >= utcnow() - timedelta(minutes=settings.step_up_minutes)
-    if (
-        not fresh
-        and "x-parley-password" in request.headers
-        and not getattr(request.state, "secrets_checked", False)
-    ):
-        request.state.secrets_checked = True  # once a request: a wrong password counts once
-        fresh = _proves_itself(request, auth, db)
+    fresh = getattr(request.state, "stepped_up", False)
+    if not fresh:
+        password = None
+        if auth.via == "token" and not getattr(request.state, "secrets_checked", False):
+            password = request.headers.get("x-parley-password") or None
+            if password is not None:
+                request.state.secrets_checked = True  # a wrong password counts once
+        code = request.headers.get("x-parley-code", "")
+        fresh = _proven(request, _attempt(request, auth, password, code))
     if fresh:
         request.state.stepped_up = True
         return dataclasses.replace(actor, stepped_up=True)
@@ -251,20 +271,6 @@ RawBody = Annotated[bytes, Depends(read_body)]
 Form = Annotated[FormData, Depends(read_form_data)]
 
 
-def _proves_itself(request: Request, auth: Auth, db: Session) -> bool:
-    """An API request that carries ``X-Parley-Password`` (and ``X-Parley-Code`` when the
-    account has a second factor) proves who it is for this request alone."""
-    if auth.via != "token" or not request.headers.get("x-parley-password"):
-        return False
-    user = db.get(User, auth.user_id)
-    return user is not None and _secrets_ok(
-        request,
-        user,
-        request.headers.get("x-parley-password", ""),
-        request.headers.get("x-parley-code", ""),
-    )
-
-
 async def read_step_up_fields(request: Request) -> tuple[str, str] | None:
     """The password (and code) a confirmation dialog asked for, when the form carries them."""
     if "form" not in request.headers.get("content-type", ""):
@@ -286,71 +292,33 @@ def check_step_up(request: Request, auth: CurrentAuth, db: Db, fields: StepUpFie
     Web sessions re-authenticate at /reauth, or give their password (and code) in the
     confirmation dialog of the action itself (``step_up_password``, ``step_up_code``: the
     ``confirm`` macro with ``step_up=True``); API clients send ``X-Parley-Password`` (and
-    ``X-Parley-Code`` when they use a second factor) with the request itself.
+    ``X-Parley-Code`` when they use a second factor) with the request itself. The decision is
+    :func:`parley.auth.step_up.proven`'s.
     """
     if auth.actor.is_anonymous or _acting(request, auth, db).stepped_up:
         return
     if auth.via != "cookie" or fields is None:
         raise StepUpRequired()
-    from parley.auth.second_factor import enabled
-    from parley.auth.security_keys import has_keys
-
-    user = db.get(User, auth.user_id)
-    if user is None or (has_keys(db, user.id) and not enabled(db, user.id)):
-        raise StepUpRequired()  # the account's factor is its key: /reauth asks for it
-    if not _secrets_ok(request, user, *fields):
+    if not _proven(request, _attempt(request, auth, *fields)):
         raise StepUpRequired()
-    with request_write_session(request) as w:  # fresh for the next few minutes too
-        from parley.auth.models import WebSession
-
-        web = w.get(WebSession, auth.session_key)
-        if web is not None:
-            web.reauthenticated_at = utcnow()
     request.state.stepped_up = True
 
 
-def _secrets_ok(request: Request, user: User, password: str, code: str) -> bool:
-    """A password (and second-factor code) given again, throttled like every secret check."""
-    from parley.auth import throttle
-    from parley.auth.passwords import verify_password
-    from parley.auth.second_factor import check_code, enabled
-
-    settings = request.app.state.settings
-
-    def check(session: Session) -> bool:
-        if not verify_password(user.password_hash, password):
-            return False
-        return not enabled(session, user.id) or check_code(
-            session, user_id=user.id, secret_key=settings.secret_key, code=code
-        )
-
-    try:
-        with request_write_session(request) as w:
-            return throttle.guarded(
-                w,
-                user_id=user.id,
-                address=request.client.host if request.client else "unknown",
-                kind="step-up",
-                limits=throttle.Limits.of(settings),
-                check=lambda: check(w),
-            )
-    except throttle.SecretRefused as exc:
-        raise HTTPException(429, str(exc), {"Retry-After": str(exc.retry_after)}) from None
+def require_step_up(
+    request: Request, auth: Auth, db: Session, fields: tuple[str, str] | None
+) -> Actor:
+    """:func:`check_step_up` called by a handler once it has decided the page is the
+    actor's (so that others get its own answer first); returns the actor, stepped up."""
+    check_step_up(request, auth, db, fields)
+    return _acting(request, auth, db)
 
 
 StepUp = Depends(check_step_up)
 
 
 def check_fresh_sign_in(request: Request, auth: CurrentAuth) -> None:
-    """Enrolling or removing a second factor: a password given a moment ago, always (whatever
-    PARLEY_STEP_UP says), so that a stolen, stale session cannot plant its own factor. A
-    pending sign-in has just given its password at /login."""
-    if auth.via != "cookie":
-        return
-    minutes = request.app.state.settings.step_up_minutes
-    if auth.reauthenticated_at is None or auth.reauthenticated_at < utcnow() - timedelta(
-        minutes=minutes
-    ):
+    """Enrolling or removing a second factor: :func:`parley.auth.step_up.fresh_sign_in`."""
+    if not step_up.fresh_sign_in(_attempt(request, auth, None), request.app.state.settings):
         raise StepUpRequired()
 
 

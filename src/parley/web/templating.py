@@ -127,7 +127,7 @@ def _layout(request: Request, context: dict[str, Any]) -> None:
         )
         context.setdefault("nav_sections", found)
         context.setdefault("nav_current", navigation.current_section(found, request.url.path))
-        context.setdefault("account", navigation.account(actor, process_id))
+        context.setdefault("account", navigation.account(actor, process_id, process.key))
         if db is not None and isinstance(process_id, uuid.UUID):
             context.setdefault("party_names", navigation.party_names(db, process_id))
     if actor is not None and db is not None and len(getattr(actor, "memberships", ())) > 1:
