@@ -336,7 +336,9 @@ def new_context(browser: Any, live_server: LiveServer) -> Iterator[NewContext]:
         context = browser.new_context(
             base_url=live_server.base_url, viewport={"width": 1280, "height": 900}, **kwargs
         )
-        context.set_default_timeout(10_000)
+        # Generous: every wait is on a condition, and a busy machine (argon2 sign-ins, two
+        # workers) can take several seconds to answer.
+        context.set_default_timeout(30_000)
         contexts.append(context)
         return context
 
