@@ -417,6 +417,11 @@ def import_version(
                     action="document:lineage:suggest",
                     space=version.space,
                 )
+    if parent_version is not None:
+        # The parent's texts in the other languages come along; what changed here is pending.
+        from parley.texts.service_languages import carry_languages
+
+        carry_languages(session, actor=actor, doc=doc, source=parent_version, target=version)
     return ImportResult(
         version=version,
         document=doc,
