@@ -331,8 +331,15 @@ def import_version(
             title=parsed.title or title or document,
             kind=document_kind,
             space=space or default_space(actor, process.id, "participants"),
+            language=parsed.language,
         )
         created = True
+    if not created and parsed.language and parsed.language != q.lead_language(doc):
+        raise TextError(
+            f"language: the text is in {parsed.language}, and the versions of {doc.key} are "
+            f"written in {q.lead_language(doc)}; import it as the {parsed.language} text of a "
+            "version instead"
+        )
     space = space or (doc.space if actor.is_system else default_space(actor, process.id, doc.space))
     space = check_space(session, process.id, space)
     party_key, mediator = membership_party(actor, process.id)
@@ -456,6 +463,7 @@ def _create_document(
     title: str,
     kind: str,
     space: str,
+    language: str | None = None,
 ) -> Document:
     if not re.match(KEY_PATTERN, key):
         raise TextError("document: a key is 1 to 64 letters, digits, '.', '_' or '-'")
@@ -479,6 +487,7 @@ def _create_document(
         title=title[:300],
         kind=kind_value,
         space=check_space(session, process.id, space),
+        languages=language or "en",
     )
     require(actor, Permission.PROCESS_RECORD_WRITE, doc)
     require_action(actor, "document", "create", Subject(process_id=process.id))
