@@ -149,6 +149,15 @@ def _page(
         membership=membership(actor, process),
         may_declare=_can(actor, process, "languages", "document"),
         may_override=_can(actor, process, "override-languages"),
+        may_translate=permits(
+            actor,
+            "version",
+            "translate",
+            Subject(
+                process_id=process.id,
+                owners=frozenset({data["version"]["author"]} - {None}),
+            ),
+        ),
         importable=[*undeclared, *[x["code"] for x in data["languages"][1:]]],
         proposal=proposal,
         language_name=language_name,
