@@ -453,7 +453,9 @@ class _Loader:
             from parley.texts.service_languages import version_hash
 
             self.s.flush()
-            digest = version_hash(self.s, doc, version) if spec.get("texts") else content_hash(plain)
+            digest = (
+                version_hash(self.s, doc, version) if spec.get("texts") else content_hash(plain)
+            )
             audited_update(
                 self.s,
                 version,
