@@ -150,7 +150,7 @@ def test_the_forms_confirm_an_uncertain_pairing_before_storing(canary: Canary) -
         canary,
         "mediator",
         f"{PAGE}/plan/v/ml1/languages",
-        {"text": RU, "language": "ru", f"pair:2": wid},
+        {"text": RU, "language": "ru", "pair:2": wid},
     )
     assert done.status_code == 303 and done.headers["location"].endswith("/languages#lang-ru")
     page = canary.client("bbb-head").get(f"{PAGE}/plan/v/ml1/languages")
