@@ -389,8 +389,8 @@ def parse_numbered(text: str, *, wid_for: Callable[[str], str] = default_wid) ->
             previous = last_letter.get(parent)
             if number not in seen and marker.number not in _letters_after(previous):
                 if previous is None:
-                    first = "a" if "a" <= marker.number <= "z" else "а"
-                    problem = f"starts at ({marker.number}) instead of ({first})"
+                    opening = "a" if "a" <= marker.number <= "z" else "а"
+                    problem = f"starts at ({marker.number}) instead of ({opening})"
                 else:
                     problem = f"follows ({previous})"
             last_letter[parent] = marker.number

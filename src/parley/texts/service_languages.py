@@ -588,27 +588,27 @@ def carry_languages(
     still = {(r.provision_id, r.language) for r in q.pending(session, source)}
     pending_ids: list[tuple[uuid.UUID, str]] = []
     for language in others:
-        for r in session.scalars(
+        for t in session.scalars(
             sa.select(ProvisionLanguage)
             .where(
                 ProvisionLanguage.version_id == source.id, ProvisionLanguage.language == language
             )
             .order_by(ProvisionLanguage.ordinal)
         ):
-            if r.provision_id not in new_ids:
+            if t.provision_id not in new_ids:
                 continue
             audited_add(
                 session,
                 ProvisionLanguage(
                     process_id=doc.process_id,
                     version_id=target.id,
-                    provision_id=r.provision_id,
+                    provision_id=t.provision_id,
                     language=language,
-                    number=r.number,
-                    heading=r.heading,
-                    text=r.text,
-                    ordinal=r.ordinal,
-                    parent_provision_id=r.parent_provision_id,
+                    number=t.number,
+                    heading=t.heading,
+                    text=t.text,
+                    ordinal=t.ordinal,
+                    parent_provision_id=t.parent_provision_id,
                 ),
                 actor=actor,
                 action="document:language:text",

@@ -87,7 +87,7 @@ def _languages(
     for f in result.findings:
         for k, cells in enumerate(result.rows):
             if all(
-                (cells[lang].number if cells[lang] is not None else None) == number
+                (c.number if (c := cells.get(lang)) is not None else None) == number
                 for lang, number in f.numbers.items()
             ):
                 by_row[k].append(f.as_dict())
