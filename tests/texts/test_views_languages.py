@@ -166,3 +166,23 @@ def test_the_languages_page_offers_only_what_the_persona_may_do(
     page = canary.client(persona).get(f"{PAGE}/plan/v/ml1/languages").text
     assert ('id="declare-languages"' in page) is (persona == "mediator")
     assert ('id="language-import"' in page) is (persona == "mediator")
+
+
+def test_an_amendment_names_its_language(canary: Canary) -> None:
+    _new_version(canary)
+    _post(canary, "mediator", f"{API}/plan/languages", {"languages": "en,uk"})
+    assert _post(canary, "mediator", f"{API}/plan/v/ml1/languages", {"text": UK}).json()["stored"]
+    wid = next(
+        r["wid"]
+        for r in canary.client("aaa-head").get(f"{API}/plan/v/ml1/languages").json()["rows"]
+        if r["cells"]["en"]["number"] == "3"
+    )
+    text = "ОБСЄ та ООН здійснюють моніторинг заходів, передбачених пунктом 2."
+    body = {"base": "ml1", "kind": "substitute", "provision": wid, "language": "uk", "text": text}
+    made = _post(canary, "aaa-head", f"{API}/plan/amendments", body)
+    assert made.status_code == 201, made.text
+    listed = canary.client("aaa-head").get(f"{API}/plan/amendments").json()
+    mine = next(a for a in listed["amendments"] if a["key"] == made.json()["key"])
+    assert mine["language"] == "uk"
+    refused = _post(canary, "aaa-head", f"{API}/plan/amendments", {**body, "kind": "delete"})
+    assert refused.status_code == 422 and "only a substitution is written in uk" in refused.text
