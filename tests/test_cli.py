@@ -269,6 +269,7 @@ def test_every_command_runs_in_a_fresh_process(tmp_path: Path) -> None:
     ok("text", "import", "--document", "plan20", "--version", "us", us, "--author", "MED", *db)
     ok("text", "import", "--document", "plan20", "--version", "counter", "--parent", "us",
        str(TEXTS / "miami_ua_eu_counter.md"), "--author", "AAA", *db)  # fmt: skip
+    ok("text", "languages", "plan20", "en", "uk", *db)
     ok("text", "diff", "plan20", "us", "counter", *db)
     ok("text", "match", "plan20", "us", "counter", *db)
     ok("text", "compare", "plan20", "us", "counter", "-o", str(tmp_path / "cmp.html"), *db)

@@ -62,6 +62,7 @@ def include_routers(app: FastAPI) -> None:
     from parley.sessions import views as sessions_views
     from parley.texts import views as texts_views
     from parley.texts import views_amendments as amendments_views
+    from parley.texts import views_languages as languages_views
     from parley.timeline import views as timeline_views
 
     for module in (
@@ -71,6 +72,7 @@ def include_routers(app: FastAPI) -> None:
         views_admin,
         texts_views,
         amendments_views,
+        languages_views,
         positions_views,
         positions_record_views,
         sessions_views,

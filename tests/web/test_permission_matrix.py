@@ -512,6 +512,7 @@ def texts_rows() -> list[Row]:
         ("/{doc_key}/match", "plan, newest version against its parent", "/plan/match"),
         ("/{doc_key}/amendments", "plan", "/plan/amendments"),
         (v1 + "/brackets", "plan v1", "/plan/v/v1/brackets"),
+        (v1 + "/languages", "plan v1, its languages side by side", "/plan/v/v1/languages"),
     ]
     for path, fill, url in reads:
         rows.append(Row("GET", page + path, fill, plan, page + url))
@@ -600,6 +601,33 @@ def texts_rows() -> list[Row]:
             "login 422 403 403 403 403 404 404",
             {"provision": "p1", "options": [{"text": "Matrix option."}]},
             {"provision": "p1", "options": "Matrix option."},
+        ),
+        (
+            "/{doc_key}/languages",
+            "plan: its languages as they are (en)",
+            "/plan/languages",
+            "401 200 403 403 403 403 404 404",
+            "login 303 403 403 403 403 404 404",
+            {"languages": "en"},
+            {"languages": "en"},
+        ),
+        (
+            v1 + "/languages",
+            "plan v1 (frozen; its author is the mediator): a Ukrainian text",
+            "/plan/v/v1/languages",
+            "401 422 403 403 403 403 404 404",
+            "login 422 403 403 403 403 404 404",
+            {"text": "1. Пункт.", "language": "uk"},
+            {"text": "1. Пункт.", "language": "uk"},
+        ),
+        (
+            v1 + "/languages/confirm",
+            "plan v1 (frozen): p1 in uk",
+            "/plan/v/v1/languages/confirm",
+            "401 422 403 403 403 403 404 404",
+            "login 422 403 403 403 403 404 404",
+            {"wid": "p1", "language": "uk"},
+            {"wid": "p1", "language": "uk"},
         ),
         (
             "/{doc_key}/brackets/{bracket_key}/{action}",

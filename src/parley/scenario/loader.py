@@ -75,7 +75,26 @@ def read_scenario(path: Path) -> dict[str, Any]:
         raise YamlError(f"{path}: not UTF-8 text (byte {exc.start}, line {line})") from None
     data, lines = load_with_lines(text, str(path))
     validate(data, lines, str(path))
+    _read_language_texts(data, path)
     return data
+
+
+def _read_language_texts(data: dict[str, Any], path: Path) -> None:
+    """Replace each version's ``texts`` file names (relative to the scenario) by their text."""
+    problems = []
+    for dspec in data.get("documents", []):
+        for vspec in dspec.get("versions", []):
+            for lang, name in (vspec.get("texts") or {}).items():
+                file = path.parent / name
+                try:
+                    vspec["texts"][lang] = file.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    problems.append(
+                        f"{path}: documents {dspec['key']} version {vspec['label']} texts.{lang}: "
+                        f"cannot read {name}: {exc}"
+                    )
+    if problems:
+        raise YamlError("\n".join(problems))
 
 
 def _d(value: Any) -> date | None:
@@ -269,6 +288,8 @@ class _Loader:
                     kind=spec["kind"],
                     description=spec.get("description", ""),
                     space=spec.get("space", "participants"),
+                    languages=",".join(spec.get("languages") or ["en"]),
+                    translations=",".join(spec.get("translations") or []),
                 ),
                 "document:create",
             )
@@ -302,6 +323,22 @@ class _Loader:
                 space=space or doc.space,
             )
         return self.provision[ref]
+
+    def _language_text(self, doc: Document, version: Version, lang: str, text: str) -> None:
+        """The version's text in another language, paired with its provisions (the scenario's
+        author has checked the pairings: an uncertain one is accepted)."""
+        from parley.texts.service_languages import import_language
+
+        self.s.flush()
+        import_language(
+            self.s,
+            actor=self.actor,
+            doc=doc,
+            version=version,
+            text=text,
+            language=lang,
+            accept_uncertain=True,
+        )
 
     def _version(self, doc: Document, spec: dict[str, Any]) -> None:
         version = self.add(
@@ -404,11 +441,20 @@ class _Loader:
                             "document:bracket:support",
                             space=bracket.space,
                         )
+        for lang, text in (spec.get("texts") or {}).items():
+            with self._at(f"documents {doc.key} version {version.label} texts.{lang}"):
+                self._language_text(doc, version, lang, text)
         if spec.get("frozen"):
+            from parley.texts.service_languages import version_hash
+
+            self.s.flush()
+            digest = (
+                version_hash(self.s, doc, version) if spec.get("texts") else content_hash(plain)
+            )
             audited_update(
                 self.s,
                 version,
-                {"content_hash": content_hash(plain), "frozen_at": _now()},
+                {"content_hash": digest, "frozen_at": _now()},
                 actor=self.actor,
                 action="document:version:freeze",
             )

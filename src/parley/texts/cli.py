@@ -124,9 +124,38 @@ def import_text(
     document_kind: Annotated[
         str, typer.Option("--document-kind", help="Kind of a new document (default plan).")
     ] = "plan",
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help="Import FILE as the text in this language (uk, ru, ...) of the existing "
+            "version --version, aligned to its provisions (not as a new version).",
+        ),
+    ] = None,
+    pair: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pair",
+            metavar="NUMBER=ID",
+            help="With --language: pair the text's point NUMBER with the provision ID "
+            "(NUMBER= for none); repeatable.",
+        ),
+    ] = None,
+    accept_uncertain: Annotated[
+        bool,
+        typer.Option(
+            "--accept-uncertain",
+            help="With --language: store the suggested pairings although some are uncertain.",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Import a numbered text as a new version; ids are kept from the parent where they match."""
+    """Import a numbered text as a new version; ids are kept from the parent where they match.
+
+    With --language the text is instead another language of an existing version: it is paired
+    with the version's provisions, and nothing is stored while a pairing is uncertain (exit 1,
+    the pairings printed) until --pair settles it or --accept-uncertain accepts them.
+    """
     from parley.db.engine import write_session
     from parley.errors import InputError
     from parley.texts.service import import_version
@@ -135,7 +164,14 @@ def import_text(
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"{file}: cannot read: {exc}")
+    if (pair or accept_uncertain) and not language:
+        _fail("--pair, --accept-uncertain: only with --language")
     engine = _engine(db)
+    if language:
+        _import_language(
+            engine, file, text, document, version, language, pair or [], accept_uncertain, process
+        )
+        return
     try:
         with write_session(engine) as session:
             result = import_version(
@@ -157,6 +193,109 @@ def import_text(
     for warning in summary["warnings"]:
         typer.echo(f"warning: {file}: {warning}", err=True)
     typer.echo(json.dumps(summary))
+
+
+def _import_language(
+    engine: Any,
+    file: Path,
+    text: str,
+    document: str,
+    version: str,
+    language: str,
+    pair: list[str],
+    accept_uncertain: bool,
+    process: str | None,
+) -> None:
+    from parley.db.engine import write_session
+    from parley.texts.service import TextError
+    from parley.texts.service_languages import import_language
+
+    pairs: dict[str, str] = {}
+    for item in pair:
+        number, sep, wid = item.partition("=")
+        if not sep or not number.strip():
+            _fail(f"--pair: {item!r} is not NUMBER=ID")
+        pairs[number.strip()] = wid.strip()
+    actor = _actor("import")
+    try:
+        with write_session(engine) as session:
+            proc = _process(session, engine, process)
+            doc, v = _doc_version(session, actor, proc, document, version)
+            result = import_language(
+                session,
+                actor=actor,
+                doc=doc,
+                version=v,
+                text=text,
+                language=language,
+                pairs=pairs or None,
+                accept_uncertain=accept_uncertain,
+            )
+            summary = result.summary()
+    except TextError as exc:
+        _fail(*(f"{file}: {e}" for e in _errors(exc)))
+    for warning in summary["warnings"]:
+        typer.echo(f"warning: {file}: {warning}", err=True)
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+    if not summary["stored"]:
+        for p in summary["uncertain"]:
+            where = f"provision {p['wid']} ({p['lead_number']})" if p["wid"] else "no provision"
+            typer.echo(f"check: point {p['number']} ({language}) = {where}", err=True)
+        typer.echo(
+            "not stored: settle the pairings with --pair NUMBER=ID, or --accept-uncertain",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+@text_app.command("languages")
+def languages(
+    doc: DocArg,
+    authentic: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[LANGUAGE ...]",
+            help="The authentic languages, the lead one first (en uk ru); none: just show.",
+        ),
+    ] = None,
+    translations: Annotated[
+        str | None,
+        typer.Option("--translations", help="Working translations, comma-separated (fr,de)."),
+    ] = None,
+    process: ProcessOption = None,
+    db: DbOption = None,
+) -> None:
+    """Show or declare a document's authentic languages and working translations."""
+    from parley.db.engine import write_session
+    from parley.texts import queries as q
+    from parley.texts.service import TextError
+    from parley.texts.service_languages import set_languages
+
+    engine = _engine(db)
+    actor = _actor("languages")
+    try:
+        with write_session(engine) as session:
+            proc = _process(session, engine, process)
+            try:
+                document = q.document(session, actor, proc.id, doc)
+            except LookupError:
+                _fail(f"document: no document {doc!r} in {proc.key}")
+            if authentic or translations is not None:
+                set_languages(
+                    session,
+                    actor=actor,
+                    doc=document,
+                    authentic=authentic or q.authentic_languages(document),
+                    translations=translations or "",
+                )
+            out = {
+                "document": doc,
+                "languages": q.authentic_languages(document),
+                "translations": q.working_translations(document),
+            }
+    except TextError as exc:
+        _fail(*_errors(exc))
+    typer.echo(json.dumps(out))
 
 
 @text_app.command("diff")
@@ -257,10 +396,21 @@ def compare_versions(
 def freeze(
     doc: DocArg,
     label: Annotated[str, typer.Argument(metavar="VERSION", help="The version's label.")],
+    override: Annotated[
+        str | None,
+        typer.Option(
+            "--override",
+            metavar="REASON",
+            help="Freeze although a language is pending or the cross-language check has "
+            "findings; the reason is audited and kept on the version.",
+        ),
+    ] = None,
     process: ProcessOption = None,
     db: DbOption = None,
 ) -> None:
-    """Freeze a version: set its content hash; it can never change afterwards."""
+    """Freeze a version: set its content hash (over every authentic language); it can never
+    change afterwards. Refused while its languages are not in step, unless --override."""
+    from parley.authz.rules import NotInState
     from parley.db.engine import write_session
     from parley.texts.service import TextError, freeze_version
 
@@ -270,8 +420,10 @@ def freeze(
         with write_session(engine) as session:
             proc = _process(session, engine, process)
             document, version = _doc_version(session, actor, proc, doc, label)
-            digest = freeze_version(session, actor=actor, doc=document, version=version)
-    except TextError as exc:
+            digest = freeze_version(
+                session, actor=actor, doc=document, version=version, override=override
+            )
+    except (TextError, NotInState) as exc:
         _fail(*_errors(exc))
     typer.echo(json.dumps({"document": doc, "version": label, "content_hash": digest}))
 
@@ -317,6 +469,7 @@ def sign(
     db: DbOption = None,
 ) -> None:
     """Sign a frozen version for a party with its key (the passphrase is prompted)."""
+    from parley.authz.rules import NotInState
     from parley.db.engine import write_session
     from parley.texts.service import TextError, sign_version
 
@@ -342,7 +495,7 @@ def sign(
                 "content_hash": signature.content_hash,
                 "signature": signature.signature,
             }
-    except TextError as exc:
+    except (TextError, NotInState) as exc:
         _fail(*_errors(exc))
     typer.echo(json.dumps(out))
 
@@ -357,10 +510,15 @@ def export(
         str | None,
         typer.Option("--against", help="DOCX only: show tracked changes from this version."),
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", help="The version's text in this language (default: lead)."),
+    ] = None,
     process: ProcessOption = None,
     db: DbOption = None,
 ) -> None:
-    """Export a version as Markdown, DOCX (tracked changes with --against) or Akoma Ntoso."""
+    """Export a version as Markdown, DOCX (tracked changes with --against) or Akoma Ntoso,
+    in one of its languages."""
     from parley.db.engine import read_session
     from parley.texts.exporting import FORMATS, version_download
 
@@ -374,7 +532,10 @@ def export(
         proc = _process(session, engine, process)
         document, version = _doc_version(session, actor, proc, doc, label)
         base = _doc_version(session, actor, proc, doc, against)[1] if against else None
-        download = version_download(session, actor, document, version, fmt, base)
+        try:
+            download = version_download(session, actor, document, version, fmt, base, language)
+        except ValueError as exc:
+            _fail(str(exc))
     _emit(download.body, output)
 
 

@@ -54,7 +54,9 @@ __all__ = [
     "LanguageText",
     "ProvisionFacts",
     "align_pair",
+    "comparable_number",
     "crosscheck",
+    "crosscheck_aligned",
     "crosscheck_to_dict",
     "crosscheck_to_text",
     "facts_of",
@@ -186,13 +188,55 @@ def _content_agreement(a: ProvisionFacts, b: ProvisionFacts) -> float:
     return 1.5 * jaccard - 0.5
 
 
+# The lettered sub-points of Ukrainian and Russian texts, in the order they are used. Ukrainian
+# drafting sometimes skips ґ, є, ї (and Russian ё, й): a letter's place is its position among
+# the sub-points of its point, which is what :func:`comparable_number` compares.
+_LETTER_SUB = re.compile(r"^(?P<head>.*)\((?P<letter>[^\W\d_])\)$")
+
+
+def comparable_number(number: str, siblings: Sequence[str] = ()) -> str:
+    """A number as it compares across languages: a lettered sub-point by its place.
+
+    ``siblings`` are the numbers of the sub-points of the same point, in order; "7(б)" among
+    ("7(а)", "7(б)") compares as "7(b)", like the English "7(b)". Without siblings the letter's
+    place in the Latin alphabet (or, for a Cyrillic letter, in the Ukrainian one) is used.
+    """
+    m = _LETTER_SUB.match(number)
+    if m is None:
+        return number
+    letter = m.group("letter")
+    if number in siblings:
+        place = list(siblings).index(number)
+    elif "a" <= letter <= "z":
+        return number
+    else:
+        place = _CYRILLIC.find(letter)
+        if place < 0:
+            return number
+    return f"{m.group('head')}({chr(ord('a') + place) if place < 26 else letter})"
+
+
+_CYRILLIC = "абвгґдеєжзиіїйклмнопрстуфхцчшщюя"
+
+
+def comparable_numbers(provisions: Sequence[PlainProvision]) -> list[str]:
+    """:func:`comparable_number` of each provision, its lettered siblings taken into account."""
+    siblings: dict[str | None, list[str]] = {}
+    for p in provisions:
+        if _LETTER_SUB.match(p.number):
+            siblings.setdefault(p.parent_wid, []).append(p.number)
+    return [comparable_number(p.number, siblings.get(p.parent_wid, ())) for p in provisions]
+
+
 def _score(
     pa: PlainProvision,
     pb: PlainProvision,
     fa: ProvisionFacts,
     fb: ProvisionFacts,
+    na: str | None = None,
+    nb: str | None = None,
 ) -> float:
-    same_number = 1.0 if pa.number == pb.number else 0.0
+    same_number = 1.0 if (na or pa.number) == (nb or pb.number) else 0.0
     la, lb = max(fa.length, 1), max(fb.length, 1)
     return 0.4 * same_number + 0.4 * _content_agreement(fa, fb) + 0.2 * (min(la, lb) / max(la, lb))
 
@@ -211,6 +255,8 @@ def align_pair(
     """
     da = _depths(a)
     db = _depths(b)
+    na = comparable_numbers(a)
+    nb = comparable_numbers(b)
     n, m = len(a), len(b)
     # Pairs far off the diagonal are not considered: two language versions of one text differ
     # by a few provisions, not by dozens; the band keeps long texts fast.
@@ -228,7 +274,7 @@ def align_pair(
             if best[i][j + 1] > value:
                 choice, value = 2, best[i][j + 1]
             if da[i] == db[j] and abs(i - j) <= band:
-                s = _score(a[i], b[j], facts_a[i], facts_b[j])
+                s = _score(a[i], b[j], facts_a[i], facts_b[j], na[i], nb[j])
                 scores[(i, j)] = s
                 if s > _MIN_SCORE and best[i + 1][j + 1] + s - _MIN_SCORE >= value:
                     choice, value = 0, best[i + 1][j + 1] + s - _MIN_SCORE
@@ -415,7 +461,9 @@ def crosscheck(texts: Sequence[LanguageText], *, glossary: Glossary) -> CrossChe
     for r, p in zip(rows, lead.provisions, strict=True):
         r.facts[lead.language] = facts[lead.language][lead.provisions.index(p)]
     uncertain_pairs: list[tuple[str, int, int]] = []
+    lead_numbers = comparable_numbers(lead.provisions)
     for other in texts[1:]:
+        other_numbers = comparable_numbers(other.provisions)
         pairs = align_pair(
             lead.provisions, other.provisions, facts[lead.language], facts[other.language]
         )
@@ -429,7 +477,7 @@ def crosscheck(texts: Sequence[LanguageText], *, glossary: Glossary) -> CrossChe
                     rows_index = _row_of(rows, lead.language, lead.provisions[i])
                     rows[rows_index].cells[other.language] = other.provisions[j]
                     rows[rows_index].facts[other.language] = facts[other.language][j]
-                    if score < _SURE or lead.provisions[i].number != other.provisions[j].number:
+                    if score < _SURE or lead_numbers[i] != other_numbers[j]:
                         uncertain_pairs.append((other.language, i, j))
             elif j is not None:
                 inserted.setdefault(anchor, []).append(j)
@@ -475,6 +523,34 @@ def crosscheck(texts: Sequence[LanguageText], *, glossary: Glossary) -> CrossChe
         rows=tuple(dict(r.cells) for r in rows),
         findings=tuple(findings),
         uncertain=tuple(uncertain),
+    )
+
+
+def crosscheck_aligned(
+    languages: Sequence[str],
+    rows: Sequence[dict[str, PlainProvision | None]],
+    *,
+    glossary: Glossary,
+) -> CrossCheck:
+    """The findings for provisions already aligned (a stored version's languages share their
+    permanent ids): one row per provision, a language's cell None where it lacks it."""
+    order = tuple(languages)
+    if len(set(order)) != len(order):
+        raise ValueError("two texts have the same language")
+    built: list[_Row] = []
+    for cells in rows:
+        row = _Row({lang: cells.get(lang) for lang in order})
+        for lang in order:
+            p = row.cells[lang]
+            if p is not None:
+                row.facts[lang] = facts_of(_provision_text(p), lang, glossary)
+        if any(c is not None for c in row.cells.values()):
+            built.append(row)
+    findings: list[Finding] = []
+    for r in built:
+        findings.extend(_compare_row(r, order, glossary))
+    return CrossCheck(
+        languages=order, rows=tuple(dict(r.cells) for r in built), findings=tuple(findings)
     )
 
 

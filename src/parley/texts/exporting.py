@@ -52,12 +52,18 @@ def _name(*parts: str) -> str:
 
 
 def redline_of(
-    session: Session, actor: Actor, doc: Document, old: Version, new: Version
+    session: Session,
+    actor: Actor,
+    doc: Document,
+    old: Version,
+    new: Version,
+    language: str | None = None,
 ) -> Redline:
-    """The redline between two visible versions, pairing by wid and confirmed lineage."""
+    """The redline between two visible versions, pairing by wid and confirmed lineage, in
+    ``language`` (default: the document's lead language)."""
     return redline(
-        q.plain(session, doc, old),
-        q.plain(session, doc, new),
+        q.plain(session, doc, old, language),
+        q.plain(session, doc, new, language),
         links=q.links(session, actor, old, new),
     )
 
@@ -123,23 +129,30 @@ def version_download(
     version: Version,
     fmt: str,
     against: Version | None = None,
+    language: str | None = None,
 ) -> Download:
-    """Markdown, DOCX (tracked changes from ``against`` when given) or Akoma Ntoso XML.
+    """Markdown, DOCX (tracked changes from ``against`` when given) or Akoma Ntoso XML, in
+    ``language`` (default: the document's lead language; the file name then names it too).
 
     Each lists the options of the version's open brackets under their provision.
     """
     from parley.texts.akn import version_to_akn
     from parley.texts.docx_export import redline_to_docx, version_to_docx
 
-    plain = replace(q.plain(session, doc, version), brackets=open_brackets(session, actor, version))
-    name = _name(doc.key, version.label)
+    if language is not None and language not in q.version_languages(session, doc, version):
+        raise ValueError(f"language: {version.label} has no text in {language}")
+    plain = replace(
+        q.plain(session, doc, version, language), brackets=open_brackets(session, actor, version)
+    )
+    lead = language is None or language == q.lead_language(doc)
+    name = _name(doc.key, version.label, "" if lead else str(language))
     if fmt == "md":
         return Download(
             version_to_markdown(plain).encode("utf-8"), "text/markdown; charset=utf-8", name + ".md"
         )
     if fmt == "docx":
         if against is not None:
-            changes = redline_of(session, actor, doc, against, version)
+            changes = redline_of(session, actor, doc, against, version, language)
             body = redline_to_docx(
                 changes,
                 title=doc.title,
@@ -147,7 +160,10 @@ def version_download(
                 date=version.created_at,
             )
             return Download(
-                body, DOCX, _name(doc.key, against.label, "to", version.label) + ".docx"
+                body,
+                DOCX,
+                _name(doc.key, against.label, "to", version.label, "" if lead else str(language))
+                + ".docx",
             )
         return Download(version_to_docx(plain), DOCX, name + ".docx")
     if fmt == "akn":

@@ -76,6 +76,10 @@ class Document(ProcessScoped, Spaced, Base):
     title: Mapped[str] = mapped_column(sa.String(300))
     kind: Mapped[DocumentKind] = enum_column(DocumentKind)
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    # Added in 0012: the authentic languages (ISO 639-1, comma-separated, the lead language
+    # first: its text is in provision_texts) and the working translations (not authentic).
+    languages: Mapped[str] = mapped_column(sa.String(64), default="en", server_default="en")
+    translations: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
 
 
 class Version(ProcessScoped, Spaced, Base):
@@ -95,6 +99,9 @@ class Version(ProcessScoped, Spaced, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str | None] = mapped_column(sa.String(64))
     frozen_at: Mapped[datetime | None]
+    # Added in 0012: the mediator's reason for freezing or signing although a language was
+    # pending or the cross-language check had findings (audited; empty when none was needed).
+    language_override: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class VersionParent(ProcessScoped, Base):
@@ -135,6 +142,50 @@ class ProvisionText(ProcessScoped, Base):
     text: Mapped[str] = mapped_column(sa.Text)
     ordinal: Mapped[int]
     parent_provision_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("provisions.id"))
+
+
+class ProvisionLanguage(ProcessScoped, Base):
+    """What a provision says in one version in a language other than the document's lead one.
+
+    The lead language's text is the :class:`ProvisionText`; every other language of the version
+    (authentic or a working translation) has one row per provision here, sharing the permanent
+    provision id. ``number`` is as that language writes it ("7(б)")."""
+
+    __tablename__ = "provision_languages"
+    __table_args__ = (sa.UniqueConstraint("version_id", "provision_id", "language"),)
+
+    version_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("versions.id", ondelete="CASCADE"), index=True
+    )
+    provision_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("provisions.id", ondelete="CASCADE")
+    )
+    language: Mapped[str] = mapped_column(sa.String(8))
+    number: Mapped[str] = mapped_column(sa.String(32))
+    heading: Mapped[str] = mapped_column(sa.String(300), default="")
+    text: Mapped[str] = mapped_column(sa.Text)
+    ordinal: Mapped[int]
+    parent_provision_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("provisions.id"))
+
+
+class PendingTranslation(ProcessScoped, Base):
+    """A provision's text in ``language`` awaits an update after it changed in ``changed_in``.
+
+    Deleted (audited) when the text is updated or the change is confirmed as not affecting it.
+    """
+
+    __tablename__ = "pending_translations"
+    __table_args__ = (sa.UniqueConstraint("version_id", "provision_id", "language"),)
+
+    version_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("versions.id", ondelete="CASCADE"), index=True
+    )
+    provision_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("provisions.id", ondelete="CASCADE")
+    )
+    language: Mapped[str] = mapped_column(sa.String(8))
+    changed_in: Mapped[str] = mapped_column(sa.String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Lineage(ProcessScoped, Base):
@@ -183,6 +234,8 @@ class Amendment(ProcessScoped, Spaced, Base):
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     result_version_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("versions.id"))
     bracket_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("brackets.id"))
+    # Added in 0012: the language the amendment's text is written in (empty: the lead one).
+    language: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
 
 
 class Bracket(ProcessScoped, Spaced, Base):

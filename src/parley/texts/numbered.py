@@ -48,16 +48,16 @@ _NUMBER = re.compile(
     r"""^(?:
         (?P<dotted>\d+(?:\.\d+)+[a-z]?)[.)]?
       | (?P<top>\d+[a-z]?)[.)]
-      | \((?P<plet>[a-z])\)
-      | (?P<let>[a-z])\)
+      | \((?P<plet>[a-zа-яёґєії])\)
+      | (?P<let>[a-zа-яёґєії])\)
     )""",
     re.VERBOSE,
 )
 # Where a backslash escapes a line that starts like a number: 2025\. was, a\) text.
 _NUMBER_ESCAPE = re.compile(r"^\d+[a-z]?(?=\\[.)\\])")
-_LETTER_ESCAPE = re.compile(r"^[a-z](?=\\[)\\])")
+_LETTER_ESCAPE = re.compile(r"^[a-zа-яёґєії](?=\\[)\\])")
 _NUMBER_TO_ESCAPE = re.compile(r"^\d+[a-z]?(?=[.)\\])")
-_LETTER_TO_ESCAPE = re.compile(r"^[a-z](?=[)\\])")
+_LETTER_TO_ESCAPE = re.compile(r"^[a-zа-яёґєії](?=[)\\])")
 # Characters a leading backslash may escape (CommonMark: any ASCII punctuation).
 _ESCAPABLE = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
@@ -84,9 +84,21 @@ class ParsedText:
         return self.metadata.get("language") or None
 
 
+def _latin(number: str) -> str:
+    """A Cyrillic sub-point letter as the Latin letter of the same place: 7(б) → 7(b)."""
+    out = []
+    for ch in number:
+        at = _UK_LETTERS.find(ch)
+        if at < 0:
+            at = _RU_LETTERS.find(ch)
+        out.append(chr(ord("a") + at) if 0 <= at < 26 else ch)
+    return "".join(out)
+
+
 def default_wid(number: str) -> str:
-    """A permanent id derived from the number at import: ``7`` → ``p7``, ``7(a)`` → ``p7-a``."""
-    return "p" + number.replace("(", "-").replace(")", "")
+    """A permanent id derived from the number at import: ``7`` → ``p7``, ``7(a)`` → ``p7-a``
+    (a Cyrillic sub-point by the Latin letter of its place: ``7(б)`` → ``p7-b``)."""
+    return "p" + _latin(number).replace("(", "-").replace(")", "")
 
 
 @dataclass
@@ -172,8 +184,38 @@ def escape_line(line: str) -> str:
     return line
 
 
+# Lettered sub-points in Ukrainian (а, б, в, г, ґ, д, ...) and Russian (а, б, в, г, д, е, ж,
+# з, и, к, ...): drafting habits differ on ґ, є, ї, й, ё, so any of these orders is accepted.
+_UK_LETTERS = "абвгґдеєжзиіїйклмнопрстуфхцчшщюя"
+_RU_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщэюя"
+_SKIPPABLE = "ґєїйёиі"
+
+
+def _letters_after(previous: str | None) -> set[str]:
+    """The letters a sub-point may have after ``previous`` (None: the first sub-point)."""
+    if previous is None:
+        return {"a", "а"}
+    if "a" <= previous <= "z":
+        return {chr(ord(previous) + 1)}
+    allowed: set[str] = set()
+    for order in (_UK_LETTERS, _RU_LETTERS):
+        at = order.find(previous)
+        while 0 <= at < len(order) - 1:
+            at += 1
+            allowed.add(order[at])
+            if order[at] not in _SKIPPABLE:
+                break
+    return allowed
+
+
 def _letter_next(previous: str | None) -> str:
-    return "a" if previous is None else chr(ord(previous) + 1)
+    """The usual next letter (for messages): "a", or the one after ``previous``."""
+    if previous is None:
+        return "a"
+    if "a" <= previous <= "z":
+        return chr(ord(previous) + 1)
+    at = _UK_LETTERS.find(previous)
+    return _UK_LETTERS[at + 1] if 0 <= at < len(_UK_LETTERS) - 1 else previous
 
 
 def _split_top(number: str) -> tuple[int, str]:
@@ -345,10 +387,10 @@ def parse_numbered(text: str, *, wid_for: Callable[[str], str] = default_wid) ->
             parent = chain[-1]
             number = f"{parent}({marker.number})"
             previous = last_letter.get(parent)
-            expected = _letter_next(previous)
-            if number not in seen and marker.number != expected:
+            if number not in seen and marker.number not in _letters_after(previous):
                 if previous is None:
-                    problem = f"starts at ({marker.number}) instead of (a)"
+                    opening = "a" if "a" <= marker.number <= "z" else "а"
+                    problem = f"starts at ({marker.number}) instead of ({opening})"
                 else:
                     problem = f"follows ({previous})"
             last_letter[parent] = marker.number

@@ -28,7 +28,9 @@ from parley.texts.models import (
     Document,
     Lineage,
     OptionSupport,
+    PendingTranslation,
     Provision,
+    ProvisionLanguage,
     ProvisionText,
     Signature,
     SigningKey,
@@ -142,8 +144,72 @@ def provision_rows(session: Session, v: Version) -> list[ProvisionRow]:
     ]
 
 
-def plain(session: Session, doc: Document, v: Version) -> PlainVersion:
-    """A fetched version as the engines' plain data."""
+def authentic_languages(doc: Document) -> list[str]:
+    """The document's authentic languages, the lead one (held in provision_texts) first."""
+    return [x for x in (doc.languages or "en").split(",") if x] or ["en"]
+
+
+def working_translations(doc: Document) -> list[str]:
+    return [x for x in (doc.translations or "").split(",") if x]
+
+
+def lead_language(doc: Document) -> str:
+    return authentic_languages(doc)[0]
+
+
+def language_rows(session: Session, v: Version, language: str) -> list[ProvisionRow]:
+    """The provisions of a fetched version in a language other than the lead one."""
+    parent = sa.orm.aliased(Provision)
+    rows = session.execute(
+        sa.select(ProvisionLanguage, Provision.wid, parent.wid)
+        .join(Provision, Provision.id == ProvisionLanguage.provision_id)
+        .outerjoin(parent, parent.id == ProvisionLanguage.parent_provision_id)
+        .where(ProvisionLanguage.version_id == v.id, ProvisionLanguage.language == language)
+        .order_by(ProvisionLanguage.ordinal)
+    ).all()
+    return [
+        ProvisionRow(t.id, t.provision_id, wid, t.number, t.heading or "", t.text, pwid, t.ordinal)
+        for t, wid, pwid in rows
+    ]
+
+
+def rows_in(
+    session: Session, doc: Document, v: Version, language: str | None
+) -> list[ProvisionRow]:
+    """A fetched version's provisions in ``language`` (None or the lead one: provision_texts)."""
+    if language is None or language == lead_language(doc):
+        return provision_rows(session, v)
+    return language_rows(session, v, language)
+
+
+def version_languages(session: Session, doc: Document, v: Version) -> list[str]:
+    """The languages the version has a text in: the lead one, then the others in the
+    document's order (authentic, then working translations), then any undeclared."""
+    stored = set(
+        session.scalars(
+            sa.select(ProvisionLanguage.language)
+            .where(ProvisionLanguage.version_id == v.id)
+            .distinct()
+        )
+    )
+    declared = [*authentic_languages(doc), *working_translations(doc)]
+    lead = declared[0]
+    return [lead, *[x for x in declared[1:] if x in stored], *sorted(stored - set(declared))]
+
+
+def pending(session: Session, v: Version) -> list[PendingTranslation]:
+    """The provisions of a fetched version whose text awaits an update in some language."""
+    return list(
+        session.scalars(
+            sa.select(PendingTranslation)
+            .where(PendingTranslation.version_id == v.id)
+            .order_by(PendingTranslation.language, PendingTranslation.created_at)
+        )
+    )
+
+
+def plain(session: Session, doc: Document, v: Version, language: str | None = None) -> PlainVersion:
+    """A fetched version as the engines' plain data (in ``language``; default the lead one)."""
     author = ""
     if v.author_party_id is not None:
         party = parties(session, v.process_id).get(v.author_party_id)
@@ -156,10 +222,11 @@ def plain(session: Session, doc: Document, v: Version) -> PlainVersion:
         author=author,
         provisions=tuple(
             PlainProvision(r.wid, r.number, r.heading or None, r.text, r.parent_wid)
-            for r in provision_rows(session, v)
+            for r in rows_in(session, doc, v, language)
         ),
         date=v.dated.isoformat() if v.dated else None,
         frozen_hash=v.content_hash,
+        language=language or lead_language(doc),
     )
 
 

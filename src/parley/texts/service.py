@@ -44,7 +44,6 @@ from parley.processes.models import Process
 from parley.textguard import require_visible_text
 from parley.texts import queries as q
 from parley.texts import signing
-from parley.texts.canonical import content_hash
 from parley.texts.models import (
     Document,
     DocumentKind,
@@ -58,7 +57,7 @@ from parley.texts.models import (
     VersionKind,
     VersionParent,
 )
-from parley.texts.numbered import NumberedTextError, ParsedText, parse_numbered
+from parley.texts.numbered import NumberedTextError, ParsedText, default_wid, parse_numbered
 from parley.texts.plain import PlainProvision, PlainVersion
 
 if TYPE_CHECKING:
@@ -119,7 +118,7 @@ def _taken_wids(session: Session, doc: Document) -> set[str]:
 
 def new_wid(number: str, taken: set[str], *, shared: bool) -> str:
     """A fresh permanent id for a point numbered ``number`` (see the module docstring)."""
-    base = "p" + number.replace("(", "-").replace(")", "").replace(".", "-")
+    base = default_wid(number).replace(".", "-")
     if shared and base not in taken:
         taken.add(base)
         return base
@@ -355,8 +354,15 @@ def import_version(
             title=parsed.title or title or document,
             kind=document_kind,
             space=space or default_space(actor, process.id, "participants"),
+            language=parsed.language,
         )
         created = True
+    if not created and parsed.language and parsed.language != q.lead_language(doc):
+        raise TextError(
+            f"language: the text is in {parsed.language}, and the versions of {doc.key} are "
+            f"written in {q.lead_language(doc)}; import it as the {parsed.language} text of a "
+            "version instead"
+        )
     space = space or (doc.space if actor.is_system else default_space(actor, process.id, doc.space))
     space = check_space(session, process.id, space)
     party_key, mediator = membership_party(actor, process.id)
@@ -441,6 +447,11 @@ def import_version(
                     action="document:lineage:suggest",
                     space=version.space,
                 )
+    if parent_version is not None:
+        # The parent's texts in the other languages come along; what changed here is pending.
+        from parley.texts.service_languages import carry_languages
+
+        carry_languages(session, actor=actor, doc=doc, source=parent_version, target=version)
     return ImportResult(
         version=version,
         document=doc,
@@ -475,6 +486,7 @@ def _create_document(
     title: str,
     kind: str,
     space: str,
+    language: str | None = None,
 ) -> Document:
     if not re.match(KEY_PATTERN, key):
         raise TextError("document: a key is 1 to 64 letters, digits, '.', '_' or '-'")
@@ -498,6 +510,7 @@ def _create_document(
         title=title[:300],
         kind=kind_value,
         space=check_space(session, process.id, space),
+        languages=language or "en",
     )
     require(actor, Permission.PROCESS_RECORD_WRITE, doc)
     require_action(actor, "document", "create", Subject(process_id=process.id))
@@ -700,15 +713,32 @@ def require_unfrozen(version: Version) -> None:
         raise TextError(f"version: {version.label} is frozen and cannot change")
 
 
-def freeze_version(session: Session, *, actor: Actor, doc: Document, version: Version) -> str:
-    """Freeze a version: its content hash (texts.canonical) is set and it never changes."""
+def freeze_version(
+    session: Session,
+    *,
+    actor: Actor,
+    doc: Document,
+    version: Version,
+    override: str | None = None,
+) -> str:
+    """Freeze a version: its content hash (texts.canonical) is set and it never changes.
+
+    The hash covers every authentic language with a text. While a language is pending or the
+    cross-language check has findings the freeze is refused (409), unless the mediator gives
+    an ``override`` reason (step-up; audited and kept on the version).
+    """
+    from parley.texts.service_languages import check_languages, version_hash
+
     require(actor, Permission.PROCESS_RECORD_WRITE, version)
     require_action(actor, "version", "freeze", _authored_by(session, version))
     require_unfrozen(version)
     plain_version = q.plain(session, doc, version)
     if not plain_version.provisions:
         raise TextError(f"version: {version.label} has no provisions to freeze")
-    digest = content_hash(plain_version)
+    check_languages(
+        session, actor=actor, doc=doc, version=version, doing="freeze", override=override
+    )
+    digest = version_hash(session, doc, version)
     audited_update(
         session,
         version,
@@ -803,15 +833,17 @@ def sign_version(
 ) -> Signature:
     """Sign a frozen version for the actor's delegation, with the head's passphrase (step-up).
 
-    The stored content hash is first recomputed from the provisions (a tampered database is
-    refused), and a version with open brackets cannot be signed.
+    The stored content hash is first recomputed from the provisions in every authentic
+    language (a tampered database is refused); a version with open brackets, or whose
+    languages are not in step (unless the mediator overrode that), cannot be signed.
     """
+    from parley.texts.service_languages import check_languages, version_hash
+
     owner = _signing_party(session, actor, doc.process_id, party)
     require_action(actor, "version", "sign", Subject(process_id=doc.process_id))
     if version.content_hash is None:
         raise TextError(f"version: freeze {version.label} before signing it")
-    plain_version = q.plain(session, doc, version)
-    if content_hash(plain_version) != version.content_hash:
+    if version_hash(session, doc, version) != version.content_hash:
         raise TextError(f"version: {version.label} no longer matches its content hash")
     # Brackets in the version's own space: a party's private bracket notes do not block it.
     open_brackets = [
@@ -821,6 +853,7 @@ def sign_version(
     ]
     if open_brackets:
         raise TextError(f"version: {version.label} has {len(open_brackets)} open bracket(s)")
+    check_languages(session, actor=actor, doc=doc, version=version, doing="sign")
     already = session.scalar(
         sa.select(sa.func.count())
         .select_from(Signature)

@@ -129,8 +129,14 @@ def create_amendment(
     key: str | None = None,
     party: str | None = None,
     space: str | None = None,
+    language: str = "",
 ) -> Amendment:
-    """A draft amendment of the actor's delegation against ``base`` (privately, by default)."""
+    """A draft amendment of the actor's delegation against ``base`` (privately, by default).
+
+    ``language`` (default: the document's lead language) is the language its text is written
+    in; in another language only a substitution is possible (structure changes are made in
+    the lead language), and accepting it marks the provision pending in the other languages.
+    """
     process_id = doc.process_id
     require_action(actor, "amendment", "draft", Subject(process_id=process_id))
     party_key, mediator = membership_party(actor, process_id)
@@ -173,6 +179,23 @@ def create_amendment(
         )
     if number and not re.match(r"^[0-9A-Za-z().-]{1,32}$", number):
         errors.append("number: letters, digits, '.', '(' and ')' only")
+    language = (language or "").strip().lower()
+    if language == q.lead_language(doc):
+        language = ""
+    if language:
+        if language not in (*q.authentic_languages(doc), *q.working_translations(doc)):
+            errors.append(f"language: {language!r} is not a language of {doc.key}")
+        elif kind_value != AmendmentKind.SUBSTITUTE:
+            errors.append(
+                f"language: only a substitution is written in {language}; change the structure "
+                f"in {q.lead_language(doc)}"
+            )
+        elif (
+            wid
+            and wid in rows
+            and not any(r.wid == wid for r in q.language_rows(session, base, language))
+        ):
+            errors.append(f"provision: {wid} has no {language} text in {base.label}")
     if errors:
         raise TextError(errors)
     # What an amendment proposes may become a frozen, signed text (parley.textguard).
@@ -197,6 +220,7 @@ def create_amendment(
         justification=justification.strip(),
         status=AmendmentStatus.DRAFT,
         space=check_space(session, process_id, space or default),
+        language=language,
     )
     require(actor, Permission.PROCESS_RECORD_WRITE, amendment)
     return audited_add(session, amendment, actor=actor, action="document:amendment:create")
@@ -347,7 +371,10 @@ def accept_amendments(
     provisions = current.provisions
     conflicts: list[str] = []
     links: list[tuple[str | None, str | None, str]] = []
+    in_other_language = [a for a in amendments if a.language]
     for amendment in amendments:
+        if amendment.language:
+            continue  # applied to its language's text once the new version exists
         base = session.get(Version, amendment.base_version_id)
         assert base is not None
         applied = apply_change(
@@ -412,6 +439,26 @@ def accept_amendments(
             action="document:amendment:accept",
         )
     _carry_brackets(session, actor=actor, doc=doc, source=onto, target=version)
+    from parley.texts.service_languages import carry_languages, update_language_text
+
+    carry_languages(session, actor=actor, doc=doc, source=onto, target=version)
+    for amendment in in_other_language:
+        wid = change_of(session, amendment).wid
+        if wid is None or not any(
+            r.wid == wid for r in q.language_rows(session, version, amendment.language)
+        ):
+            raise AmendmentConflict(
+                [f"{amendment.key}: its provision has no {amendment.language} text any more"]
+            )
+        update_language_text(
+            session,
+            actor=actor,
+            doc=doc,
+            version=version,
+            wid=wid,
+            language=amendment.language,
+            text=amendment.text,
+        )
     return version
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parley import sealing
-from parley.texts.canonical import content_hash
+from parley.texts.canonical import languages_hash
 from parley.texts.canonical_hash import text_hash
 from parley.texts.plain import PlainProvision
 
@@ -120,23 +120,36 @@ def _rows(tables: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
 
 
 def _version_hash(tables: Mapping[str, Any], version_id: str) -> str:
-    """Recompute a version's content hash from its provision rows in the bundle."""
+    """Recompute a version's content hash from its provision rows in the bundle: the lead
+    language's ``provision_texts`` and, for a document with other authentic languages, their
+    ``provision_languages`` (texts.canonical.languages_hash)."""
     wids = {row["id"]: row["wid"] for row in _rows(tables, "provisions")}
-    texts = sorted(
-        (row for row in _rows(tables, "provision_texts") if row["version_id"] == version_id),
-        key=lambda row: row["ordinal"],
+
+    def provisions(rows: list[dict[str, Any]]) -> list[PlainProvision]:
+        return [
+            PlainProvision(
+                wid=wids[row["provision_id"]],
+                number=row["number"],
+                heading=row.get("heading") or None,
+                text=row["text"],
+                parent_wid=wids.get(row.get("parent_provision_id")),
+            )
+            for row in sorted(rows, key=lambda row: row["ordinal"])
+        ]
+
+    lead_rows = [r for r in _rows(tables, "provision_texts") if r["version_id"] == version_id]
+    version = next((r for r in _rows(tables, "versions") if r["id"] == version_id), {})
+    document = next(
+        (r for r in _rows(tables, "documents") if r["id"] == version.get("document_id")), {}
     )
-    provisions = [
-        PlainProvision(
-            wid=wids[row["provision_id"]],
-            number=row["number"],
-            heading=row.get("heading") or None,
-            text=row["text"],
-            parent_wid=wids.get(row.get("parent_provision_id")),
-        )
-        for row in texts
-    ]
-    return content_hash(provisions)
+    authentic = [x for x in str(document.get("languages") or "en").split(",") if x] or ["en"]
+    texts: dict[str, list[PlainProvision]] = {authentic[0]: provisions(lead_rows)}
+    others = [r for r in _rows(tables, "provision_languages") if r["version_id"] == version_id]
+    for lang in authentic[1:]:
+        rows = [r for r in others if r["language"] == lang]
+        if rows:
+            texts[lang] = provisions(rows)
+    return languages_hash(authentic[0], texts)
 
 
 def verify_bundle(bundle: Mapping[str, Any]) -> BundleCheck:

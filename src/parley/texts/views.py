@@ -268,7 +268,15 @@ def version_page(
         data=_reading(db, actor, process, doc, v),
         others=others,
         membership=membership(actor, process),
+        languages=q.version_languages(db, doc, v),
+        blockers=_blockers(db, doc, v),
     )
+
+
+def _blockers(db: Session, doc: Document, v: Version) -> list[str]:
+    from parley.texts.service_languages import blockers
+
+    return blockers(db, doc, v) if v.content_hash is None else []
 
 
 @router.get(API + "/{doc_key}/v/{label}", tags=["texts"])
@@ -279,7 +287,14 @@ def version_api(key: str, doc_key: str, label: str, db: Db, actor: CurrentActor)
 
 
 def _export(
-    db: Session, actor: Actor, key: str, doc_key: str, label: str, fmt: str, against: str | None
+    db: Session,
+    actor: Actor,
+    key: str,
+    doc_key: str,
+    label: str,
+    fmt: str,
+    against: str | None,
+    language: str | None = None,
 ) -> Response:
     if fmt not in FORMATS:
         raise NotFound("format")
@@ -288,7 +303,9 @@ def _export(
     base = version_of(db, actor, doc, against) if against else None
     if base is not None and fmt != "docx":
         raise HTTPException(422, "against: only for docx")
-    return download(version_download(db, actor, doc, v, fmt, base))
+    if language is not None and language not in q.version_languages(db, doc, v):
+        raise NotFound("language")
+    return download(version_download(db, actor, doc, v, fmt, base, language))
 
 
 # A download takes the text out of Parley: step-up first, as for signing (PARLEY_STEP_UP).
@@ -310,8 +327,9 @@ def export_page(
     db: Db,
     actor: CurrentActor,
     against: str | None = None,
+    language: str | None = None,
 ) -> Response:
-    return _export(db, actor, key, doc_key, label, fmt, against)
+    return _export(db, actor, key, doc_key, label, fmt, against, language)
 
 
 @router.get(
@@ -329,33 +347,66 @@ def export_api(
     db: Db,
     actor: CurrentActor,
     against: str | None = None,
+    language: str | None = None,
 ) -> Response:
-    """Download a version: `md`, `docx` (tracked changes from `against`), or `akn` (XML)."""
-    return _export(db, actor, key, doc_key, label, fmt, against)
+    """Download a version: `md`, `docx` (tracked changes from `against`), or `akn` (XML), in
+    `language` (default: the document's lead language; 404 where the version has no text)."""
+    return _export(db, actor, key, doc_key, label, fmt, against, language)
 
 
-def _freeze(request: Request, actor: Actor, key: str, doc_key: str, label: str) -> str:
+def _freeze(
+    request: Request,
+    actor: Actor,
+    key: str,
+    doc_key: str,
+    label: str,
+    override: str | None = None,
+) -> str:
     def run(session: Session, process: Process, doc: Document | None) -> str:
         assert doc is not None
         return svc.freeze_version(
-            session, actor=actor, doc=doc, version=q.version(session, actor, doc, label)
+            session,
+            actor=actor,
+            doc=doc,
+            version=q.version(session, actor, doc, label),
+            override=override,
         )
 
     return write(request, actor, key, doc_key, run)
 
 
+class FreezeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    override: str | None = Field(
+        None,
+        description="The mediator's reason to freeze although a language is pending or the "
+        "cross-language check has findings (step-up; audited)",
+    )
+
+
 @router.post(API + "/{doc_key}/v/{label}/freeze", tags=["texts"], dependencies=[Csrf])
 def freeze_api(
-    request: Request, key: str, doc_key: str, label: str, actor: SignedIn
+    request: Request,
+    key: str,
+    doc_key: str,
+    label: str,
+    actor: SignedIn,
+    body: FreezeIn | None = None,
 ) -> dict[str, str]:
-    """Freeze a version: its content hash is fixed and it never changes again."""
-    return {"content_hash": api_write(_freeze, request, actor, key, doc_key, label)}
+    """Freeze a version: its content hash (over every authentic language) is fixed and it never
+    changes again. 409 while its languages are not in step, unless the mediator overrides."""
+    override = body.override if body else None
+    return {"content_hash": api_write(_freeze, request, actor, key, doc_key, label, override)}
 
 
 @router.post(PAGE + "/{doc_key}/v/{label}/freeze", include_in_schema=False, dependencies=[Csrf])
-def freeze_form(request: Request, key: str, doc_key: str, label: str, actor: SignedIn) -> Response:
+def freeze_form(
+    request: Request, key: str, doc_key: str, label: str, actor: SignedIn, form: PostedForm
+) -> Response:
     then = f"/p/{key}/texts/{doc_key}/v/{label}"
-    return form_write(request, then, _freeze, request, actor, key, doc_key, label)
+    override = form.get("override")
+    reason = override if isinstance(override, str) and override.strip() else None
+    return form_write(request, then, _freeze, request, actor, key, doc_key, label, reason)
 
 
 class SignIn(BaseModel):
@@ -451,10 +502,12 @@ def diff_page(
     actor: CurrentActor,
     old: str | None = None,
     new: str | None = None,
+    language: str | None = None,
 ) -> Response:
     process, doc = doc_of(db, actor, key, doc_key)
     old_v, new_v = _pair(db, actor, doc, old, new)
-    changes = redline_of(db, actor, doc, old_v, new_v)
+    language = _diff_language(db, doc, new_v, language)
+    changes = redline_of(db, actor, doc, old_v, new_v, language)
     return render(
         request,
         "texts/diff.html",
@@ -462,6 +515,8 @@ def diff_page(
         doc=doc,
         old=old_v.label,
         new=new_v.label,
+        language=language or q.lead_language(doc),
+        languages=q.version_languages(db, doc, new_v),
         labels=[v.label for v in q.versions(db, actor, doc)],
         counts=changes.counts(),
         fragment=redline_to_html(changes),
@@ -476,11 +531,22 @@ def diff_api(
     actor: CurrentActor,
     old: str | None = None,
     new: str | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """The word-level redline from `old` to `new` (moved provisions marked as moved)."""
+    """The word-level redline from `old` to `new` (moved provisions marked as moved), in
+    `language` (default: the document's lead language)."""
     _, doc = doc_of(db, actor, key, doc_key)
     old_v, new_v = _pair(db, actor, doc, old, new)
-    return redline_to_dict(redline_of(db, actor, doc, old_v, new_v))
+    language = _diff_language(db, doc, new_v, language)
+    return redline_to_dict(redline_of(db, actor, doc, old_v, new_v, language))
+
+
+def _diff_language(db: Session, doc: Document, v: Version, language: str | None) -> str | None:
+    if language is None or language == q.lead_language(doc):
+        return None
+    if language not in q.version_languages(db, doc, v):
+        raise NotFound("language")
+    return language
 
 
 @router.get(PAGE + "/{doc_key}/diff/{fmt}", include_in_schema=False)

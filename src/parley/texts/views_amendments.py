@@ -67,6 +67,7 @@ def _amendment_json(
         "key": a.key,
         "party": parties[a.party_id].key if a.party_id in parties else None,
         "kind": str(a.kind),
+        "language": a.language or q.lead_language(doc),
         "status": str(a.status),
         "base": base.label if base else None,
         "provision": change.wid,
@@ -141,6 +142,7 @@ class AmendmentIn(BaseModel):
     number: str = ""
     parts: list[str] = []
     justification: str = ""
+    language: str = ""  # the language of `text` (ISO 639-1); empty: the document's lead one
 
 
 def _create_amendment(
@@ -165,6 +167,7 @@ def _create_amendment(
             number=body.number,
             parts=body.parts,
             justification=body.justification,
+            language=body.language,
         )
         return {"key": a.key, "status": str(a.status), "space": a.space}
 
