@@ -33,6 +33,7 @@ from parley.audit.records import audited_add, audited_update
 from parley.audit.service import record
 from parley.authz import Actor, Permission, require
 from parley.authz.rules import NotInState, Subject, require_action
+from parley.textguard import require_visible_text
 from parley.texts import queries as q
 from parley.texts.canonical import languages_hash
 from parley.texts.crosscheck import (
@@ -534,6 +535,7 @@ def update_language_text(
     require_unfrozen(version)
     if not text.strip():
         raise TextError("text: write the provision's text")
+    require_visible_text(text, field="text")
     ids = q.wid_ids(session, doc, [wid])
     if wid not in ids:
         raise TextError(f"provision: {wid!r} is not a provision of {doc.key}")
