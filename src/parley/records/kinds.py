@@ -165,7 +165,8 @@ def page_of(
     for name, value in filters.items():
         query = query.where(getattr(kind.model, name) == value)
     count, rows = _page_statements(kind, query)
-    return list(db.scalars(rows, values).all()), db.scalar(count, values) or 0
+    total = db.scalar(count) or 0
+    return list(db.scalars(rows, {"size": size, "skip": values["skip"]}).all()), total
 
 
 def _page_statements(kind: Kind, query: sa.Select[Any]) -> tuple[sa.Select[Any], sa.Select[Any]]:
