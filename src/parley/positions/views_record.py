@@ -51,9 +51,9 @@ def _party_names(db: Db, process: Process) -> dict[uuid.UUID, str]:
     return dict(rows)  # party names are listed to every participant (space public)
 
 
-def _build_positions(actor: Actor) -> tuple[sa.Select[Any], sa.Select[Any]]:
+def _build_positions(actor: Actor) -> tuple[Any, Any]:
     """The count of the positions the actor may read in a process, and one page of them."""
-    process_id = sa.bindparam("process_id")
+    process_id: sa.BindParameter[Any] = sa.bindparam("process_id")
     count = (
         sa.select(sa.func.count())
         .select_from(Position)

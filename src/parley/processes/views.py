@@ -77,7 +77,7 @@ def _counts(db: Db, actor: CurrentActor, process: Process) -> dict[str, int]:
 
 def _build_counts(actor: Actor) -> sa.Select[Any]:
     # One statement for every count: the dashboard is the most visited page.
-    process_id = sa.bindparam("process_id")
+    process_id: sa.BindParameter[Any] = sa.bindparam("process_id")
     columns = [
         sa.select(sa.func.count())
         .select_from(scoped(actor, KINDS[slug].model, process_id).subquery())
