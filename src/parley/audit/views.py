@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from parley.audit.chain import jsonable
@@ -18,10 +18,10 @@ from parley.web.deps import (
     process_by_key,
 )
 from parley.web.pagination import Page
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 API = "/api/v1/processes"
 
 

@@ -264,11 +264,11 @@ def end_session(session: Session, token: str) -> None:
 
 
 def session_user(session: Session, token: str) -> tuple[User, WebSession] | None:
-    web = session.get(WebSession, token_hash(token))
-    if web is None or web.expires_at <= utcnow():
+    row = session.execute(_SESSION_BY_HASH, {"token_hash": token_hash(token)}).first()
+    if row is None:
         return None
-    user = session.get(User, web.user_id)
-    if user is None or not user.is_active:
+    web, user = row
+    if web.expires_at <= utcnow() or not user.is_active:
         return None
     return user, web
 
@@ -300,17 +300,29 @@ def revoke_token(session: Session, *, actor: Actor, token_id: uuid.UUID) -> ApiT
     return token
 
 
-# Statements of every request's sign-in, built once (each request only binds its values).
-_TOKEN_BY_HASH = sa.select(ApiToken).where(ApiToken.token_hash == sa.bindparam("token_hash"))
+# Statements of every request's sign-in, built once (each request only binds its values); the
+# session or token and its user in one query.
+_TOKEN_BY_HASH = (
+    sa.select(ApiToken, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"))
+)
+_SESSION_BY_HASH = (
+    sa.select(WebSession, User)
+    .join(User, User.id == WebSession.user_id)
+    .where(WebSession.token_hash == sa.bindparam("token_hash"))
+)
 
 
 def token_user(session: Session, token: str) -> tuple[User, ApiToken] | None:
     """The active user of a valid token, with the token's row (as ``session_user`` does)."""
-    row = session.scalars(_TOKEN_BY_HASH, {"token_hash": token_hash(token)}).first()
-    if row is None or row.revoked_at is not None:
+    row = session.execute(_TOKEN_BY_HASH, {"token_hash": token_hash(token)}).first()
+    if row is None:
         return None
-    user = session.get(User, row.user_id)
-    return (user, row) if user is not None and user.is_active else None
+    token_row, user = row
+    if token_row.revoked_at is not None or not user.is_active:
+        return None
+    return user, token_row
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import segno
 import sqlalchemy as sa
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
@@ -38,10 +38,10 @@ from parley.web.deps import (
     cookie_name,
     request_write_session,
 )
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 T = TypeVar("T")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from parley.auth.models import User
@@ -15,10 +15,10 @@ from parley.authz.permissions import Forbidden
 from parley.processes.models import Delegation, Membership, Party, Process
 from parley.web.deps import Csrf, Db, SignedIn, request_write_session
 from parley.web.pagination import Page
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 
 
 def _users(db: Db, page: int, size: int) -> tuple[list[dict[str, object]], Page]:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -31,10 +31,10 @@ from parley.web.deps import (
     StepUp,
     request_write_session,
 )
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(include_in_schema=False, route_class=ReleasingRoute)
+router = ParleyRouter(include_in_schema=False)
 T = TypeVar("T")
 
 UNAVAILABLE = (

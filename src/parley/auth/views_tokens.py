@@ -10,7 +10,7 @@ import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from parley.auth.models import ApiToken, User
@@ -18,10 +18,10 @@ from parley.auth.service import create_token, revoke_token
 from parley.authz import NotFound
 from parley.web.deps import Csrf, Db, SignedIn, StepUp, request_write_session
 from parley.web.flash import flash
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 NAME_MAX = 100
 
 

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 from parley.authz.actor import Actor, Membership
 from parley.authz.permissions import Forbidden
 from parley.authz.spaces import SpaceError, parse_space
-from parley.authz.visibility import INTERNAL, NotFound, get_visible, visible_processes
+from parley.authz.visibility import (
+    INTERNAL,
+    NotFound,
+    get_visible,
+    per_reader,
+    visible_processes,
+)
 from parley.errors import InputError
 from parley.processes.models import Process
 
@@ -184,12 +190,18 @@ def standing(actor: Actor, process_id: object) -> Membership | None:
 
 def visible_process(session: Session, actor: Actor, key: str) -> Process:
     """The process, if the actor may open it; otherwise NotFound (as if it did not exist)."""
-    found = session.scalars(
-        sa.select(Process).where(Process.key == key, visible_processes(actor))
-    ).first()
+    found = session.scalars(_process_by_key(actor), {"key": key}).first()
     if found is None:
         raise NotFound("process")
     return found
+
+
+# Every process page and API call looks its process up: the statement is built once a reader.
+_process_by_key = per_reader(
+    lambda actor: sa.select(Process).where(
+        Process.key == sa.bindparam("key"), visible_processes(actor)
+    )
+)
 
 
 def roles_held(actor: Actor) -> set[str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+import weakref
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -14,6 +17,7 @@ from parley.db.base import Spaced
 from parley.processes.models import Process
 
 M = TypeVar("M")
+T = TypeVar("T")
 
 SCOPED = "authz_scoped"
 INTERNAL = "authz_internal"
@@ -32,14 +36,51 @@ def visible(actor: Actor, model: Any) -> sa.ColumnElement[bool]:
 
     ``model`` must have ``process_id`` and ``space`` columns. Published processes show their
     ``public`` records to everyone, signed in or not.
+
+    The condition depends on nothing but the actor's memberships and the model, so it is built
+    once for each pair and reused (a SQL expression is immutable; each statement that uses it
+    binds the same values): building it cost more than running most of the queries it scopes.
     """
     if actor.is_system:
         return sa.true()
+    if not isinstance(model, type):  # an alias: made anew for a query, so not worth keeping
+        return _visible.__wrapped__(_membership_key(actor), model)
+    return _visible(_membership_key(actor), model)
+
+
+def per_reader(build: Callable[[Actor], T]) -> Callable[[Actor], T]:
+    """``build(actor)``, made once for all actors that :func:`visible` treats alike (the same
+    memberships; the system apart) and then reused: for statements a request would otherwise
+    build anew. A statement built once is also compiled and keyed for SQLAlchemy's cache once.
+    ``build`` may read nothing of the actor but what :func:`visible` reads; give it the
+    request's own values as bound parameters (``sa.bindparam``)."""
+
+    built: dict[tuple[Any, ...], T] = {}
+
+    def get(actor: Actor) -> T:
+        key = (actor.is_system, _membership_key(actor))
+        found = built.get(key)
+        if found is None:
+            if len(built) >= 1024:  # bounded: forget all, rebuild what is asked again
+                built.clear()
+            found = built.setdefault(key, build(actor))
+        return found
+
+    return get
+
+
+def _membership_key(actor: Actor) -> tuple[Any, ...]:
+    """Everything :func:`visible` reads of an actor (its memberships, in a fixed order)."""
+    return tuple(sorted(actor.memberships.items(), key=lambda item: str(item[0])))
+
+
+@functools.lru_cache(maxsize=4096)
+def _visible(memberships: tuple[Any, ...], model: Any) -> sa.ColumnElement[bool]:
     published = sa.select(Process.id).where(Process.published.is_(True))
     clauses: list[sa.ColumnElement[bool]] = [
         sa.and_(model.space == PUBLIC, model.process_id.in_(published))
     ]
-    for process_id, membership in actor.memberships.items():
+    for process_id, membership in memberships:
         in_process = model.process_id == process_id
         if membership.party_key is None:
             clauses.append(sa.and_(in_process, model.space == PUBLIC))
@@ -67,10 +108,16 @@ def visible(actor: Actor, model: Any) -> sa.ColumnElement[bool]:
 
 
 def visible_processes(actor: Actor) -> sa.ColumnElement[bool]:
-    """Processes an actor may open: its own, and every published one."""
+    """Processes an actor may open: its own, and every published one (built once for each
+    set of memberships, as :func:`visible`)."""
     if actor.is_system:
         return sa.true()
-    return sa.or_(Process.published.is_(True), Process.id.in_(list(actor.memberships)))
+    return _visible_processes(tuple(sorted(actor.memberships, key=str)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _visible_processes(process_ids: tuple[uuid.UUID, ...]) -> sa.ColumnElement[bool]:
+    return sa.or_(Process.published.is_(True), Process.id.in_(list(process_ids)))
 
 
 def visible_provision_ids(
@@ -130,6 +177,11 @@ class ScopeBypass(RuntimeError):
     """A query selected confidential records without going through :func:`visible`."""
 
 
+# Statements found to select no spaced model, by identity: the statements built once (the
+# sign-in's, those of :func:`per_reader`) are looked at once, not on every execution.
+_UNSPACED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def guard_scoped_reads(session: Session) -> None:
     """Refuse ORM selects of spaced models that were not scoped (installed on web sessions)."""
 
@@ -140,7 +192,11 @@ def guard_scoped_reads(session: Session) -> None:
         options = state.execution_options
         if options.get(SCOPED) or options.get(INTERNAL):
             return
-        for description in getattr(state.statement, "column_descriptions", []):
+        statement = state.statement
+        if statement in _UNSPACED:
+            return
+        for description in getattr(statement, "column_descriptions", []):
             entity = description.get("entity")
             if isinstance(entity, type) and issubclass(entity, Spaced):
                 raise ScopeBypass(f"unscoped read of {entity.__name__}; use authz.visible()")
+        _UNSPACED.add(statement)

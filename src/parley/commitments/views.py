@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
@@ -54,10 +54,10 @@ from parley.web.deps import (
 from parley.web.deps import Form as FormData
 from parley.web.inputs import body_schema, field_errors, form_values, json_object, validated
 from parley.web.pagination import Page
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 API = "/api/v1/processes"
 STAGE_COLORS = {"pledged": "#9db7d9", "allocated": "#1f5fa8", "delivered": "#216e39"}
 

@@ -15,7 +15,7 @@ import uuid
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData, UploadFile
@@ -45,10 +45,10 @@ from parley.intake.service import (
 )
 from parley.processes.models import Process
 from parley.web.deps import Csrf, Db, Form, SignedIn, process_by_key, request_write_session
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 API = "/api/v1/processes"
 
 

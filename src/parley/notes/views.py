@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from parley.authz.rules import Subject
 from parley.notes.models import Note
 from parley.notes.schemas import NoteIn, NoteUpdate
 from parley.notes.service import create_note, update_note
 from parley.sessions.doors import Door, register
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 
 
 def _edit_rule(db: Any, note: Note) -> tuple[str, str, Subject]:

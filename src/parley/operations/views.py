@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
@@ -28,9 +28,9 @@ from parley.operations.checkpoints import (
 )
 from parley.processes.models import Process
 from parley.web.deps import Csrf, Db, SignedIn, process_by_key, request_write_session
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 API = "/api/v1/processes"
 
 # This package's templates first, then the shared ones (base.html and its includes).

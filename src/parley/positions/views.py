@@ -10,7 +10,7 @@ import json
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
@@ -38,10 +38,10 @@ from parley.web.deps import (
     process_by_key,
     request_write_session,
 )
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 API = "/api/v1/processes"
 
 STANCE_COLOURS = ("#b3261e", "#d98e04", "#9bd3a6", "#216e39")  # red line → accept

@@ -6,14 +6,14 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.audit.chain import jsonable
-from parley.authz import NotFound, get_visible, visible
+from parley.authz import Actor, NotFound, get_visible, visible
 from parley.authz.scope import standing
-from parley.authz.visibility import SCOPED, visible_provision_ids
+from parley.authz.visibility import SCOPED, per_reader, visible_provision_ids
 from parley.positions.models import Position, PositionRevision, Stance
 from parley.positions.service import PositionError, record_position
 from parley.processes.models import Party, Process
@@ -28,10 +28,10 @@ from parley.web.deps import (
     request_write_session,
 )
 from parley.web.pagination import Page
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 API = "/api/v1/processes"
 
 
@@ -39,40 +39,52 @@ def _page_size(request: Request) -> int:
     return int(request.app.state.settings.page_size)
 
 
+_PARTY_NAMES = (
+    sa.select(Party.id, Party.key)
+    .where(Party.process_id == sa.bindparam("process_id"))
+    .execution_options(authz_internal=True)
+)
+
+
 def _party_names(db: Db, process: Process) -> dict[uuid.UUID, str]:
-    rows = db.execute(
-        sa.select(Party.id, Party.key)
-        .where(Party.process_id == process.id)
-        .execution_options(authz_internal=True)
-    ).all()
+    rows = db.execute(_PARTY_NAMES, {"process_id": process.id}).all()
     return dict(rows)  # party names are listed to every participant (space public)
+
+
+def _build_positions(actor: Actor) -> tuple[Any, Any]:
+    """The count of the positions the actor may read in a process, and one page of them."""
+    process_id: sa.BindParameter[Any] = sa.bindparam("process_id")
+    count = (
+        sa.select(sa.func.count())
+        .select_from(Position)
+        .where(Position.process_id == process_id, visible(actor, Position))
+        .execution_options(**{SCOPED: True})
+    )
+    rows = (
+        sa.select(Position, Provision.wid, Document.key, BracketOption.key)
+        .join(Provision, Provision.id == Position.provision_id)
+        .join(Document, Document.id == Provision.document_id)
+        .outerjoin(BracketOption, BracketOption.id == Position.option_id)
+        .where(Position.process_id == process_id, visible(actor, Position))
+        .order_by(Document.key, Provision.wid, BracketOption.key, Position.party_id)
+        .limit(sa.bindparam("size"))
+        .offset(sa.bindparam("skip"))
+        .execution_options(**{SCOPED: True})
+    )
+    return count, rows
+
+
+# Built once for the readers who see alike (the positions list is among the most asked).
+_positions_statements = per_reader(_build_positions)
 
 
 def _positions(
     db: Db, actor: CurrentActor, process: Process, page: int = 1, size: int = 10_000
 ) -> tuple[list[dict[str, Any]], Page]:
-    query = (
-        sa.select(Position, Provision.wid, Document.key, BracketOption.key)
-        .join(Provision, Provision.id == Position.provision_id)
-        .join(Document, Document.id == Provision.document_id)
-        .outerjoin(BracketOption, BracketOption.id == Position.option_id)
-        .where(Position.process_id == process.id, visible(actor, Position))
-        .execution_options(**{SCOPED: True})
-    )
-    total = (
-        db.scalar(
-            sa.select(sa.func.count())
-            .select_from(Position)
-            .where(Position.process_id == process.id, visible(actor, Position))
-            .execution_options(**{SCOPED: True})
-        )
-        or 0
-    )
-    rows = db.execute(
-        query.order_by(Document.key, Provision.wid, BracketOption.key, Position.party_id)
-        .limit(size)
-        .offset((page - 1) * size)
-    ).all()
+    count, query = _positions_statements(actor)
+    values = {"process_id": process.id, "size": size, "skip": (page - 1) * size}
+    total = db.scalar(count, values) or 0
+    rows = db.execute(query, values).all()
     parties = _party_names(db, process)
     out = []
     for position, wid, doc_key, option_key in rows:

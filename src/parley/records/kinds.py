@@ -7,6 +7,7 @@ objects never leak through a visible one.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from parley.audit.chain import jsonable
 from parley.authz import Actor
-from parley.authz.visibility import SCOPED, visible, visible_provision_ids
+from parley.authz.visibility import SCOPED, per_reader, visible, visible_provision_ids
 from parley.commitments.models import Commitment, FulfilmentEvent
 from parley.db.base import Spaced
 from parley.intake.models import Source
@@ -136,7 +137,9 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def scoped(actor: Actor, model: Any, process_id: uuid.UUID) -> sa.Select[Any]:
+def scoped(actor: Actor, model: Any, process_id: Any) -> sa.Select[Any]:
+    """The records of ``model`` in the process that the actor may read (``process_id`` may be a
+    ``sa.bindparam``, for statements built once)."""
     return (
         sa.select(model)
         .where(model.process_id == process_id, visible(actor, model))
@@ -153,15 +156,37 @@ def page_of(
     size: int,
     filters: dict[str, Any] | None = None,
 ) -> tuple[list[Any], int]:
+    values = {"process_id": process_id, "size": size, "skip": (page - 1) * size}
+    if not filters:  # the common case: statements built once for this reader and kind
+        count, rows = _pages[kind.slug](actor)
+        total = db.scalar(count, values) or 0
+        return list(db.scalars(rows, values).all()), total
     query = scoped(actor, kind.model, process_id)
-    for name, value in (filters or {}).items():
+    for name, value in filters.items():
         query = query.where(getattr(kind.model, name) == value)
-    total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    count, rows = _page_statements(kind, query)
+    total = db.scalar(count) or 0
+    return list(db.scalars(rows, {"size": size, "skip": values["skip"]}).all()), total
+
+
+def _page_statements(kind: Kind, query: sa.Select[Any]) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The count of ``query``'s records, and one page of them (``size``, ``skip`` bound)."""
+    count = sa.select(sa.func.count()).select_from(query.subquery())
     order = [getattr(kind.model, name) for name in kind.order] + [kind.model.id]
-    rows = db.scalars(query.order_by(*order).limit(size).offset((page - 1) * size)).all()
-    return list(rows), total
+    rows = query.order_by(*order).limit(sa.bindparam("size")).offset(sa.bindparam("skip"))
+    return count, rows
 
 
+def _pager(kind: Kind) -> Any:
+    return per_reader(
+        lambda actor: _page_statements(kind, scoped(actor, kind.model, sa.bindparam("process_id")))
+    )
+
+
+_pages = {slug: _pager(kind) for slug, kind in KINDS.items()}
+
+
+@functools.cache
 def _spaced_targets(model: Any) -> dict[str, Any]:
     """Foreign-key columns of ``model`` that point at spaced models, with those models."""
     from parley.db.base import Base
@@ -177,6 +202,7 @@ def _spaced_targets(model: Any) -> dict[str, Any]:
     return targets
 
 
+@functools.cache
 def _provision_references(model: Any) -> list[str]:
     return [
         column.key

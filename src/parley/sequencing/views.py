@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
@@ -64,10 +64,10 @@ from parley.web.deps import (
 )
 from parley.web.inputs import body_schema, field_errors, form_values, json_object, validated
 from parley.web.pagination import Page
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 API = "/api/v1/processes"
 MAX_SLIP = 365
 

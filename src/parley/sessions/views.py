@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -70,10 +70,10 @@ from parley.web.deps import (
     request_write_session,
 )
 from parley.web.deps import Form as PostedForm  # the whole form; fastapi's Form is one field
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 API = "/api/v1/processes"
 MINUTES_ACTIONS = ("circulate", "amend", "approve")
 STATEMENT_ACTIONS = ("approve", "revise", "publish")

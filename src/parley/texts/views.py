@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import Form, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -56,10 +56,10 @@ from parley.texts.view_support import (
 )
 from parley.web.deps import Csrf, CurrentActor, Db, SignedIn, StepUp, process_by_key
 from parley.web.deps import Form as PostedForm
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 
 
 # ---------------------------------------------------------------- documents

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -34,10 +34,10 @@ from parley.texts.view_support import (
     write,
 )
 from parley.web.deps import Csrf, CurrentActor, Db, Form, SignedIn, process_by_key
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 
 
 # ---------------------------------------------------------------- amendments

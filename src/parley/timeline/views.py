@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from parley.authz import Actor
@@ -19,10 +19,10 @@ from parley.records.kinds import scoped
 from parley.timeline.queries import KINDS, Filters, activity_figure, party_keys, timeline
 from parley.web.deps import CurrentActor, Db, process_by_key
 from parley.web.pagination import Page
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 API = "/api/v1/processes"
 
 
