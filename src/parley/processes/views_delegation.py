@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from parley.auth import step_up
@@ -42,10 +42,10 @@ from parley.web.deps import (
     require_step_up,
 )
 from parley.web.flash import flash
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 PAGE = "/p/{key}/delegation"
 API = "/api/v1/processes/{key}/delegation"
 

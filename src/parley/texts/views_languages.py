@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -40,10 +40,10 @@ from parley.texts.view_support import (
 )
 from parley.web.deps import Csrf, CurrentActor, Db, SignedIn
 from parley.web.deps import Form as PostedForm
-from parley.web.routing import ReleasingRoute
+from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
-router = APIRouter(route_class=ReleasingRoute)
+router = ParleyRouter()
 
 LANGUAGE_NAMES = {"en": "English", "uk": "Ukrainian", "ru": "Russian", "fr": "French"}
 
