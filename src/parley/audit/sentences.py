@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from parley.audit.models import AuditEvent
 from parley.authz import Actor, visible
+from parley.authz.visibility import SCOPED
 from parley.db.base import Base, Spaced
 
 # The verb phrase of an action; the record's name follows it.
@@ -159,9 +160,9 @@ def record_names(
         if column is None:
             continue
         rows = db.execute(
-            sa.select(model.id, column).where(
-                model.id.in_(wanted), model.process_id == process_id, visible(actor, model)
-            )
+            sa.select(model.id, column)
+            .where(model.id.in_(wanted), model.process_id == process_id, visible(actor, model))
+            .execution_options(**{SCOPED: True})
         ).all()
         names.update({str(i): str(n) for i, n in rows if n})
     return names
