@@ -160,6 +160,17 @@ def check_text(text: str, crawl: Crawl, where: str) -> None:
             crawl.problem(where, f"{name} in the visible text: …{context}…")
 
 
+def _get(page: Any, href: str) -> Any:
+    """The answer to ``href`` in the persona's session; once more if the connection dropped
+    (a loaded machine's keep-alive), never on an HTTP error."""
+    from playwright.sync_api import Error
+
+    try:
+        return page.request.get(href, max_redirects=5)
+    except Error:
+        return page.request.get(href, max_redirects=5)
+
+
 def _crawl(page: Any, base: str, persona: str, axe_done: set[str]) -> Crawl:
     """Every link's answer through the persona's session; each new page's text; axe-core in
     the browser once per page shape (across personas)."""
@@ -174,7 +185,7 @@ def _crawl(page: Any, base: str, persona: str, axe_done: set[str]) -> Crawl:
         if key in crawl.seen:
             continue
         crawl.links += 1
-        answer = page.request.get(href, max_redirects=5)
+        answer = _get(page, href)
         if answer.status >= 400:
             crawl.problem(href, f"answers {answer.status} (linked from {source})")
             continue
