@@ -47,7 +47,8 @@ PERSONAS = (
 )
 PHONE = {"width": 390, "height": 844}
 PHONE_PERSONAS = ("mediator", "ukraine", "observer")  # one of each kind of navigation
-LINK = re.compile(r"<a\b[^>]*?\bhref=\"([^\"]*)\"", re.IGNORECASE)
+LINK = re.compile(r"<a\b([^>]*?)\bhref=\"([^\"]*)\"([^>]*)>", re.IGNORECASE)
+DOWNLOAD = re.compile(r"\sdownload(=|\s|$)")
 MAX_PAGES = 150  # per persona: a bound, far above what the demo has
 # Never followed: the event stream never ends; assets hold no page.
 SKIP_PREFIXES = ("/static", f"{P}/events", "/logout")
@@ -127,9 +128,11 @@ def visible_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def links_of(html: str, base: str) -> list[str]:
+def links_of(html: str, base: str) -> list[tuple[str, bool]]:
+    """(href, whether the link says it downloads a file) of every same-site link."""
     out = []
-    for href in LINK.findall(html):
+    for before, href, after in LINK.findall(html):
+        download = bool(DOWNLOAD.search(f" {before} {after}"))
         href = href.replace("&amp;", "&")
         if not href or href.startswith(("#", "mailto:", "javascript:")):
             continue
@@ -142,7 +145,7 @@ def links_of(html: str, base: str) -> list[str]:
         href = href.split("#", 1)[0]
         if href.startswith(SKIP_PREFIXES):
             continue
-        out.append(href)
+        out.append((href, download))
     return out
 
 
@@ -175,9 +178,9 @@ def _crawl(page: Any, base: str, persona: str, axe_done: set[str]) -> Crawl:
     """Every link's answer through the persona's session; each new page's text; axe-core in
     the browser once per page shape (across personas)."""
     crawl = Crawl(persona)
-    queue: deque[tuple[str, str]] = deque([("/", "start"), (P, "start")])
+    queue: deque[tuple[str, str, bool]] = deque([("/", "start", False), (P, "start", False)])
     while queue and crawl.pages < MAX_PAGES:
-        href, source = queue.popleft()
+        href, source, download = queue.popleft()
         if href in crawl.checked:
             continue
         crawl.checked.add(href)
@@ -190,9 +193,9 @@ def _crawl(page: Any, base: str, persona: str, axe_done: set[str]) -> Crawl:
             crawl.problem(href, f"answers {answer.status} (linked from {source})")
             continue
         kind = answer.headers.get("content-type", "")
-        download = "attachment" in answer.headers.get("content-disposition", "")
+        download = download or "attachment" in answer.headers.get("content-disposition", "")
         if "text/html" not in kind or download:
-            if "json" in kind:
+            if "json" in kind and not download:
                 crawl.problem(href, f"a link opens raw JSON (linked from {source})")
             continue  # a download (calendar, CSV, DOCX): its status is what counts
         crawl.seen.add(key)
@@ -204,9 +207,9 @@ def _crawl(page: Any, base: str, persona: str, axe_done: set[str]) -> Crawl:
             page.goto(href, wait_until="load")
             for violation in serious_violations(page):
                 crawl.problem(href, f"axe: {violation}")
-        for link in links_of(html, base):
+        for link, saves in links_of(html, base):
             if link not in crawl.checked:
-                queue.append((link, href))
+                queue.append((link, href, saves))
     return crawl
 
 
@@ -269,3 +272,29 @@ def test_every_page_a_persona_can_reach_is_readable_and_accessible(
         f"{len(axe_done)} axe runs, {elapsed:.0f} s"
     )
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(sorted(set(problems)))
+
+
+def test_the_text_checks_can_fail() -> None:
+    """The crawl is only as good as its checks: each catches what it looks for, and folded
+    details (where keys belong) are not read."""
+    crawl = Crawl("check")
+    html = (
+        "<p>at 2025-12-22T14:00:00.123456+00:00</p><td>None</td><p>{'stance': 'accept'}</p>"
+        "<p>9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d</p><p>1 validation error for PositionIn</p>"
+    )
+    check_text(visible_text(html), crawl, "/sample")
+    found = " ".join(crawl.problems)
+    for what in ("an id", "an ISO timestamp", "a Python value", "framework text"):
+        assert what in found
+    clean = Crawl("clean")
+    check_text(
+        visible_text(
+            "<p>Mon 22 Dec 2025, 09:00 EST</p><details>9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d</details>"
+        ),
+        clean,
+        "/clean",
+    )
+    assert clean.problems == []
+    assert links_of(
+        '<a href="/a?x=1&amp;y=2" download>J</a><a href="http://other/b">b</a>', "http://h"
+    ) == [("/a?x=1&y=2", True)]
