@@ -289,7 +289,8 @@ def test_the_text_checks_can_fail() -> None:
     clean = Crawl("clean")
     check_text(
         visible_text(
-            "<p>Mon 22 Dec 2025, 09:00 EST</p><details>9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d</details>"
+            "<p>Mon 22 Dec 2025, 09:00 EST</p>"
+            "<details>9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d</details>"
         ),
         clean,
         "/clean",
