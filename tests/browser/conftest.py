@@ -51,6 +51,9 @@ PASSWORDS = {
     "russia": "russia-demo-2025",
     "europe": "europe-demo-2025",
     "observer": "observer-demo-2025",
+    "ukraine-viewer": "ukraine-viewer-2025",
+    "russia-viewer": "russia-viewer-2025",
+    "europe-viewer": "europe-viewer-2025",
 }
 
 # ---------------------------------------------------------------- Chromium

@@ -37,7 +37,7 @@ def test_review_a_report_then_accept(live_server: Any, sign_in: Any, watch: Any)
 
     section = ukraine.locator(f"section[data-source='{source_id}']")
     expect(section.locator("h2")).to_contain_text(title)
-    expect(section.locator("h2 .space")).to_have_text("party:UA")
+    expect(section.locator("h2 .space-badge")).to_have_text("Ukraine only")
     warnings = section.locator(".intake-warnings[role=alert]")
     expect(warnings).to_contain_text("2025-12-22 was a Monday")
     pledge = section.locator("tr.proposal[data-kind=commitment]")

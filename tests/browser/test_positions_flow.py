@@ -81,7 +81,7 @@ def test_red_line_stays_in_its_space_until_shared(
     expect(row).to_have_count(1)
     expect(row).to_contain_text("plan20/p1")
     expect(row).to_contain_text("red line")
-    expect(row.locator(".space")).to_have_text("party:UA")
+    expect(row.locator(".space-badge")).to_have_text("Ukraine only")
     history = row.get_by_role("link", name="History").get_attribute("href")
     assert history is not None and history.startswith(f"{POSITIONS}/")
     position_id = history.split("/")[-2]
@@ -111,7 +111,7 @@ def test_red_line_stays_in_its_space_until_shared(
     with ukraine.expect_navigation():
         row.get_by_role("button", name="Share with mediator").click()
     row = _row(ukraine, marker)
-    expect(row.locator(".space")).to_have_text("party:UA+mediator")
+    expect(row.locator(".space-badge")).to_have_text("Ukraine + mediator")
     expect(row.get_by_role("button", name="Share with mediator")).to_have_count(0)
 
     # Live update: the mediator's open page refreshes its fragment without a reload (SSE).
@@ -122,7 +122,7 @@ def test_red_line_stays_in_its_space_until_shared(
     row = _row(mediator, marker)
     expect(row).to_contain_text("UA")
     expect(row).to_contain_text("red line")
-    expect(row.locator(".space")).to_have_text("party:UA+mediator")
+    expect(row.locator(".space-badge")).to_have_text("Ukraine + mediator")
     expect(row.get_by_role("button")).to_have_count(0)  # seen, not re-shared by the mediator
     expect(_search_hits(mediator, marker)).to_have_count(1)
     response = mediator.goto(history)

@@ -76,7 +76,7 @@ def test_a_head_approves_the_round_s_joint_minutes(
 ) -> None:
     page = sign_in("ukraine", f"/p/{PROCESS}/changes")
     watch.attach(page)
-    waiting = page.locator("#waiting a", has_text="Minutes awaiting your approval")
+    waiting = page.locator("#waiting a", has_text="Joint minutes")
     expect(waiting.first).to_be_visible()
     with page.expect_navigation():
         waiting.first.click()

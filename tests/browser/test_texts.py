@@ -56,11 +56,11 @@ def test_amendment_from_private_draft_to_bracket_option(
         form.locator("button[type=submit]").click()
     row = ukraine.locator("tr.amendment", has_text=marker)
     expect(row).to_contain_text("draft")
-    expect(row.locator(".space")).to_have_text("party:UA")
+    expect(row.locator(".space-badge")).to_have_text("Ukraine only")
     with ukraine.expect_navigation():
         row.get_by_role("button", name="Submit to the mediator").click()
     row = ukraine.locator("tr.amendment", has_text=marker)
-    expect(row.locator(".space")).to_have_text("party:UA+mediator")
+    expect(row.locator(".space-badge")).to_have_text("Ukraine + mediator")
     expect(row).to_contain_text("submitted")
 
     russia = sign_in("russia", f"{TEXTS}/amendments")

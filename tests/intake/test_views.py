@@ -199,7 +199,7 @@ def test_the_queue_highlights_evidence_escaped_and_shows_warnings(site: Site) ->
     assert "<script>alert" not in html and "&lt;script&gt;alert(" in html
     assert "<mark>" in html
     assert 'role="alert"' in html and "2025-12-22 was a Monday" in html
-    assert "Illustrative Daily" in html and '<span class="space">public</span>' in html
+    assert "Illustrative Daily" in html and "space-public" in html
 
     source_id = answer.headers["location"].rsplit("=", 1)[1]
     items = site.queue("med", source=source_id)

@@ -201,7 +201,8 @@ def _view(canary: Canary, persona: str) -> dict[str, object]:
     view["timeline"] = client.get(f"{API}/{KEY}/history").json()["total"]
     view["search"] = client.get(f"{API}/{KEY}/search", params={"q": "canary"}).json()["total"]
     page = client.get(f"/p/{KEY}").text
-    view["dashboard_page"] = page[page.index('id="counts"') : page.index("</section>")]
+    start = page.index('id="counts"')
+    view["dashboard_page"] = page[start : page.index("</section>", start)]
     return view
 
 

@@ -760,6 +760,7 @@ MATRIX: tuple[Row, ...] = (
     Row("GET", "/api/v1/processes", "-", ALL_200),
     Row("GET", "/p/{key}", "the published canary process", ALL_200),
     Row("GET", "/api/v1/processes/{key}", "the published canary process", ALL_200),
+    Row("GET", "/api/v1/processes/{key}/inbox", "the published canary process", ALL_200),
     Row("GET", "/p/{key}/positions", "-", SIGNED_IN_HTML),
     Row("GET", "/api/v1/processes/{key}/positions", "-", SIGNED_IN_API),
     Row(

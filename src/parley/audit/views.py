@@ -10,6 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from parley.audit.chain import jsonable
 from parley.audit.models import AuditEvent
+from parley.audit.sentences import changes_of, record_names, sentence
 from parley.authz import visible
 from parley.processes.models import Process
 from parley.web.deps import (
@@ -53,8 +54,12 @@ def _audit(
         .limit(size)
         .offset((page - 1) * size)
     ).all()
+    names = record_names(db, actor, process.id, events)
     items = [
         {
+            "sentence": sentence(e, names),
+            "when": e.at,
+            "fields": changes_of(_masked(e.changes), process.time_zone),
             "at": jsonable(e.at),
             "actor": e.actor_name,
             "action": e.action,
@@ -82,7 +87,11 @@ def audit_api(request: Request, key: str, db: Db, actor: SignedIn, page: int = 1
     """Audit events of the spaces the caller can see, newest first."""
     process = process_by_key(db, actor, key)
     items, pager = _audit(db, actor, process, max(page, 1), _page_size(request))
-    return {"items": items, **pager.as_json()}
+    shown = ("sentence", "when", "fields")
+    return {
+        "items": [{k: v for k, v in i.items() if k not in shown} for i in items],
+        **pager.as_json(),
+    }
 
 
 # ---------------------------------------------------------------- live updates

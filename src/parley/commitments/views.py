@@ -192,6 +192,7 @@ def _ledger_response(
         share=fmt_share,
         choices=_link_choices(db, actor, process) if writer else None,
         can_record=can_write_in(actor, process.id),
+        editable=_editable(db, actor, process, book.entries[start : start + size]),
         plain=plain_rate,
     )
 
@@ -510,6 +511,20 @@ def create_commitment_form(
     if errors:
         return _commitment_form(request, db, actor, process, dict(form), errors, 422)
     return RedirectResponse(f"/p/{key}/ledger#entries", status_code=303)
+
+
+def _editable(db: Any, actor: Actor, process: Process, entries: list[Any]) -> set[str]:
+    """Ids of the shown commitments whose words the actor may edit (the link is shown only
+    for those: nobody is offered a page that answers 403)."""
+    if not can_write_in(actor, process.id):
+        return set()
+    out = set()
+    for entry in entries:
+        obj = service.get_commitment(db, actor, process, entry.id)
+        subject = Subject(process.id, owners=service.owners(db, obj))
+        if actor.is_system or allowed_by(actor, "commitment", "update", subject):
+            out.add(str(entry.id))
+    return out
 
 
 def _may_update(db: Any, actor: Actor, process: Process, obj: Any) -> None:

@@ -9,13 +9,10 @@ see: checkpoints are read through ``visible`` like the events they describe.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from parley.authz import PUBLIC, Actor, Permission, require
@@ -29,30 +26,15 @@ from parley.operations.checkpoints import (
 from parley.processes.models import Process
 from parley.web.deps import Csrf, Db, SignedIn, process_by_key, request_write_session
 from parley.web.routing import ParleyRouter
+from parley.web.templating import render
 
 router = ParleyRouter()
 API = "/api/v1/processes"
 
-# This package's templates first, then the shared ones (base.html and its includes).
-# (Adding "operations" to parley.web.templating.PACKAGES would make this unnecessary.)
-_env = Environment(
-    loader=ChoiceLoader(
-        [
-            FileSystemLoader(str(files("parley") / "operations" / "templates")),
-            FileSystemLoader(str(files("parley") / "web" / "templates")),
-        ]
-    ),
-    autoescape=select_autoescape(["html"]),
-)
-_templates = Jinja2Templates(env=_env)
-
 
 def _render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
-    auth = getattr(request.state, "auth", None)
-    context.setdefault("auth", auth)
-    context.setdefault("actor", auth.actor if auth else None)
-    context.setdefault("csrf_token", auth.csrf_token if auth else None)
-    return _templates.TemplateResponse(request, name, context, status_code=status_code)
+    # The shared renderer: the layout's navigation, account menu and filters on this page too.
+    return render(request, name, status_code=status_code, **context)
 
 
 @dataclass(frozen=True)

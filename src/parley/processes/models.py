@@ -44,6 +44,8 @@ class Process(IdMixin, Base):
     published: Mapped[bool] = mapped_column(default=False)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An IANA name; pages show the process's dates and times in it (parley.web.formatting).
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
 
 
 class Party(ProcessScoped, Spaced, Base):

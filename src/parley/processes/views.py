@@ -9,9 +9,11 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from parley.audit.chain import jsonable
+from parley.audit.sentences import record_names, sentence
 from parley.authz import Actor
-from parley.authz.scope import standing
+from parley.authz.scope import actor_party, standing
 from parley.authz.visibility import per_reader, visible_processes
+from parley.processes import inbox
 from parley.processes.models import Process
 from parley.records.kinds import KINDS, scoped
 from parley.web.deps import (
@@ -20,7 +22,7 @@ from parley.web.deps import (
     process_by_key,
 )
 from parley.web.routing import ParleyRouter
-from parley.web.templating import render
+from parley.web.templating import add_context_provider, render
 
 router = ParleyRouter()
 API = "/api/v1/processes"
@@ -44,6 +46,7 @@ def _process_json(p: Process) -> dict[str, Any]:
         "status": str(p.status),
         "start_date": jsonable(p.start_date),
         "published": p.published,
+        "time_zone": p.time_zone,
     }
 
 
@@ -69,41 +72,100 @@ COUNTED = (
     "sources",
 )
 
+# The process's parts on the home page, grouped as the sections are, with an icon each.
+PARTS = (
+    ("Texts", "file-earmark-text", ("documents", "versions", "amendments", "brackets")),
+    ("Positions", "signpost-split", ("sticking-points",)),
+    ("Meetings", "people", ("sessions", "rooms", "minutes")),
+    ("Statements", "megaphone", ("statements",)),
+    ("Plan", "calendar3-range", ("steps", "milestones", "constraints", "status-claims")),
+    ("Ledger", "journal-check", ("commitments", "fulfilment-events")),
+    ("Record", "clock-history", ("sources", "parties", "people", "notes")),
+)
+PART_SLUGS = tuple(slug for _, _, slugs in PARTS for slug in slugs)
 
-def _counts(db: Db, actor: CurrentActor, process: Process) -> dict[str, int]:
-    row = db.execute(_counts_statement(actor), {"process_id": process.id}).one()
-    return {slug: value or 0 for slug, value in zip(COUNTED, row, strict=True)}
+def _counts_of(slugs: tuple[str, ...]) -> Any:
+    """The statement counting ``slugs`` for a reader, built once for the readers who see alike."""
+
+    def build(actor: Actor) -> sa.Select[Any]:
+        process_id: sa.BindParameter[Any] = sa.bindparam("process_id")
+        columns = [
+            sa.select(sa.func.count())
+            .select_from(scoped(actor, KINDS[slug].model, process_id).subquery())
+            .scalar_subquery()
+            .label(slug.replace("-", "_"))
+            for slug in slugs
+        ]
+        return sa.select(*columns)
+
+    return per_reader(build)
 
 
-def _build_counts(actor: Actor) -> sa.Select[Any]:
-    # One statement for every count: the dashboard is the most visited page.
-    process_id: sa.BindParameter[Any] = sa.bindparam("process_id")
-    columns = [
-        sa.select(sa.func.count())
-        .select_from(scoped(actor, KINDS[slug].model, process_id).subquery())
-        .scalar_subquery()
-        .label(slug.replace("-", "_"))
-        for slug in COUNTED
-    ]
-    return sa.select(*columns)
+# One statement for every count: the home page is the most visited page.
+_COUNT_STATEMENTS = {slugs: _counts_of(slugs) for slugs in (COUNTED, PART_SLUGS)}
 
 
-# Built once for the readers who see alike, not on every visit.
-_counts_statement = per_reader(_build_counts)
+def _counts(
+    db: Db, actor: CurrentActor, process: Process, slugs: tuple[str, ...] = COUNTED
+) -> dict[str, int]:
+    row = db.execute(_COUNT_STATEMENTS[slugs](actor), {"process_id": process.id}).one()
+    return {slug: value or 0 for slug, value in zip(slugs, row, strict=True)}
+
+
+def _changes(db: Db, actor: CurrentActor, process: Process) -> list[dict[str, Any]]:
+    events = inbox.recent_events(db, actor, process)
+    names = record_names(db, actor, process.id, events)
+    out = []
+    for e in events:
+        who, what, name = sentence(e, names)
+        out.append({"who": who, "what": what, "name": name, "at": e.at, "space": e.space})
+    return out
 
 
 @router.get("/p/{key}", include_in_schema=False)
 def dashboard(request: Request, key: str, db: Db, actor: CurrentActor) -> Response:
     process = process_by_key(db, actor, key)
     membership = standing(actor, process.id)
+    signed_in = actor.user_id is not None
+    items = inbox.waiting(db, actor, process) if signed_in else []
     return render(
         request,
         "dashboard.html",
         process=process,
-        counts=_counts(db, actor, process),
+        counts=_counts(db, actor, process, PART_SLUGS),
+        parts=PARTS,
         membership=membership,
+        my_party=actor_party(actor, process.id),
         kinds=KINDS,
+        items=items,
+        inbox_count=len(items) or None,
+        meetings=inbox.next_meetings(db, actor, process),
+        changes=_changes(db, actor, process) if membership else [],
     )
+
+
+@add_context_provider
+def _inbox_count(request: Request, context: dict[str, Any]) -> dict[str, Any]:
+    """The count beside "Inbox" in the top bar, on every page of a process."""
+    process, actor = context.get("process"), context.get("actor")
+    db = getattr(request.state, "db", None)
+    if (
+        db is None
+        or actor is None
+        or actor.user_id is None
+        or not isinstance(process, Process)
+        or "inbox_count" in context
+    ):
+        return {}
+    return {"inbox_count": len(inbox.waiting(db, actor, process)) or None}
+
+
+@router.get(API + "/{key}/inbox", tags=["processes"])
+def inbox_api(key: str, db: Db, actor: CurrentActor) -> dict[str, Any]:
+    """What waits for the caller in the process: joint statements to sign, minutes to approve,
+    amendments to decide or review, its delegation's drafts to table, intake to review."""
+    process = process_by_key(db, actor, key)
+    return {"items": [item.as_json() for item in inbox.waiting(db, actor, process)]}
 
 
 @router.get(API + "/{key}", tags=["processes"])

@@ -264,6 +264,19 @@ SEARCHABLE = {
 }
 
 
+def _snippet(texts: list[Any], q: str, width: int = 80) -> str:
+    """The words around the first match of ``q`` in ``texts``, with "…" where cut."""
+    needle = q.strip().lower()
+    for value in texts:
+        text = " ".join(str(value or "").split())
+        at = text.lower().find(needle)
+        if at < 0:
+            continue
+        start, end = max(at - width, 0), min(at + len(needle) + width, len(text))
+        return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    return ""
+
+
 def _search(db: Db, actor: Any, process: Process, q: str) -> list[dict[str, Any]]:
     needle = f"%{q.strip().lower()}%"
     hits: list[dict[str, Any]] = []
@@ -278,11 +291,13 @@ def _search(db: Db, actor: Any, process: Process, q: str) -> list[dict[str, Any]
                     "kind": slug,
                     "id": str(row.id),
                     "label": str(getattr(row, kind.label)),
+                    "title": kind.title,
                     "space": row.space,
+                    "snippet": _snippet([getattr(row, f) for f in fields], q),
                 }
             )
     position_hits = db.execute(
-        sa.select(Position.id, Position.space)
+        sa.select(Position.id, Position.space, Position.reason, Position.fallback_text)
         .where(
             Position.process_id == process.id,
             visible(actor, Position),
@@ -294,7 +309,14 @@ def _search(db: Db, actor: Any, process: Process, q: str) -> list[dict[str, Any]
         .execution_options(**{SCOPED: True})
     ).all()
     hits.extend(
-        {"kind": "positions", "id": str(pid), "label": "position", "space": space}
-        for pid, space in position_hits
+        {
+            "kind": "positions",
+            "id": str(pid),
+            "label": "A position",
+            "title": "Positions",
+            "space": space,
+            "snippet": _snippet([reason, fallback], q),
+        }
+        for pid, space, reason, fallback in position_hits
     )
     return hits

@@ -134,6 +134,7 @@ class _Loader:
                 start_date=_d(spec.get("start_date")),
                 published=bool(spec.get("published", False)),
                 description=spec.get("description", ""),
+                time_zone=spec.get("time_zone") or "UTC",
             ),
             "process:create",
         )

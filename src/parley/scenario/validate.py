@@ -108,6 +108,17 @@ def _check_date(value: Any, path: Path, out: _Collector, *, with_time: bool = Fa
         out.add(path, f"{value!r} is not a valid date; expected {expected}")
 
 
+def _check_time_zone(value: Any, path: Path, out: _Collector) -> None:
+    if value is None:
+        return
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        out.add(path, f"{value!r} is not a time zone; expected a name like America/New_York")
+
+
 def _list(data: dict[str, Any], name: str) -> list[tuple[int, dict[str, Any]]]:
     value = data.get(name) or []
     return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
@@ -149,6 +160,7 @@ def _semantic_problems(data: dict[str, Any], out: _Collector) -> None:  # noqa: 
 
     process = data.get("process") or {}
     _check_date(process.get("start_date"), ("process", "start_date"), out)
+    _check_time_zone(process.get("time_zone"), ("process", "time_zone"), out)
 
     for i, party in parties:
         space_ref(("parties", i, "space"), party.get("space"))

@@ -616,9 +616,15 @@ def calendar_api(request: Request, key: str, db: Db, actor: CurrentActor) -> dic
 
 @router.get("/p/{key}/changes", include_in_schema=False)
 def changes_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
+    from parley.processes.inbox import waiting
+
     process = process_by_key(db, actor, key)
     return render(
-        request, "sessions/changes.html", process=process, data=queries.changes(db, actor, process)
+        request,
+        "sessions/changes.html",
+        process=process,
+        data=queries.changes(db, actor, process),
+        items=waiting(db, actor, process),
     )
 
 

@@ -505,6 +505,16 @@ def diff_page(
     language: str | None = None,
 ) -> Response:
     process, doc = doc_of(db, actor, key, doc_key)
+    if old is None and new is None and not q.versions(db, actor, doc):
+        # The document is shared, none of its versions yet: say so instead of a 404.
+        return render(
+            request,
+            "error.html",
+            process=process,
+            title=f"Redline of {doc.title}",
+            message="No version of this document is shared with you yet.",
+            back=("Back to the document", f"/p/{key}/texts/{doc_key}"),
+        )
     old_v, new_v = _pair(db, actor, doc, old, new)
     language = _diff_language(db, doc, new_v, language)
     changes = redline_of(db, actor, doc, old_v, new_v, language)

@@ -30,10 +30,26 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def parsed(value: object) -> object:
+    """An ISO date or date-time string (as the JSON of a record carries) as a date or datetime;
+    anything else unchanged."""
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-":
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    return value
+
+
 def format_date(value: date | datetime | None, tz: str | None = None) -> str:
     """``Sat 20 Dec 2025`` (a datetime is first moved into ``tz``)."""
-    if value is None:
+    value = parsed(value)  # type: ignore[assignment]
+    if value is None or value == "":
         return ""
+    if not isinstance(value, date):
+        return str(value)
     if isinstance(value, datetime):
         value = _aware(value).astimezone(zone(tz))
     return f"{DAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]} {value.year}"
@@ -41,7 +57,8 @@ def format_date(value: date | datetime | None, tz: str | None = None) -> str:
 
 def format_datetime(value: datetime | date | None, tz: str | None = None) -> str:
     """``Sat 20 Dec 2025, 14:00 EST``: minutes, the zone's abbreviation, never microseconds."""
-    if value is None:
+    value = parsed(value)  # type: ignore[assignment]
+    if value is None or value == "":
         return ""
     if not isinstance(value, datetime):
         return format_date(value)
@@ -78,8 +95,11 @@ def time_html(
     now: datetime | None = None,
 ) -> Markup:
     """A ``<time>`` element with the exact time, and the relative one beside it if asked."""
-    if value is None:
+    value = parsed(value)  # type: ignore[assignment]
+    if value is None or value == "":
         return Markup("")
+    if not isinstance(value, date):
+        return Markup("{}").format(value)
     machine = _aware(value).isoformat() if isinstance(value, datetime) else value.isoformat()
     text = format_datetime(value, tz)
     html = Markup('<time datetime="{}">{}</time>').format(machine, text)

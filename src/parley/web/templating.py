@@ -42,6 +42,7 @@ PACKAGES = (
     "commitments",
     "intake",
     "timeline",
+    "operations",
 )
 
 
