@@ -671,6 +671,9 @@ for _door in (
         ),
         lambda db, meeting: ("meeting", "update", meeting_subject(meeting)),
         skip=("agenda",),
+        create_form=False,  # the wizard of parley.sessions.views_new
+        noun="meeting",
+        done=lambda key, meeting: f"/p/{key}/meetings/{meeting.id}",
     ),
     Door(
         "minutes",
@@ -689,6 +692,8 @@ for _door in (
         ),
         lambda db, minutes: ("minutes", "amend", minutes_subject(db, minutes)),
         edit_values=lambda minutes: {"hash": text_hash(minutes.text)},
+        noun="minutes",
+        done=lambda key, minutes: f"/p/{key}/meetings/{minutes.session_id}#minutes-{minutes.id}",
     ),
     Door(
         "statements",
@@ -703,6 +708,7 @@ for _door in (
             s, actor=actor, process=process, statement_id=object_id, data=data
         ),
         _edit_statement_rule,
+        noun="statement",
     ),
 ):
     register(router, _door, tag="sessions" if _door.slug != "statements" else "statements")
