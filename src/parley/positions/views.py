@@ -442,6 +442,7 @@ def _optimizer_context(
         "y": y,
         "charts": _charts(run, x, y) if run else {},
         "released": _released(db, actor, process),
+        "party_names": party_names(db, process.id),  # htmx fragments have no layout context
     }
 
 
