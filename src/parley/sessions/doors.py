@@ -29,7 +29,7 @@ from parley.processes.models import Process
 from parley.sessions.forms import form_fields, read_form
 from parley.web.deps import Csrf, Db, Form, RawBody, SignedIn, process_by_key, request_write_session
 from parley.web.flash import flash
-from parley.web.inputs import body_schema, field_errors, json_object, validated
+from parley.web.inputs import body_schema, json_object, save_form, validated
 from parley.web.templating import render
 
 API = "/api/v1/processes"
@@ -80,15 +80,6 @@ def run(request: Request, change: Callable[[Session], Any]) -> Any:
         raise HTTPException(409, str(exc)) from None
     except (InputError, ValidationError) as exc:
         raise HTTPException(422, _problem(exc)) from None
-
-
-def save_form(request: Request, change: Callable[[Session], Any]) -> tuple[Any, dict[str, str]]:
-    """One service call from a form: (the result, {}) or (None, the problems by field)."""
-    try:
-        with request_write_session(request) as session:
-            return change(session), {}
-    except (InputError, ValidationError) as exc:
-        return None, field_errors(exc)
 
 
 def register(router: APIRouter, door: Door, *, tag: str) -> None:

@@ -8,12 +8,13 @@ process answers 404 whatever the body; a bad body then answers 422 naming each f
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from parley.authz.rules import NotInState
 from parley.errors import InputError
 
 T = TypeVar("T", bound=BaseModel)
@@ -109,3 +110,17 @@ def plain_error(error: Mapping[str, Any]) -> str:
 def _form_name(field: str) -> str:
     parts = [p for p in field.split(".") if not p.isdigit()]
     return "_".join(parts) if parts else "body"
+
+
+def save_form(request: Any, change: Callable[[Any], Any]) -> tuple[Any, dict[str, str]]:
+    """One service call from a form, in its own transaction: ``(result, {})``, or
+    ``(None, {field: message})`` in plain words when refused (nothing written)."""
+    from parley.web.deps import request_write_session
+
+    try:
+        with request_write_session(request) as session:
+            return change(session), {}
+    except (InputError, ValidationError) as exc:
+        return None, field_errors(exc)
+    except NotInState as exc:
+        return None, {"body": plain_problem(str(exc))}
