@@ -85,7 +85,9 @@ def _page(
     getlist = getattr(values, "getlist", None)
 
     def many(name: str) -> list[str]:
-        return [str(v) for v in getlist(name)] if getlist else list(values.get(name, []))
+        if getlist:
+            return [str(v) for v in getlist(name)]
+        return [str(v) for v in values.get(name) or []]  # type: ignore[union-attr]
 
     return render(
         request,
@@ -159,8 +161,8 @@ def schedule_input(form: FormData, labels: dict[str, str]) -> tuple[dict[str, An
     title = str(form.get("title") or "").strip()
     agenda = [
         AgendaIn(title=labels.get(ref, ref)[:300], provision=ref).model_dump()
-        for ref in form.getlist("agenda")
-        if str(ref).strip()
+        for ref in (str(v) for v in form.getlist("agenda"))
+        if ref.strip()
     ]
     agenda += [
         {"title": line.strip()[:300]}
@@ -203,7 +205,7 @@ def schedule_form(request: Request, key: str, db: Db, actor: SignedIn, form: For
             body = ScheduleIn.model_validate(data)
             with request_write_session(request) as session:
                 meeting = schedule_meeting(session, actor=actor, process=process, data=body)
-                rooms = session.scalar(
+                rooms = session.scalar(  # type: ignore[assignment]  # a count: never None
                     sa.select(sa.func.count())
                     .select_from(Room)
                     .where(Room.session_id == meeting.id)
