@@ -60,6 +60,7 @@ def include_routers(app: FastAPI) -> None:
     from parley.records import views as records_views
     from parley.sequencing import views as sequencing_views
     from parley.sessions import views as sessions_views
+    from parley.sessions import views_new as sessions_new_views
     from parley.texts import views as texts_views
     from parley.texts import views_amendments as amendments_views
     from parley.texts import views_languages as languages_views
@@ -76,6 +77,7 @@ def include_routers(app: FastAPI) -> None:
         positions_views,
         positions_record_views,
         sessions_views,
+        sessions_new_views,
         sequencing_views,
         commitments_views,
         intake_views,

@@ -67,7 +67,7 @@ def test_red_line_stays_in_its_space_until_shared(
     form = ukraine.locator("#position-form")
     form.locator("select[name=provision]").select_option(label="plan20/p1")
     form.locator("select[name=option]").select_option(value="")
-    form.locator("select[name=stance]").select_option(value="red_line")
+    form.locator("input[name=stance][value=red_line]").check()
     form.locator("input[name=priority]").fill("90")
     form.locator("input[name=utility]").fill("0")
     form.locator("select[name=space]").select_option(value="party:UA")

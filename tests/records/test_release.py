@@ -137,6 +137,7 @@ def test_the_position_form_asks_for_step_up_before_widening(small_url: str) -> N
             "stance": "accept",
             "reason": "FORM-WIDER",
             "space": "participants",
+            "replace": "yes",  # the earlier position is replaced knowingly (confirmed)
         },
         headers={"referer": "http://testserver/p/small/positions"},
     )

@@ -14,6 +14,9 @@ from parley.auth.service import actor_for
 from parley.authz import Actor
 from parley.db.engine import read_session, write_session
 from parley.processes.models import Process
+
+# The Miami scenario served by the app (tests/sessions), for the bracket undo tests.
+from sessions.conftest import miami, miami_sqlite, miami_web, miami_web_sqlite  # noqa: F401
 from support.databases import stepped_up
 
 # The canary scenario's fixtures (tests/web), for the texts pages' tests.

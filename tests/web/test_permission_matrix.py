@@ -89,6 +89,7 @@ class RecordKind:
     # (meetings and joint minutes are the mediator's): the JSON codes; the form's follow.
     create_codes: str = ""
     edit_codes: str = ""
+    new_codes: str = "login 200 200 403 200 403 403 403"  # GET .../new: the form to create
 
 
 def _hash(text: str) -> str:
@@ -116,6 +117,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
         {"place": "edited"},
         create_codes="401 201 403 403 403 403 403 403",
         edit_codes="401 404 403 403 404 404 404 404",
+        new_codes="login 200 403 403 403 403 403 403",  # the wizard: for who may schedule
     ),
     # Joint minutes in participants are the mediator's; AAA's own minutes (party:AAA) are AAA's.
     # An edit names the hash of the text it edited (the form follows the JSON edit).
@@ -235,7 +237,7 @@ def record_rows() -> list[Row]:
         what = ", referring to a participants one" if kind.refers else ", in participants"
         create = kind.create_codes or f"401 201 201 403 201 403 {outsider} {outsider}"
         rows += [
-            Row("GET", f"{page}/new", "-", codes("login 200 200 403 200 403 403 403")),
+            Row("GET", f"{page}/new", "-", codes(kind.new_codes)),
             Row("POST", api, "a new record" + what, codes(create), json=kind.create),
             Row("POST", page, "the same, as a form", _as_form(create), form=form),
         ]
@@ -969,6 +971,13 @@ MATRIX: tuple[Row, ...] = (
             "party": "AAA",
             "objective": "maxmin",
         },
+    ),
+    Row(
+        "POST",
+        "/p/{key}/optimizer/ask",
+        "ask AAA for the inputs a run over plan/p2 assumed",
+        codes("login 422 403 403 403 403 403 403"),
+        form={"ask_party": "AAA", "version": "plan/v1", "provision": "plan/p2", "party": "AAA"},
     ),
     Row(
         "POST",

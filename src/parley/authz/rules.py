@@ -162,7 +162,7 @@ RULES: tuple[Rule, ...] = (
     _r("amendment", "bracket", M, note="folded into a bracket as an option"),
     _r("bracket", "create", M),
     _r("bracket", "support", P, note="a delegation its own support; the mediator any party's"),
-    _r("bracket", "decide", M, note="add an option or resolve"),
+    _r("bracket", "decide", M, note="add an option, resolve, or reopen (undo a resolution)"),
     # --- positions ----------------------------------------------------------------------------
     _r("position", "record", OWN, note="owner: the party whose stance it is"),
     _r("package", "release", M, step_up=True),

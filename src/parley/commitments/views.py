@@ -52,7 +52,7 @@ from parley.web.deps import (
     request_write_session,
 )
 from parley.web.deps import Form as FormData
-from parley.web.inputs import body_schema, field_errors, form_values, json_object, validated
+from parley.web.inputs import body_schema, form_values, json_object, save_form, validated
 from parley.web.pagination import Page
 from parley.web.routing import ParleyRouter
 from parley.web.templating import render
@@ -477,15 +477,10 @@ def _save_form(
     **kwargs: Any,
 ) -> dict[str, str] | None:
     """Validate and save a form; the problems by field when refused (nothing written)."""
-    try:
-        parsed = schema.model_validate(data)
-        with request_write_session(request) as session:
-            action(session, data=parsed, **kwargs)
-    except (ValidationError, InputError) as exc:
-        return field_errors(exc)
-    except NotInState as exc:
-        return {"body": str(exc)}
-    return None
+    _, errors = save_form(
+        request, lambda session: action(session, data=schema.model_validate(data), **kwargs)
+    )
+    return errors or None
 
 
 @router.get("/p/{key}/commitments/new", include_in_schema=False)

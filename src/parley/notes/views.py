@@ -41,6 +41,7 @@ register(
             s, actor=actor, process=process, note_id=object_id, data=data
         ),
         _edit_rule,
+        noun="note",
     ),
     tag="notes",
 )

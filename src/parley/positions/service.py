@@ -234,9 +234,13 @@ class OptimizerRequest:
     disagreement: Mapping[str, int] = field(default_factory=dict)
     linkages: str = ""
     limit: int | None = None
+    # Run on the positions there are: an option a party gave no utility for (or did not share)
+    # counts as the worst for that party (0), and the run says whose inputs were assumed.
+    assume_missing: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "assume_missing": self.assume_missing,
             "objective": self.objective,
             "version": self.version,
             "provisions": list(self.provisions) if self.provisions is not None else None,
@@ -284,6 +288,8 @@ class OptimizerRun:
     request: OptimizerRequest
     built: BuiltProblem
     result: Result
+    # party -> "point 6 (Heading), option a", ...: utilities not shared with the caller, as 0
+    assumed: dict[str, list[str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -297,6 +303,7 @@ class OptimizerRun:
             },
             "priorities": self.built.priorities,
             "notes": list(self.built.notes),
+            "assumed": self.assumed,
         }
 
 
@@ -359,9 +366,30 @@ def optimizer_setup(
     return OptimizerSetup(versions, version, contested, all_parties, chosen, chosen_parties)
 
 
+def _assume_worst(
+    views: list[PositionView], contested: list[Contested], parties: Sequence[str]
+) -> tuple[list[PositionView], dict[str, list[tuple[str, str]]]]:
+    """Every (party, provision, option) without a utility given: utility 0 (the worst), keeping
+    the stance of a position that has one (a red line stays a red line)."""
+    by_key = {(v.party, v.provision, v.option): v for v in views}
+    out = [v for v in views if v.option is None or v.utility is not None]
+    assumed: dict[str, list[tuple[str, str]]] = {}
+    for party in parties:
+        for c in contested:
+            for key in c.options:
+                found = by_key.get((party, c.id, key))
+                if found is not None and found.utility is not None:
+                    continue
+                stance = found.stance if found is not None else "accept"
+                priority = found.priority if found is not None else 0
+                out.append(PositionView(party, c.id, key, stance, priority, 0))
+                assumed.setdefault(party, []).append((c.id, key))
+    return out, assumed
+
+
 def _build(
     session: Session, actor: Actor, process_id: uuid.UUID, request: OptimizerRequest
-) -> tuple[OptimizerSetup, BuiltProblem]:
+) -> tuple[OptimizerSetup, BuiltProblem, dict[str, list[str]]]:
     from parley.positions.optimizer import Objective
 
     if request.objective not in set(Objective):
@@ -411,6 +439,9 @@ def _build(
         linkages = []
     if errors:
         raise OptimizerInputError(errors)
+    assumed: dict[str, list[tuple[str, str]]] = {}
+    if request.assume_missing:
+        views, assumed = _assume_worst(views, contested, setup.chosen_parties)
     try:
         built = build_problem(
             contested,
@@ -425,7 +456,54 @@ def _build(
     problem_errors = validate_problem(built.problem)
     if problem_errors:
         raise OptimizerInputError(problem_errors)
-    return setup, built
+    # Only what the problem really needed counts as assumed (a party that gives a provision no
+    # priority needs no utilities there).
+    needed = {(party, c.id) for c in built.problem.provisions for party in c.priority}
+    names = {
+        c.ref: f"point {c.number}" + (f" ({c.heading})" if c.heading else "")
+        for c in setup.contested
+    }
+    said: dict[str, list[str]] = {}
+    for party, items in assumed.items():
+        for ref, key in items:
+            if (party, ref) in needed:
+                said.setdefault(party, []).append(f"{names.get(ref, ref)}, option {key}")
+    return setup, built, said
+
+
+def ask_for_inputs(
+    session: Session,
+    *,
+    actor: Actor,
+    process: Any,
+    party: str,
+    request: OptimizerRequest,
+) -> Any:
+    """The mediator asks a delegation for the utilities the optimizer had to assume: a note in
+    the space the delegation shares with the mediator, listing each provision and option."""
+    from dataclasses import replace
+
+    from parley.notes.schemas import NoteIn
+    from parley.notes.service import create_note
+
+    _require_mediator(actor, process.id)
+    _, _, assumed = _build(session, actor, process.id, replace(request, assume_missing=True))
+    items = assumed.get(party)
+    if not items:
+        raise OptimizerInputError([f"party: nothing is missing from {party} for this run"])
+    lines = "\n".join(f"- {item}" for item in items)
+    text = (
+        "The package optimizer needs your delegation's utilities (0-100) for these options, "
+        "shared with the mediator:\n"
+        f"{lines}\n"
+        "Record them on the Positions page and share them with the mediator."
+    )
+    data = NoteIn(
+        title="Please share your utilities for the package optimizer",
+        text=text,
+        space=f"party:{party}+mediator",
+    )
+    return create_note(session, actor=actor, process=process, data=data)
 
 
 SOLVER_SECONDS = 20.0  # per solver call: a web request must not hold a core for minutes
@@ -442,14 +520,14 @@ def run_optimizer(
     from parley.positions.optimizer import OptimizerTimeout, solve
 
     _require_mediator(actor, process_id)
-    setup, built = _build(session, actor, process_id, request)
+    setup, built, assumed = _build(session, actor, process_id, request)
     try:
         result = solve(built.problem, request.objective, request.limit, time_limit=SOLVER_SECONDS)
     except OptimizerTimeout as exc:
         raise OptimizerInputError(
             [f"the solver could not certify an answer within {SOLVER_SECONDS:.0f} s ({exc})"]
         ) from None
-    return OptimizerRun(setup, request, built, result)
+    return OptimizerRun(setup, request, built, result, assumed)
 
 
 RELEASE_SPACES = ("participants", "public")
@@ -483,7 +561,7 @@ def release_package(
         )
     if not title.strip():
         raise OptimizerInputError(["title: give the package a title"])
-    setup, built = _build(session, actor, process_id, request)
+    setup, built, _ = _build(session, actor, process_id, request)
     assert setup.version is not None  # _build checked
     problem = built.problem
     errors = [

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from parley.authz import Actor
+from parley.authz.navigation import party_names
 from parley.authz.scope import reads_as_mediator, standing
 from parley.positions import queries
 from parley.positions.analytics import Convergence, PositionView, convergence
@@ -24,6 +25,7 @@ from parley.positions.service import (
     OptimizerRequest,
     OptimizerRun,
     OptimizerSetup,
+    ask_for_inputs,
     optimizer_setup,
     release_package,
     run_optimizer,
@@ -38,6 +40,7 @@ from parley.web.deps import (
     process_by_key,
     request_write_session,
 )
+from parley.web.flash import flash
 from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
@@ -329,6 +332,9 @@ class OptimizerIn(BaseModel):
     disagreement: dict[str, int] = Field(default_factory=dict)
     linkages: str = Field("", description="one a line: p10=c -> p5=a")
     limit: int | None = Field(None, ge=1, le=1000)
+    assume_missing: bool = Field(
+        False, description="run on the positions there are: a utility not shared counts as 0"
+    )
 
     def to_request(self) -> OptimizerRequest:
         return OptimizerRequest(
@@ -340,6 +346,7 @@ class OptimizerIn(BaseModel):
             disagreement=self.disagreement,
             linkages=self.linkages,
             limit=self.limit,
+            assume_missing=self.assume_missing,
         )
 
 
@@ -392,6 +399,7 @@ def _request_from_form(form: FormData) -> OptimizerRequest:
         disagreement={k: v for k, v in levels["disagreement"].items() if k in parties},
         linkages=str(form.get("linkages", "")),
         limit=limit,
+        assume_missing=form.get("assume_missing") is not None,
     )
 
 
@@ -427,13 +435,14 @@ def _optimizer_context(
         "membership": standing(actor, process.id),
         "runs_optimizer": runs_optimizer,
         "setup": setup,
-        "form": request or OptimizerRequest(),
+        "form": request or OptimizerRequest(assume_missing=True),
         "run": run,
         "error": error,
         "x": x,
         "y": y,
         "charts": _charts(run, x, y) if run else {},
         "released": _released(db, actor, process),
+        "party_names": party_names(db, process.id),  # htmx fragments have no layout context
     }
 
 
@@ -446,7 +455,7 @@ def optimizer_page(
     request: Request, key: str, db: Db, actor: SignedIn, version: str | None = None
 ) -> Response:
     process = process_by_key(db, actor, key)
-    wanted = OptimizerRequest(version=version) if version else None
+    wanted = OptimizerRequest(version=version, assume_missing=True) if version else None
     return render(
         request,
         "positions/optimizer.html",
@@ -593,3 +602,27 @@ def optimizer_release_form(
             message="; ".join(exc.messages),
         )
     return RedirectResponse(f"/p/{key}/optimizer#package-{released['id']}", status_code=303)
+
+
+@router.post("/p/{key}/optimizer/ask", include_in_schema=False, dependencies=[Csrf])
+def optimizer_ask_form(request: Request, key: str, db: Db, actor: SignedIn, form: Form) -> Response:
+    """The mediator asks one delegation for the inputs the last run had to assume."""
+    process = process_by_key(db, actor, key)
+    party = str(form.get("ask_party", ""))
+    try:
+        wanted = _request_from_form(form)
+        with request_write_session(request) as session:
+            ask_for_inputs(session, actor=actor, process=process, party=party, request=wanted)
+    except OptimizerInputError as exc:
+        return render(
+            request,
+            "error.html",
+            422,
+            process=process,
+            title="Nothing to ask for",
+            message="; ".join(exc.messages),
+        )
+    name = party_names(db, process.id).get(party, party)
+    response = RedirectResponse(f"/p/{key}/optimizer", status_code=303)
+    words = f"Asked {name}: a note in “{name} + mediator” lists the utilities the optimizer needs."
+    return flash(request, response, words)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from fastapi import Form, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from parley.audit.chain import jsonable
 from parley.authz import Actor, NotFound, get_visible, visible
-from parley.authz.scope import standing
+from parley.authz.scope import actor_party_id, standing
 from parley.authz.visibility import SCOPED, per_reader, visible_provision_ids
 from parley.positions.models import Position, PositionRevision, Stance
 from parley.positions.service import PositionError, record_position
@@ -23,10 +23,13 @@ from parley.web.deps import (
     Csrf,
     CurrentActor,
     Db,
+    Form,
     SignedIn,
     process_by_key,
     request_write_session,
 )
+from parley.web.flash import flash
+from parley.web.inputs import field_errors
 from parley.web.pagination import Page
 from parley.web.routing import ParleyRouter
 from parley.web.templating import render
@@ -156,7 +159,9 @@ def positions_page(request: Request, key: str, db: Db, actor: SignedIn, page: in
         choices=_choices(db, actor, process),
         membership=membership,
         stances=[s.value for s in Stance],
-        error=None,
+        errors={},
+        values={},
+        replaces=None,
     )
 
 
@@ -206,47 +211,102 @@ def record_position_api(
     return {"id": str(position.id), "space": position.space, "stance": str(position.stance)}
 
 
+POSITION_FIELDS = ("provision", "option", "stance", "priority", "utility", "space")
+POSITION_TEXTS = ("reason", "fallback_text")
+
+
+def _own_position(
+    db: Db, actor: Any, process: Process, provision_id: uuid.UUID, option_id: uuid.UUID | None
+) -> Position | None:
+    """The delegation's position on this provision (or option) that a save would replace."""
+    party_id = actor_party_id(actor, process.id)
+    if party_id is None:
+        return None
+    return db.scalars(
+        scoped(actor, Position, process.id).where(
+            Position.party_id == party_id,
+            Position.provision_id == provision_id,
+            Position.option_id.is_(None) if option_id is None else Position.option_id == option_id,
+        )
+    ).first()
+
+
+def _positions_page(
+    request: Request,
+    db: Db,
+    actor: Any,
+    process: Process,
+    values: dict[str, str],
+    errors: dict[str, str],
+    replaces: Position | None = None,
+) -> Response:
+    return render(
+        request,
+        "positions.html",
+        422 if errors else 200,
+        process=process,
+        positions=_positions(db, actor, process)[0],
+        choices=_choices(db, actor, process),
+        membership=standing(actor, process.id),
+        stances=[s.value for s in Stance],
+        errors=errors,
+        values=values,
+        replaces=replaces,
+    )
+
+
 @router.post("/p/{key}/positions", include_in_schema=False, dependencies=[Csrf])
 def record_position_form(
-    request: Request,
-    key: str,
-    db: Db,
-    actor: SignedIn,
-    provision: Annotated[str, Form()],
-    stance: Annotated[str, Form()],
-    option: Annotated[str, Form()] = "",
-    priority: Annotated[int, Form()] = 0,
-    utility: Annotated[str, Form()] = "",
-    fallback_text: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-    space: Annotated[str, Form()] = "",
+    request: Request, key: str, db: Db, actor: SignedIn, form: Form
 ) -> Response:
+    """Save the delegation's position; one that would replace an earlier position on the same
+    provision (or option) is shown first with the earlier one, to be confirmed."""
     process = process_by_key(db, actor, key)
+    values = {n: str(form.get(n) or "") for n in (*POSITION_FIELDS, *POSITION_TEXTS)}
+    errors: dict[str, str] = {}
+    ids: dict[str, uuid.UUID | None] = {}
+    for name in ("provision", "option"):
+        try:
+            ids[name] = uuid.UUID(values[name]) if values[name] else None
+        except ValueError:
+            errors[name] = f"Choose the {name} from the list."
+    if ids.get("provision") is None and "provision" not in errors:
+        errors["provision"] = "Choose the provision from the list."
+    if errors:
+        return _positions_page(request, db, actor, process, values, errors)
     try:
-        body = PositionIn(
-            provision_id=uuid.UUID(provision),
-            option_id=uuid.UUID(option) if option else None,
-            stance=stance,
-            priority=priority,
-            utility=int(utility) if utility.strip() else None,
-            fallback_text=fallback_text,
-            reason=reason,
-            space=space or None,
+        body = PositionIn.model_validate(
+            {
+                "provision_id": ids["provision"],
+                "option_id": ids["option"],
+                "stance": values["stance"],
+                "priority": values["priority"] or 0,
+                "utility": values["utility"] or None,
+                "fallback_text": values["fallback_text"],
+                "reason": values["reason"],
+                "space": values["space"] or None,
+            }
         )
+    except ValidationError as exc:
+        found = field_errors(exc)
+        errors = {k.removesuffix("_id"): v for k, v in found.items()}
+        return _positions_page(request, db, actor, process, values, errors)
+    earlier = _own_position(db, actor, process, body.provision_id, body.option_id)
+    if earlier is not None and form.get("replace") != "yes":
+        return _positions_page(request, db, actor, process, values, {}, replaces=earlier)
+    try:
         _save_position(request, actor, process, body)
-    except (ValueError, PositionError) as exc:
-        return render(
-            request,
-            "positions.html",
-            422,
-            process=process,
-            positions=_positions(db, actor, process)[0],
-            choices=_choices(db, actor, process),
-            membership=standing(actor, process.id),
-            stances=[s.value for s in Stance],
-            error=str(exc),
-        )
-    return RedirectResponse(f"/p/{key}/positions", status_code=303)
+    except PositionError as exc:
+        found = field_errors(exc)
+        errors = {k.removesuffix("_id"): v for k, v in found.items()}
+        return _positions_page(request, db, actor, process, values, errors)
+    response = RedirectResponse(f"/p/{key}/positions", status_code=303)
+    words = (
+        "Position replaced; the earlier one is kept in its history."
+        if earlier is not None
+        else "Position saved."
+    )
+    return flash(request, response, words)
 
 
 def _history(db: Db, actor: Any, process: Process, position_id: str) -> list[dict[str, Any]]:

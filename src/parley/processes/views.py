@@ -84,6 +84,7 @@ PARTS = (
 )
 PART_SLUGS = tuple(slug for _, _, slugs in PARTS for slug in slugs)
 
+
 def _counts_of(slugs: tuple[str, ...]) -> Any:
     """The statement counting ``slugs`` for a reader, built once for the readers who see alike."""
 

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from parley.authz import NotFound, visible
+from parley.authz.rules import Subject, permits
 from parley.authz.scope import get_visible_in
 from parley.authz.visibility import SCOPED
 from parley.errors import InputError
@@ -40,6 +41,27 @@ API = "/api/v1/processes"
 
 def _page_size(request: Request) -> int:
     return int(request.app.state.settings.page_size)
+
+
+# The "New …" button of a list: (rule kind, action, label, path under /p/{key}/). Shown only to
+# those the rules let create (parley.authz.rules), so nobody sees a button that answers 403.
+NEW_BUTTONS: dict[str, tuple[str, str, str, str]] = {
+    "sessions": ("meeting", "schedule", "Schedule a meeting", "sessions/new"),
+    "statements": ("statement", "record", "Record a statement", "statements/new"),
+    "notes": ("note", "create", "Write a note", "notes/new"),
+}
+
+
+def new_button(actor: Any, process: Process, slug: str) -> tuple[str, str] | None:
+    """(label, href) of the list's "New …" button when ``actor`` may create there."""
+    found = NEW_BUTTONS.get(slug)
+    if found is None or actor.is_anonymous:
+        return None
+    kind, action, label, path = found
+    state = "planned" if kind == "meeting" else None
+    if not permits(actor, kind, action, Subject(process.id, state=state)):
+        return None
+    return label, f"/p/{process.key}/{path}"
 
 
 def _kind(slug: str) -> Kind:
@@ -209,6 +231,7 @@ def record_list_page(
         kind=kind,
         rows=serialise(db, actor, kind.model, rows),
         page=Page(max(page, 1), _page_size(request), total),
+        new=new_button(actor, process, slug),
     )
 
 

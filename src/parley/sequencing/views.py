@@ -62,7 +62,14 @@ from parley.web.deps import (
     process_by_key,
     request_write_session,
 )
-from parley.web.inputs import body_schema, field_errors, form_values, json_object, validated
+from parley.web.inputs import (
+    body_schema,
+    field_errors,
+    form_values,
+    json_object,
+    plain_error,
+    validated,
+)
 from parley.web.pagination import Page
 from parley.web.routing import ParleyRouter
 from parley.web.templating import render
@@ -365,7 +372,7 @@ def what_if_api(key: str, db: Db, actor: CurrentActor, subject: str, slip: int) 
 
 
 def _error_text(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return " ".join(plain_error(e) for e in exc.errors())
 
 
 def _clean(form: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:

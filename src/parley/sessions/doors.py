@@ -10,13 +10,11 @@ hidden or missing 404 (the same answer).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
@@ -28,8 +26,10 @@ from parley.authz.rules import NotInState, permits
 from parley.authz.scope import can_write_in, get_visible_in
 from parley.errors import InputError
 from parley.processes.models import Process
-from parley.sessions.forms import form_fields, problem, read_form
+from parley.sessions.forms import form_fields, read_form
 from parley.web.deps import Csrf, Db, Form, RawBody, SignedIn, process_by_key, request_write_session
+from parley.web.flash import flash
+from parley.web.inputs import body_schema, json_object, save_form, validated
 from parley.web.templating import render
 
 API = "/api/v1/processes"
@@ -53,13 +53,22 @@ class Door:
     edit_rule: EditRule | None = None
     skip: tuple[str, ...] = ()  # fields left out of the forms (the API takes them)
     edit_values: Callable[[Any], dict[str, Any]] | None = None  # extra values of the edit form
+    create_form: bool = True  # False: the package serves its own "new" page (a wizard)
+    noun: str = "record"  # "meeting", "statement": for the page title and the message
+    done: Callable[[str, Any], str] | None = None  # where to go after a save (key, record)
 
 
 class _Kind:
     """What record_form.html needs of a kind."""
 
     def __init__(self, door: Door) -> None:
-        self.slug, self.title = door.slug, door.title
+        self.slug, self.title, self.noun = door.slug, door.title, door.noun
+
+
+def _problem(exc: InputError | ValidationError) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return str(exc)
 
 
 def run(request: Request, change: Callable[[Session], Any]) -> Any:
@@ -70,38 +79,7 @@ def run(request: Request, change: Callable[[Session], Any]) -> Any:
     except NotInState as exc:
         raise HTTPException(409, str(exc)) from None
     except (InputError, ValidationError) as exc:
-        raise HTTPException(422, problem(exc)) from None
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    def bad(message: str) -> RequestValidationError:
-        return RequestValidationError([{"loc": ("body",), "msg": message, "type": "json_invalid"}])
-
-    if not raw.strip():
-        raise bad("a JSON object is required")
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise bad(f"not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise bad(f"a JSON object is required, not {type(body).__name__}")
-    return body
-
-
-def _validated(schema: type[BaseModel], body: dict[str, Any]) -> Any:
-    try:
-        return schema.model_validate(body)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
-
-
-def _body_schema(schema: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": schema.model_json_schema()}},
-        }
-    }
+        raise HTTPException(422, _problem(exc)) from None
 
 
 def register(router: APIRouter, door: Door, *, tag: str) -> None:
@@ -115,24 +93,30 @@ def register(router: APIRouter, door: Door, *, tag: str) -> None:
         schema: type[BaseModel],
         action: str,
         values: Mapping[str, Any],
-        error: str | None = None,
+        errors: Mapping[str, str] | None = None,
+        editing: bool = False,
     ) -> Response:
         return render(
             request,
             "record_form.html",
-            422 if error else 200,
+            422 if errors else 200,
             process=process,
             kind=kind,
-            error=error,
+            errors=dict(errors or {}),
             action=action,
+            editing=editing,
+            model=schema,
             fields=form_fields(db, actor, process, schema, values, skip=door.skip),
         )
+
+    def done(key: str, made: Any) -> str:
+        return door.done(key, made) if door.done else f"/p/{key}/{slug}/{made.id}"
 
     def create_api(
         request: Request, key: str, db: Db, actor: SignedIn, raw: RawBody
     ) -> dict[str, Any]:
         process = process_by_key(db, actor, key)
-        data = _validated(door.create_schema, _json_object(raw))
+        data = validated(door.create_schema, json_object(raw))
         made = run(request, lambda s: door.create(s, actor, process, data))
         return {"id": str(made.id), "space": made.space}
 
@@ -145,8 +129,15 @@ def register(router: APIRouter, door: Door, *, tag: str) -> None:
         dependencies=[Csrf],
         status_code=201,
         name=f"create_{slug}",
-        openapi_extra=_body_schema(door.create_schema),
+        openapi_extra=body_schema(door.create_schema),
     )
+    if door.create_form:
+        _create_forms(router, door, page, done)
+    _update_routes(router, door, tag, page, done)
+
+
+def _create_forms(router: APIRouter, door: Door, page: Any, done: Any) -> None:
+    slug = door.slug
 
     def new_page(request: Request, key: str, db: Db, actor: SignedIn) -> Response:
         process = process_by_key(db, actor, key)
@@ -160,34 +151,20 @@ def register(router: APIRouter, door: Door, *, tag: str) -> None:
 
     def create_form(request: Request, key: str, db: Db, actor: SignedIn, form: Form) -> Response:
         process = process_by_key(db, actor, key)
-        try:
-            data = door.create_schema.model_validate(read_form(form, door.create_schema))
-            made = run(request, lambda s: door.create(s, actor, process, data))
-        except ValidationError as exc:
-            return page(
-                request,
-                process,
-                db,
+        made, errors = save_form(
+            request,
+            lambda s: door.create(
+                s,
                 actor,
-                door.create_schema,
-                f"/p/{key}/{slug}",
-                form,
-                problem(exc),
-            )
-        except HTTPException as exc:
-            if exc.status_code != 422:
-                raise
-            return page(
-                request,
                 process,
-                db,
-                actor,
-                door.create_schema,
-                f"/p/{key}/{slug}",
-                form,
-                str(exc.detail),
-            )
-        return RedirectResponse(f"/p/{key}/{slug}/{made.id}", status_code=303)
+                door.create_schema.model_validate(read_form(form, door.create_schema)),
+            ),
+        )
+        if errors:
+            action = f"/p/{key}/{slug}"
+            return page(request, process, db, actor, door.create_schema, action, form, errors)
+        response = RedirectResponse(done(key, made), status_code=303)
+        return flash(request, response, f"{door.noun.capitalize()} saved.")
 
     router.add_api_route(
         f"/p/{{key}}/{slug}",
@@ -196,6 +173,10 @@ def register(router: APIRouter, door: Door, *, tag: str) -> None:
         include_in_schema=False,
         dependencies=[Csrf],
     )
+
+
+def _update_routes(router: APIRouter, door: Door, tag: str, page: Any, done: Any) -> None:
+    slug = door.slug
     update_schema, update = door.update_schema, door.update
     if update_schema is None or update is None:
         return
@@ -205,7 +186,7 @@ def register(router: APIRouter, door: Door, *, tag: str) -> None:
     ) -> dict[str, Any]:
         process = process_by_key(db, actor, key)
         get_visible_in(db, actor, door.model, process.id, object_id)  # 404 before the body
-        data = _validated(update_schema, _json_object(raw))
+        data = validated(update_schema, json_object(raw))
         changed = run(request, lambda s: update(s, actor, process, object_id, data))
         return {"id": str(changed.id), "space": changed.space}
 
@@ -217,7 +198,7 @@ def register(router: APIRouter, door: Door, *, tag: str) -> None:
         tags=[tag],
         dependencies=[Csrf],
         name=f"update_{slug}",
-        openapi_extra=_body_schema(update_schema),
+        openapi_extra=body_schema(update_schema),
     )
 
     def edit_page(request: Request, key: str, object_id: str, db: Db, actor: SignedIn) -> Response:
@@ -230,9 +211,8 @@ def register(router: APIRouter, door: Door, *, tag: str) -> None:
         values = {n: jsonable(getattr(obj, n, "")) for n in update_schema.model_fields}
         if door.edit_values is not None:
             values.update(door.edit_values(obj))
-        return page(
-            request, process, db, actor, update_schema, f"/p/{key}/{slug}/{object_id}/edit", values
-        )
+        action = f"/p/{key}/{slug}/{object_id}/edit"
+        return page(request, process, db, actor, update_schema, action, values, editing=True)
 
     router.add_api_route(
         f"/p/{{key}}/{slug}/{{object_id}}/edit",
@@ -245,18 +225,22 @@ def register(router: APIRouter, door: Door, *, tag: str) -> None:
         request: Request, key: str, object_id: str, db: Db, actor: SignedIn, form: Form
     ) -> Response:
         process = process_by_key(db, actor, key)
-        get_visible_in(db, actor, door.model, process.id, object_id)
+        obj = get_visible_in(db, actor, door.model, process.id, object_id)
         action = f"/p/{key}/{slug}/{object_id}/edit"
-        try:
-            data = update_schema.model_validate(read_form(form, update_schema))
-            run(request, lambda s: update(s, actor, process, object_id, data))
-        except ValidationError as exc:
-            return page(request, process, db, actor, update_schema, action, form, problem(exc))
-        except HTTPException as exc:
-            if exc.status_code != 422:
-                raise
-            return page(request, process, db, actor, update_schema, action, form, str(exc.detail))
-        return RedirectResponse(f"/p/{key}/{slug}/{object_id}", status_code=303)
+        _, errors = save_form(
+            request,
+            lambda s: update(
+                s,
+                actor,
+                process,
+                object_id,
+                update_schema.model_validate(read_form(form, update_schema)),
+            ),
+        )
+        if errors:
+            return page(request, process, db, actor, update_schema, action, form, errors, True)
+        response = RedirectResponse(done(key, obj), status_code=303)
+        return flash(request, response, f"{door.noun.capitalize()} changed.")
 
     router.add_api_route(
         f"/p/{{key}}/{slug}/{{object_id}}/edit",

@@ -70,6 +70,7 @@ from parley.web.deps import (
     request_write_session,
 )
 from parley.web.deps import Form as PostedForm  # the whole form; fastapi's Form is one field
+from parley.web.flash import flash
 from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
@@ -164,7 +165,7 @@ def status_form(
 ) -> Response:
     process = process_by_key(db, actor, key)
     _meeting(db, actor, process, session_id)
-    return _form_write(
+    answer = _form_write(
         request,
         lambda s: set_meeting_status(
             s,
@@ -176,6 +177,10 @@ def status_form(
         ),
         f"/p/{key}/meetings/{session_id}",
     )
+    if answer.status_code != 303:
+        return answer
+    words = {"held": "Meeting marked as held.", "closed": "Meeting closed: it is now final."}
+    return flash(request, answer, words.get(status, f"Meeting marked as {status}."))
 
 
 @router.post(API + "/{key}/meetings/{session_id}/status", tags=["sessions"], dependencies=[Csrf])
@@ -535,7 +540,15 @@ def joint_action_form(
         else StatementActionIn(hash=hash, passphrase=passphrase)
     )
     change = _statement_change(process, actor, statement_id, action, body)
-    return _form_write(request, change, f"/p/{key}/joint-statements/{statement_id}")
+    answer = _form_write(request, change, f"/p/{key}/joint-statements/{statement_id}")
+    words = {
+        "approve": "Approved and signed with your delegation's key.",
+        "publish": "Published: everyone can now read the statement and its signatures.",
+        "revise": "Text revised: every approval was voided and is asked for again.",
+    }
+    if answer.status_code != 303 or action not in words:
+        return answer
+    return flash(request, answer, words[action])
 
 
 @router.post(
@@ -677,6 +690,9 @@ for _door in (
         ),
         lambda db, meeting: ("meeting", "update", meeting_subject(meeting)),
         skip=("agenda",),
+        create_form=False,  # the wizard of parley.sessions.views_new
+        noun="meeting",
+        done=lambda key, meeting: f"/p/{key}/meetings/{meeting.id}",
     ),
     Door(
         "minutes",
@@ -695,6 +711,8 @@ for _door in (
         ),
         lambda db, minutes: ("minutes", "amend", minutes_subject(db, minutes)),
         edit_values=lambda minutes: {"hash": text_hash(minutes.text)},
+        noun="minutes",
+        done=lambda key, minutes: f"/p/{key}/meetings/{minutes.session_id}#minutes-{minutes.id}",
     ),
     Door(
         "statements",
@@ -709,6 +727,7 @@ for _door in (
             s, actor=actor, process=process, statement_id=object_id, data=data
         ),
         _edit_statement_rule,
+        noun="statement",
     ),
 ):
     register(router, _door, tag="sessions" if _door.slug != "statements" else "statements")

@@ -69,6 +69,7 @@ __all__ = [
     "create_amendment",
     "create_bracket",
     "reject_amendment",
+    "reopen_bracket",
     "resolve_bracket",
     "set_support",
     "submit_amendment",
@@ -766,6 +767,66 @@ def resolve_bracket(
         action="document:bracket:resolve",
     )
     return option
+
+
+def reopen_bracket(session: Session, *, actor: Actor, bracket: Bracket) -> Bracket:
+    """Undo a resolution: the bracket is open again and the provision's text is what it was
+    before (taken from the audit event the resolution wrote). Refused once the version is
+    frozen, or when the provision's text changed again since the resolution."""
+    from parley.audit.models import AuditEvent
+
+    require_action(actor, "bracket", "decide", Subject(process_id=bracket.process_id))
+    if bracket.status != BracketStatus.RESOLVED or bracket.resolved_option_id is None:
+        raise TextError(f"bracket: {bracket.key} is not resolved")
+    version = session.get(Version, bracket.version_id)
+    assert version is not None
+    require_unfrozen(version)
+    option = session.get(BracketOption, bracket.resolved_option_id)
+    text = session.scalars(
+        sa.select(ProvisionText).where(
+            ProvisionText.version_id == version.id,
+            ProvisionText.provision_id == bracket.provision_id,
+        )
+    ).first()
+    if text is not None and option is not None:
+        change = session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.object_type == ProvisionText.__tablename__,
+                AuditEvent.object_id == str(text.id),
+                AuditEvent.action == "document:provision:text",
+            )
+            .order_by(AuditEvent.at.desc(), AuditEvent.seq.desc())
+            .limit(1)
+        ).first()
+        before = (change.changes or {}).get("text") if change is not None else None
+        if before and before[1] == text.text == option.text:
+            audited_update(
+                session,
+                text,
+                {"text": before[0]},
+                actor=actor,
+                action="document:provision:text",
+                space=version.space,
+            )
+        elif text.text != option.text:
+            raise TextError(
+                f"bracket: the text of point {text.number} changed since {bracket.key} was "
+                "resolved; it cannot be reopened"
+            )
+    audited_update(
+        session,
+        bracket,
+        {
+            "status": BracketStatus.OPEN,
+            "resolved_option_id": None,
+            "resolved_at": None,
+            "resolved_by_id": None,
+        },
+        actor=actor,
+        action="document:bracket:reopen",
+    )
+    return bracket
 
 
 def _carry_brackets(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -34,6 +35,7 @@ from parley.texts.view_support import (
     write,
 )
 from parley.web.deps import Csrf, CurrentActor, Db, Form, SignedIn, process_by_key
+from parley.web.flash import flash
 from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
@@ -482,7 +484,7 @@ class BracketActionIn(BaseModel):
     stance: str | None = None  # support: supports | objects | "" (clear)
 
 
-BRACKET_ACTIONS = ("option", "support", "resolve")
+BRACKET_ACTIONS = ("option", "support", "resolve", "reopen")
 
 
 def _bracket_action(
@@ -512,6 +514,9 @@ def _bracket_action(
                 proposer=body.proposer or None,
             )
             return {"bracket": view.bracket.key, "option": o.key}
+        if action == "reopen":
+            am.reopen_bracket(session, actor=actor, bracket=view.bracket)
+            return {"bracket": view.bracket.key, "reopened": True}
         option = next((o.option for o in view.options if o.option.key == body.option), None)
         if option is None:
             raise svc.TextError(f"option: {bracket_key} has no option {body.option!r}")
@@ -546,7 +551,8 @@ def bracket_action_api(
     body: BracketActionIn,
     actor: SignedIn,
 ) -> dict[str, Any]:
-    """`option` (add one), `support` (a party supports or objects), `resolve` (choose one)."""
+    """`option` (add one), `support` (a party supports or objects), `resolve` (choose one),
+    `reopen` (undo a resolution while the version is not frozen)."""
     return api_write(_bracket_action, request, actor, key, doc_key, bracket_key, action, body)
 
 
@@ -565,8 +571,23 @@ def bracket_action_form(
     form: Form,
 ) -> Response:
     body = form_body(BracketActionIn, form)
-    return_to = str(form.get("return_to") or "")
+    return_to = str(form.get("return_to") or request.query_params.get("return_to") or "")
     target = return_to if return_to.startswith(f"/p/{key}/texts/") else f"/p/{key}/texts/{doc_key}"
-    return form_write(
+    answer = form_write(
         request, target, _bracket_action, request, actor, key, doc_key, bracket_key, action, body
     )
+    if answer.status_code != 303:
+        return answer
+    if action == "resolve":
+        undo = f"/p/{key}/texts/{doc_key}/brackets/{bracket_key}/reopen?" + urlencode(
+            {"return_to": target}
+        )
+        words = (
+            f"Bracket {bracket_key} resolved on option {body.option}: "
+            "its text is now the provision's."
+        )
+        return flash(request, answer, words, undo_action=undo, undo_label="Undo: reopen it")
+    if action == "reopen":
+        words = f"Bracket {bracket_key} reopened: the provision has its earlier text again."
+        return flash(request, answer, words)
+    return answer

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from importlib.resources import files
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
@@ -19,6 +17,7 @@ from parley.authz.rules import NotInState
 from parley.db.conflict import Conflict
 from parley.errors import InputError
 from parley.web.deps import LoginRequired
+from parley.web.inputs import plain_error
 from parley.web.routing import ReleasingRoute
 from parley.web.security import secure
 from parley.web.templating import render
@@ -190,34 +189,6 @@ def _back(request: Request) -> tuple[str, str] | None:
     if path.split("?", 1)[0] == request.url.path and request.method == "GET":
         return None
     return ("Go back", path)
-
-
-def plain_error(error: Mapping[str, Any]) -> str:
-    """One validation error in plain words, naming the field as a person would."""
-    names = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form")]
-    field = (names[-1] if names else "the form").replace("_", " ")
-    context = error.get("ctx") or {}
-    kind = error.get("type", "")
-    if kind == "missing":
-        return f"Enter the {field}."
-    if kind == "string_too_short":
-        return f"The {field} needs at least {context.get('min_length')} characters."
-    if kind == "string_too_long":
-        return f"The {field} can have at most {context.get('max_length')} characters."
-    if kind in ("int_parsing", "float_parsing", "decimal_parsing"):
-        return f"The {field} must be a number."
-    if kind.startswith(("date", "datetime")):
-        return f"The {field} must be a date like 2025-12-20."
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        limit = next(iter(context.values()), "")
-        word = "at least" if kind.startswith("greater") else "at most"
-        return f"The {field} must be {word} {limit}."
-    if kind == "string_pattern_mismatch":
-        return f"The {field} is not in the expected form."
-    if kind in ("enum", "literal_error"):
-        return f"Choose one of the offered {field} values."
-    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-    return f"The {field}: {message}."
 
 
 def _not_found(request: Request) -> Response:

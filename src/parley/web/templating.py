@@ -143,9 +143,10 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     context.setdefault("auth", auth)
     context.setdefault("actor", auth.actor if auth else None)
     context.setdefault("csrf_token", auth.csrf_token if auth else None)
-    # An htmx fragment has no layout, and must not take the message meant for the next page.
+    # An htmx fragment has no layout, and must not take the message meant for the next page;
+    # nor does an error page (a 404 must read the same whatever was done before it).
     full_page = "hx-request" not in request.headers
-    message = take_flash(request) if full_page else None
+    message = take_flash(request) if full_page and status_code < 400 else None
     context.setdefault("flash", message)
     if full_page:
         _layout(request, context)
