@@ -22,7 +22,7 @@ from parley.web.deps import (
     process_by_key,
 )
 from parley.web.routing import ParleyRouter
-from parley.web.templating import add_context_provider, render
+from parley.web.templating import render
 
 router = ParleyRouter()
 API = "/api/v1/processes"
@@ -143,22 +143,6 @@ def dashboard(request: Request, key: str, db: Db, actor: CurrentActor) -> Respon
         meetings=inbox.next_meetings(db, actor, process),
         changes=_changes(db, actor, process) if membership else [],
     )
-
-
-@add_context_provider
-def _inbox_count(request: Request, context: dict[str, Any]) -> dict[str, Any]:
-    """The count beside "Inbox" in the top bar, on every page of a process."""
-    process, actor = context.get("process"), context.get("actor")
-    db = getattr(request.state, "db", None)
-    if (
-        db is None
-        or actor is None
-        or actor.user_id is None
-        or not isinstance(process, Process)
-        or "inbox_count" in context
-    ):
-        return {}
-    return {"inbox_count": len(inbox.waiting(db, actor, process)) or None}
 
 
 @router.get(API + "/{key}/inbox", tags=["processes"])
