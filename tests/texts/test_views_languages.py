@@ -186,3 +186,28 @@ def test_an_amendment_names_its_language(canary: Canary) -> None:
     assert mine["language"] == "uk"
     refused = _post(canary, "aaa-head", f"{API}/plan/amendments", {**body, "kind": "delete"})
     assert refused.status_code == 422 and "only a substitution is written in uk" in refused.text
+
+
+def test_the_amendment_form_offers_the_documents_languages(canary: Canary) -> None:
+    _new_version(canary)
+    page = canary.client("aaa-head").get(f"{PAGE}/plan/amendments").text
+    assert 'name="language"' not in page  # one language: nothing to choose
+    _post(canary, "mediator", f"{API}/plan/languages", {"languages": "en,uk"})
+    assert _post(canary, "mediator", f"{API}/plan/v/ml1/languages", {"text": UK}).json()["stored"]
+    page = canary.client("aaa-head").get(f"{PAGE}/plan/amendments").text
+    assert 'name="language"' in page and "Ukrainian (uk)" in page
+    wid = next(
+        r["wid"]
+        for r in canary.client("aaa-head").get(f"{API}/plan/v/ml1/languages").json()["rows"]
+        if r["cells"]["en"]["number"] == "3"
+    )
+    text = "ОБСЄ та ООН здійснюють моніторинг заходів, передбачених пунктом 2."
+    sent = _form(
+        canary,
+        "aaa-head",
+        f"{PAGE}/plan/amendments",
+        {"base": "ml1", "kind": "substitute", "provision": wid, "language": "uk", "text": text},
+    )
+    assert sent.status_code == 303, sent.text
+    listed = canary.client("aaa-head").get(f"{API}/plan/amendments").json()["amendments"]
+    assert [a["language"] for a in listed if a["status"] == "draft"][-1] == "uk"

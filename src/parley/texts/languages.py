@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ISO_639_2", "akn_language", "is_language_code"]
+__all__ = ["ISO_639_2", "akn_language", "is_language_code", "language_name"]
 
 # The languages of the region and of European diplomacy; others map through this table too
 # once added (an unknown code is refused rather than guessed).
@@ -70,3 +70,18 @@ def akn_language(code: str | None) -> str:
         return ISO_639_2[code]
     except KeyError:
         raise ValueError(f"language: no ISO 639-2 code known for {code!r}") from None
+
+
+# Names shown to people; a code without one is shown as the code.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "uk": "Ukrainian",
+    "ru": "Russian",
+    "fr": "French",
+    "de": "German",
+}
+
+
+def language_name(code: str) -> str:
+    """The language's English name for pages ("uk" → "Ukrainian")."""
+    return LANGUAGE_NAMES.get(code, code)

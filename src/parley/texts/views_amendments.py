@@ -18,6 +18,7 @@ from parley.processes.models import Process
 from parley.texts import queries as q
 from parley.texts import service as svc
 from parley.texts import service_amendments as am
+from parley.texts.languages import language_name
 from parley.texts.models import Amendment, Document, Version
 from parley.texts.view_support import (
     API,
@@ -123,6 +124,11 @@ def amendments_page(
         data=_amendments(db, actor, process, doc),
         membership=membership(actor, process),
         kinds=["substitute", "insert", "delete", "move", "split", "merge"],
+        # A document in several languages: an amendment says which language its text is in.
+        languages=[
+            (code, language_name(code))
+            for code in (*q.authentic_languages(doc), *q.working_translations(doc))
+        ],
     )
 
 

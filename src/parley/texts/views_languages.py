@@ -22,6 +22,7 @@ from parley.processes.models import Process
 from parley.texts import queries as q
 from parley.texts import service as svc
 from parley.texts import service_languages as langs
+from parley.texts.languages import language_name
 from parley.texts.models import Document
 from parley.texts.view_support import (
     API,
@@ -44,12 +45,6 @@ from parley.web.routing import ParleyRouter
 from parley.web.templating import render
 
 router = ParleyRouter()
-
-LANGUAGE_NAMES = {"en": "English", "uk": "Ukrainian", "ru": "Russian", "fr": "French"}
-
-
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
 
 
 def _languages(
