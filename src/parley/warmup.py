@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import threading
 import time
+from types import ModuleType
 
 log = logging.getLogger(__name__)
 
@@ -103,3 +105,23 @@ def start() -> threading.Thread:
             _thread = threading.Thread(target=warm, name="parley-warm-up", daemon=True)
             _thread.start()
         return _thread
+
+
+# Plotly looks these up in ``sys.modules`` without importing them (to accept their arrays).
+_PEEKED_BY_PLOTLY = ("numpy", "pandas")
+
+
+def plotly_objects() -> ModuleType:
+    """``plotly.graph_objects``, once the modules Plotly peeks at are whole.
+
+    While the warm-up imports OR-Tools, pandas sits half made in ``sys.modules``; a chart built
+    meanwhile saw it there and failed ("partially initialized module 'pandas'"). Importing such
+    a module here waits for the warm-up's import to finish (Python's module lock); when it is
+    not being imported, this costs a dictionary lookup.
+    """
+    for name in _PEEKED_BY_PLOTLY:
+        if name in sys.modules:
+            importlib.import_module(name)
+    import plotly.graph_objects as go
+
+    return go

@@ -27,7 +27,7 @@ def _row(page: Any, marker: str) -> Any:
 def _search_hits(page: Any, marker: str) -> Any:
     page.goto(f"/p/{PROCESS}/search?q={marker}")
     expect(page.locator("h1")).to_have_text("Search")
-    return page.locator("main ul.related li")
+    return page.locator("#search-results > li")
 
 
 def _assert_hidden(page: Any, marker: str, history: str, position_id: str, who: str) -> None:

@@ -396,9 +396,9 @@ def test_the_status_board_shows_contradictory_claims_side_by_side(shared_miami: 
     cells = dict(
         re.findall(r'<td class="[^"]*" data-assessor="([^"]+)">(.*?)</td>', row.group(0), re.S)
     )
-    assert "violated" in cells["UA"] and "2026-02-16" in cells["UA"]
-    assert "completed" in cells["RU"] and "2026-02-16" in cells["RU"]
-    assert "disputed" in cells["neutral"] and "2026-02-18" in cells["neutral"]
+    assert "violated" in cells["UA"] and "16 Feb 2026" in cells["UA"]
+    assert "completed" in cells["RU"] and "16 Feb 2026" in cells["RU"]
+    assert "disputed" in cells["neutral"] and "18 Feb 2026" in cells["neutral"]
     assert "three incidents of artillery fire" in cells["neutral"]  # the evidence quote
     assert re.search(r'href="/p/miami-2025/sources/[0-9a-f-]{36}"', cells["neutral"])
     assert _figure(html, "levels")["data"][0]["x"] == ["plan20"]

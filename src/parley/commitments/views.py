@@ -96,7 +96,9 @@ def _rows_json(groups: dict[str, Totals]) -> dict[str, Any]:
 
 def _charts(book: Ledger) -> list[dict[str, Any]]:
     """One grouped bar chart per currency: pledged, allocated and delivered by donor."""
-    import plotly.graph_objects as go  # here, not at start-up: Plotly is slow to import
+    from parley.warmup import plotly_objects
+
+    go = plotly_objects()  # on first use, not at start-up: Plotly is slow to import
 
     figures = []
     for currency in book.currencies:

@@ -155,7 +155,9 @@ def _convergence_data(
 
 def convergence_figure(result: Convergence) -> str:
     """A heatmap of provisions (and options) × parties, one colour per stance."""
-    import plotly.graph_objects as go
+    from parley.warmup import plotly_objects
+
+    go = plotly_objects()  # on first use, not at start-up: Plotly is slow to import
 
     labels = [r.label for r in result.rows]
     z: list[list[int | None]] = []
@@ -245,7 +247,9 @@ def convergence_api(
 
 
 def utilities_figure(run: OptimizerRun) -> str | None:
-    import plotly.graph_objects as go
+    from parley.warmup import plotly_objects
+
+    go = plotly_objects()  # on first use, not at start-up: Plotly is slow to import
 
     utilities = run.result.utilities
     if not utilities:
@@ -282,7 +286,9 @@ def utilities_figure(run: OptimizerRun) -> str | None:
 
 
 def frontier_figure(run: OptimizerRun, x: str, y: str) -> str | None:
-    import plotly.graph_objects as go
+    from parley.warmup import plotly_objects
+
+    go = plotly_objects()  # on first use, not at start-up: Plotly is slow to import
 
     packages = run.result.packages or []
     if not packages or x not in run.setup.chosen_parties or y not in run.setup.chosen_parties:

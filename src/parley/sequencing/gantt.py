@@ -19,9 +19,8 @@ from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-import plotly.graph_objects as go
-
 from parley.sequencing.queries import PLAN_START, ProcessPlan
+from parley.warmup import plotly_objects
 
 DAY_MS = 86_400_000
 LIGHT = "rgba(31, 95, 168, 0.22)"
@@ -118,6 +117,7 @@ def gantt_figure(
         mark["key"].append(key)
 
     order = [key for _, key in sorted(rows, key=lambda r: (r[0], r[1]))]
+    go = plotly_objects()
     fig = go.Figure(layout={"template": "none"})
 
     def bars(name: str, data: dict[str, list[Any]], color: str, width: float) -> None:

@@ -704,7 +704,9 @@ def _level_figure(board: StatusBoard) -> dict[str, Any] | None:
         return None
     import json
 
-    import plotly.graph_objects as go
+    from parley.warmup import plotly_objects
+
+    go = plotly_objects()  # on first use, not at start-up: Plotly is slow to import
 
     fig = go.Figure(layout={"template": "none"})
     for who in board.assessors:

@@ -95,7 +95,9 @@ def _chart(counts: dict[str, Any]) -> str | None:
     rows = counts["per_version"]
     if not any(r["brackets"] for r in rows):
         return None
-    import plotly.graph_objects as go
+    from parley.warmup import plotly_objects
+
+    go = plotly_objects()  # on first use, not at start-up: Plotly is slow to import
 
     labels = [r["version"] for r in rows]
     figure = go.Figure(

@@ -489,7 +489,9 @@ def party_keys(db: Session, process: Process) -> dict[uuid.UUID, str]:
 
 def activity_figure(items: list[Item]) -> dict[str, Any]:
     """A compact stacked bar chart of records per day and kind (a plotly figure as a dict)."""
-    import plotly.graph_objects as go
+    from parley.warmup import plotly_objects
+
+    go = plotly_objects()  # on first use, not at start-up: Plotly is slow to import
 
     counts: dict[str, dict[str, int]] = {}
     for item in items:

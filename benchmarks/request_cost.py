@@ -1,9 +1,9 @@
 """CPU time per request of the main pages and JSON lists, in one process, on the Miami demo,
 against a bare Starlette endpoint served the same way in the same run (the ceiling).
 
-    python benchmarks/requests.py                       # SQLite and PostgreSQL, 20 rounds
-    python benchmarks/requests.py --quick               # SQLite, 5 rounds
-    python benchmarks/requests.py --baseline-src OLD/src  # also the code in OLD/src, alternating
+    python benchmarks/request_cost.py  # SQLite and PostgreSQL, 20 rounds
+    python benchmarks/request_cost.py --quick  # SQLite, 5 rounds
+    python benchmarks/request_cost.py --baseline-src OLD/src  # also OLD/src, alternating
 
 Requests go through ``httpx.ASGITransport`` with FastAPI's thread-pool calls run inline, so the
 figure is the Python a request costs (routing, dependencies, statements, rendering, the driver)
