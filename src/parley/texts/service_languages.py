@@ -29,8 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from parley.audit.records import audited_add, audited_update
-from parley.audit.service import record
+from parley.audit.records import audited_add, audited_delete, audited_update
 from parley.authz import Actor, Permission, require
 from parley.authz.rules import NotInState, Subject, require_action
 from parley.textguard import require_visible_text
@@ -395,17 +394,8 @@ def _store(
                 )
     for provision_id, row in existing.items():
         if provision_id not in seen:
-            session.delete(row)
-            session.flush()
-            record(
-                session,
-                actor=actor,
-                process_id=doc.process_id,
-                space=version.space,
-                action="document:language:drop",
-                object_type="provision_languages",
-                object_id=row.id,
-                changes={"language": [language, None]},
+            audited_delete(
+                session, row, actor=actor, action="document:language:drop", space=version.space
             )
     # The language's own pending marks are settled by its new text...
     _clear(session, actor=actor, version=version, language=language, provision_ids=seen)
@@ -437,17 +427,8 @@ def _clear(
     ):
         if provision_ids is not None and row.provision_id not in provision_ids:
             continue
-        session.delete(row)
-        session.flush()
-        record(
-            session,
-            actor=actor,
-            process_id=version.process_id,
-            space=version.space,
-            action="document:translation:settled",
-            object_type="pending_translations",
-            object_id=row.id,
-            changes={"language": [language, None]},
+        audited_delete(
+            session, row, actor=actor, action="document:translation:settled", space=version.space
         )
         count += 1
     return count
